@@ -1,0 +1,64 @@
+"""The ``tweetbert`` command: one subcommand per workflow stage, named like the Snakemake rule that calls it.
+
+Stage modules are imported only when their subcommand runs, so ``tweetbert --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tweetbert.errors import CheckFailed, ConfigError, InputError
+
+Handler = Callable[[argparse.Namespace], None]
+_COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = []
+
+
+def command(name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None]) -> Callable[[Handler], Handler]:
+    """Registers a subcommand: its name, one-line help, a function adding its arguments, and its handler."""
+
+    def register(handler: Handler) -> Handler:
+        _COMMANDS.append((name, help, arguments, handler))
+        return handler
+
+    return register
+
+
+def write_json(data: dict, path: str | Path) -> None:
+    """Writes stage stats deterministically (sorted keys), so reruns produce identical files."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tweetbert.cli import corpus, demo  # noqa: F401  (registers the subcommands)
+
+    parser = argparse.ArgumentParser(prog="tweetbert", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="STAGE")
+    for name, help_text, arguments, handler in _COMMANDS:
+        stage = sub.add_parser(name, help=help_text, description=help_text)
+        arguments(stage)
+        stage.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        args.handler(args)
+    except (InputError, ConfigError, CheckFailed) as error:
+        print(f"tweetbert {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

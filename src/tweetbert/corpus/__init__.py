@@ -1,0 +1,1 @@
+"""Corpus refinement: ingest, normalisation, deduplication, user balancing, splits and statistics."""

@@ -1,0 +1,333 @@
+"""Exact and MinHash-LSH near-duplicate detection that scales to tens of millions of tweets.
+
+The work is cut in three steps so a cluster can spread it over many jobs, each with memory linear in its share:
+
+1. :func:`write_signature_shard` — one shard of rows: MeCab shingles, exact-text hash and MinHash signature
+   (all cores through a process pool).
+2. :func:`write_band_links` — one group of LSH bands over all shards: bucket members are linked to their
+   bucket's first member and the links are reduced to connected components before they are written.
+3. :func:`merge_clusters` — exact-duplicate links plus every band group's links → clusters; the first row of
+   each cluster is its representative, every other member is flagged ``is_duplicate``.
+
+:func:`deduplicate` runs all three in memory for library use and benchmarks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from tqdm import tqdm
+
+from tweetbert.corpus.minhash import (
+    LshParams, band_keys, bucket_edges, estimated_jaccard, optimal_lsh_params, signatures,
+)
+from tweetbert.corpus.shingles import MAX_NGRAM, MecabWords, shingle_texts
+from tweetbert.errors import ConfigError
+
+_BATCH = 4096
+
+
+@dataclass(frozen=True)
+class DedupParams:
+    """Near-duplicate settings (the config's ``dedup`` section); bands and rows default to the optimum for the threshold."""
+
+    ngram: int = 5
+    threshold: float = 0.2
+    num_perm: int = 128
+    bands: int | None = None
+    rows: int | None = None
+    verify: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.ngram <= MAX_NGRAM:
+            raise ConfigError("dedup.ngram", f"must be between 1 and {MAX_NGRAM}, not {self.ngram}")
+        if not 0.0 < self.threshold < 1.0:
+            raise ConfigError("dedup.threshold", f"must be in (0, 1), not {self.threshold}")
+        if (self.bands is None) != (self.rows is None):
+            raise ConfigError("dedup.bands" if self.bands is None else "dedup.rows",
+                              "set both dedup.bands and dedup.rows, or neither")
+        if self.bands is not None and self.bands * self.rows > self.num_perm:
+            raise ConfigError("dedup.bands", f"bands x rows = {self.bands * self.rows} exceeds num_perm {self.num_perm}")
+
+    @property
+    def lsh(self) -> LshParams:
+        if self.bands is not None and self.rows is not None:
+            return LshParams(self.bands, self.rows)
+        return optimal_lsh_params(self.threshold, self.num_perm)
+
+
+@dataclass
+class SignatureShard:
+    """One shard's per-row data: exact-text hash, shingle count and MinHash signature."""
+
+    row_start: int
+    text_hash: np.ndarray
+    n_shingles: np.ndarray
+    signature: np.ndarray
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        np.save(directory / "text_hash.npy", self.text_hash)
+        np.save(directory / "n_shingles.npy", self.n_shingles)
+        np.save(directory / "signature.npy", self.signature)
+        (directory / "shard.json").write_text(json.dumps({"row_start": self.row_start, "rows": len(self.text_hash)}))
+
+    @classmethod
+    def load(cls, directory: Path, mmap: bool = False) -> SignatureShard:
+        meta = json.loads((directory / "shard.json").read_text())
+        mode = "r" if mmap else None
+        return cls(
+            row_start=meta["row_start"],
+            text_hash=np.load(directory / "text_hash.npy", allow_pickle=False),
+            n_shingles=np.load(directory / "n_shingles.npy", allow_pickle=False),
+            signature=np.load(directory / "signature.npy", mmap_mode=mode, allow_pickle=False),
+        )
+
+
+def text_hashes(texts: Sequence[str]) -> np.ndarray:
+    """64-bit hashes of whole texts: exact duplicates share one."""
+    return np.fromiter(
+        (int.from_bytes(hashlib.blake2b(t.encode("utf-8"), digest_size=8).digest(), "little") for t in texts),
+        dtype=np.uint64, count=len(texts))
+
+
+_worker_words: MecabWords | None = None
+
+
+def _signature_batch(args: tuple[list[str], int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    global _worker_words
+    texts, ngram, num_hashes, seed = args
+    if _worker_words is None:
+        _worker_words = MecabWords()
+    batch = shingle_texts(texts, ngram, _worker_words)
+    return text_hashes(texts), batch.counts.astype(np.int32), signatures(batch, num_hashes, seed)
+
+
+def _batches(texts: Sequence[str], params: DedupParams) -> Iterator[tuple[list[str], int, int, int]]:
+    for start in range(0, len(texts), _BATCH):
+        yield list(texts[start : start + _BATCH]), params.ngram, params.lsh.num_hashes, params.seed
+
+
+def compute_signatures(texts: Sequence[str], params: DedupParams, *, workers: int | None = None,
+                       row_start: int = 0, progress: bool = True) -> SignatureShard:
+    """Signatures of texts in input order; ``workers`` processes (default: all cores)."""
+    workers = workers or os.cpu_count() or 1
+    parts = []
+    with tqdm(total=len(texts), unit="tweet", desc="minhash", disable=not progress) as bar:
+        if workers == 1:
+            results: Iterator = map(_signature_batch, _batches(texts, params))
+            executor = None
+        else:
+            executor = ProcessPoolExecutor(max_workers=workers)
+            results = executor.map(_signature_batch, _batches(texts, params))
+        try:
+            for part in results:
+                parts.append(part)
+                bar.update(len(part[0]))
+        finally:
+            if executor is not None:
+                executor.shutdown()
+    num_hashes = params.lsh.num_hashes
+    if not parts:
+        return SignatureShard(row_start, np.empty(0, np.uint64), np.empty(0, np.int32),
+                              np.empty((0, num_hashes), np.uint32))
+    return SignatureShard(
+        row_start=row_start,
+        text_hash=np.concatenate([p[0] for p in parts]),
+        n_shingles=np.concatenate([p[1] for p in parts]),
+        signature=np.concatenate([p[2] for p in parts]),
+    )
+
+
+def shard_bounds(n_rows: int, shards: int, shard: int) -> tuple[int, int]:
+    """Row range [start, stop) of one shard of a corpus; shards differ in size by at most one row."""
+    if not 0 <= shard < shards:
+        raise ValueError(f"shard {shard} is outside 0..{shards - 1}")
+    return n_rows * shard // shards, n_rows * (shard + 1) // shards
+
+
+def read_text_rows(corpus: Path, start: int, stop: int) -> list[str]:
+    """The ``text`` column of rows [start, stop) of a Parquet corpus, read batch by batch."""
+    out: list[str] = []
+    position = 0
+    for record_batch in pq.ParquetFile(corpus).iter_batches(columns=["text"], batch_size=65536):
+        n = record_batch.num_rows
+        if position + n > start and position < stop:
+            column = record_batch.column(0).to_pylist()
+            out.extend(column[max(0, start - position) : min(n, stop - position)])
+        position += n
+        if position >= stop:
+            break
+    return out
+
+
+def write_signature_shard(corpus: Path, out_dir: Path, params: DedupParams, *, shards: int, shard: int,
+                          workers: int | None = None) -> SignatureShard:
+    """Step 1 for one shard of a normalised corpus."""
+    n_rows = pq.ParquetFile(corpus).metadata.num_rows
+    start, stop = shard_bounds(n_rows, shards, shard)
+    result = compute_signatures(read_text_rows(corpus, start, stop), params, workers=workers, row_start=start)
+    result.save(out_dir)
+    return result
+
+
+def band_groups(bands: int, groups: int) -> list[range]:
+    """Splits band indices into ``groups`` contiguous groups (some may be empty when groups > bands)."""
+    return [range(bands * g // groups, bands * (g + 1) // groups) for g in range(groups)]
+
+
+def component_links(sources: np.ndarray, targets: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Reduces any set of links to (row, smallest row of its component) for rows in non-trivial components."""
+    if len(sources) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    graph = coo_matrix((np.ones(len(sources), dtype=np.int8), (sources, targets)), shape=(n_rows, n_rows))
+    _, labels = connected_components(graph, directed=False)
+    root = np.full(labels.max() + 1, n_rows, dtype=np.int64)
+    np.minimum.at(root, labels, np.arange(n_rows, dtype=np.int64))
+    roots = root[labels]
+    members = np.flatnonzero(roots != np.arange(n_rows))
+    return members, roots[members]
+
+
+def near_duplicate_links(key_sigs: np.ndarray, n_shingles: np.ndarray, lsh: LshParams, bands: Sequence[int],
+                         verify_sigs: np.ndarray | None = None, threshold: float = 0.0,
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate links over the given bands: each bucket member to the bucket's first and to the previous member.
+
+    With ``verify_sigs`` (the full signatures) a link is kept only when the pair's estimated Jaccard similarity
+    reaches ``threshold``: low-similarity pairs that share a bucket by chance would otherwise chain unrelated
+    tweets into giant clusters. Documents without shingles never link.
+    """
+    rows = np.arange(len(key_sigs), dtype=np.int64)
+    valid = n_shingles > 0
+    members, targets = [], []
+    for band in bands:
+        member, first, previous = bucket_edges(band_keys(key_sigs, lsh, band), rows, valid)
+        members += [member, member]
+        targets += [first, previous]
+    if not members:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    pair_keys = np.unique(np.concatenate(members) * len(rows) + np.concatenate(targets))
+    member, target = np.divmod(pair_keys, len(rows))
+    if verify_sigs is not None:
+        keep = estimated_jaccard(verify_sigs, member, target) >= threshold
+        member, target = member[keep], target[keep]
+    return member, target
+
+
+def load_shards(shard_dirs: Sequence[Path]) -> list[SignatureShard]:
+    """Signature shards in row order (signatures memory-mapped), checked to tile the corpus without gaps."""
+    if not shard_dirs:
+        raise ValueError("no signature shards given")
+    loaded = sorted((SignatureShard.load(Path(d), mmap=True) for d in shard_dirs), key=lambda s: s.row_start)
+    expected = 0
+    for shard in loaded:
+        if shard.row_start != expected:
+            raise ValueError(f"signature shards do not tile the corpus: expected a shard at row {expected}, "
+                             f"found one at {shard.row_start}")
+        expected += len(shard.text_hash)
+    return loaded
+
+
+def write_band_links(shard_dirs: Sequence[Path], out_file: Path, params: DedupParams, *, groups: int,
+                     group: int) -> int:
+    """Step 2 for one band group over all shards; returns the number of linked rows written."""
+    lsh = params.lsh
+    bands = band_groups(lsh.bands, groups)[group]
+    loaded = load_shards(shard_dirs)
+    columns = slice(bands.start * lsh.rows, bands.stop * lsh.rows)
+    key_sigs = np.concatenate([np.asarray(s.signature[:, columns]) for s in loaded])
+    n_shingles = np.concatenate([s.n_shingles for s in loaded])
+    full_sigs = np.concatenate([s.signature for s in loaded]) if len(loaded) > 1 else loaded[0].signature
+    local = LshParams(len(bands), lsh.rows)
+    sources, targets = near_duplicate_links(key_sigs, n_shingles, local, range(len(bands)),
+                                            full_sigs if params.verify else None, params.threshold)
+    members, roots = component_links(sources, targets, len(n_shingles))
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(out_file, "wb") as handle:
+        np.save(handle, np.stack([members, roots]))
+    return len(members)
+
+
+def exact_duplicate_links(text_hash: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Links of every row to the first row with the same text."""
+    member, first, _ = bucket_edges(text_hash, np.arange(len(text_hash), dtype=np.int64))
+    return member, first
+
+
+@dataclass
+class DedupResult:
+    """Cluster of every row (the row number of its representative) and the counts for the stage's stats."""
+
+    cluster_id: np.ndarray
+    is_duplicate: np.ndarray
+    stats: dict
+
+
+def cluster_rows(text_hash: np.ndarray, n_shingles: np.ndarray, link_sets: Sequence[tuple[np.ndarray, np.ndarray]],
+                 params: DedupParams) -> DedupResult:
+    """Step 3: unions exact and near-duplicate links; a cluster's representative is its first row."""
+    n_rows = len(text_hash)
+    exact_src, exact_dst = exact_duplicate_links(text_hash)
+    exact_members, _ = component_links(exact_src, exact_dst, n_rows)
+    sources = np.concatenate([exact_src] + [s for s, _ in link_sets]) if n_rows else np.empty(0, np.int64)
+    targets = np.concatenate([exact_dst] + [t for _, t in link_sets]) if n_rows else np.empty(0, np.int64)
+    members, roots = component_links(sources, targets, n_rows)
+    cluster_id = np.arange(n_rows, dtype=np.int64)
+    cluster_id[members] = roots
+    is_duplicate = cluster_id != np.arange(n_rows)
+    sizes = np.bincount(cluster_id, minlength=n_rows)
+    lsh = params.lsh
+    stats = {
+        "params": {**asdict(params), "bands": lsh.bands, "rows": lsh.rows},
+        "rows": int(n_rows),
+        "exact_duplicates": int(len(exact_members)),
+        "near_duplicates": int(is_duplicate.sum() - len(exact_members)),
+        "duplicates": int(is_duplicate.sum()),
+        "kept": int(n_rows - is_duplicate.sum()),
+        "clusters_with_duplicates": int((sizes > 1).sum()),
+        "largest_cluster": int(sizes.max()) if n_rows else 0,
+        "rows_without_shingles": int((n_shingles == 0).sum()),
+    }
+    return DedupResult(cluster_id=cluster_id, is_duplicate=is_duplicate, stats=stats)
+
+
+def merge_clusters(corpus: Path, shard_dirs: Sequence[Path], link_files: Sequence[Path], params: DedupParams) -> tuple[pd.DataFrame, dict]:
+    """Step 3 from files: the corpus with ``cluster_id`` and ``is_duplicate`` columns added, and the stats."""
+    frame = pq.read_table(corpus).to_pandas()
+    loaded = load_shards(shard_dirs)
+    text_hash = np.concatenate([s.text_hash for s in loaded])
+    n_shingles = np.concatenate([s.n_shingles for s in loaded])
+    if len(text_hash) != len(frame):
+        raise ValueError(f"signature shards cover {len(text_hash)} rows but {corpus} has {len(frame)}: "
+                         "the shards are stale, re-run dedup_signatures")
+    link_sets = []
+    for path in link_files:
+        pair = np.load(path, allow_pickle=False)
+        link_sets.append((pair[0], pair[1]))
+    result = cluster_rows(text_hash, n_shingles, link_sets, params)
+    frame["cluster_id"] = result.cluster_id
+    frame["is_duplicate"] = result.is_duplicate
+    return frame, result.stats
+
+
+def deduplicate(texts: Sequence[str], params: DedupParams = DedupParams(), *, workers: int | None = None,
+                progress: bool = False) -> DedupResult:
+    """All three steps in memory: the one-call API for notebooks, tests and benchmarks."""
+    shard = compute_signatures(texts, params, workers=workers, progress=progress)
+    links = near_duplicate_links(shard.signature, shard.n_shingles, params.lsh, range(params.lsh.bands),
+                                 shard.signature if params.verify else None, params.threshold)
+    return cluster_rows(shard.text_hash, shard.n_shingles, [links], params)
+

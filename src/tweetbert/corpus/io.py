@@ -1,0 +1,194 @@
+"""Reading raw tweet tables in the formats users have (JSON Lines, CSV/TSV, Parquet) without losing a row unreported.
+
+Every malformed record either stops the stage with an :class:`~tweetbert.errors.InputError` naming the file,
+the row and the column, or — with ``on_bad_row="skip"`` — is counted by kind so the stage's stats show it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tweetbert.errors import InputError
+
+CORPUS_COLUMNS = ("id", "user_id", "created_at", "text")
+REQUIRED_COLUMNS = ("id", "user_id", "text")
+FORMATS = ("jsonl", "csv", "tsv", "parquet")
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
+@dataclass
+class IngestReport:
+    """What ingest read, kept and skipped (by kind), for the stage's stats."""
+
+    rows_read: int = 0
+    rows_kept: int = 0
+    skipped: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict:
+        return {"rows_read": self.rows_read, "rows_kept": self.rows_kept, "skipped": dict(sorted(self.skipped.items()))}
+
+
+def detect_format(path: Path, fmt: str = "auto") -> str:
+    if fmt != "auto":
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)} or 'auto'")
+        return fmt
+    suffixes = [s.lower() for s in path.suffixes]
+    for suffix, name in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"), (".csv", "csv"),
+                         (".tsv", "tsv"), (".parquet", "parquet"), (".pq", "parquet")):
+        if suffix in suffixes:
+            return name
+    raise InputError(path, "cannot tell the format from the file name; set raw.format to one of " + ", ".join(FORMATS))
+
+
+def _records(path: Path, fmt: str) -> Iterator[tuple[int, dict | None, str | None]]:
+    """Yields (row number, record or None, problem) in file order; row numbers are 1-based data rows."""
+    if fmt == "parquet":
+        table = pq.read_table(path)
+        for number, record in enumerate(table.to_pylist(), start=1):
+            yield number, record, None
+        return
+    raw = path.read_bytes()
+    if fmt == "jsonl":
+        for number, line in enumerate(raw.split(b"\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line.decode("utf-8", errors="surrogateescape"))
+            except json.JSONDecodeError as err:
+                yield number, None, f"malformed JSON: {err.msg} at character {err.pos}"
+                continue
+            if not isinstance(record, dict):
+                yield number, None, "malformed JSON: a line must hold one object"
+                continue
+            yield number, record, None
+        return
+    delimiter = "," if fmt == "csv" else "\t"
+    text = raw.decode("utf-8-sig", errors="surrogateescape")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if reader.fieldnames is None:
+        return
+    for number, record in enumerate(reader, start=1):
+        if None in record:
+            yield number, None, f"{len(record[None])} more field(s) than the header has"
+            continue
+        if any(value is None for value in record.values()):
+            yield number, None, "fewer fields than the header has"
+            continue
+        yield number, record, None
+
+
+def _undecodable_column(record: dict) -> str | None:
+    """Names the first field holding bytes that were not UTF-8 (kept as lone surrogates while parsing)."""
+    for key, value in record.items():
+        if isinstance(value, str) and _SURROGATES.search(value):
+            return key
+    return None
+
+
+def read_tweets(
+    path: str | Path,
+    *,
+    fmt: str = "auto",
+    columns: Mapping[str, str] | None = None,
+    on_bad_row: str = "error",
+) -> tuple[pd.DataFrame, IngestReport]:
+    """Reads a raw tweet table into the corpus contract (``id``, ``user_id``, ``created_at``, ``text``; all str).
+
+    ``columns`` maps our names to the file's column names. ``on_bad_row`` is ``"error"`` (stop at the first
+    bad row) or ``"skip"`` (count it by kind in the report).
+    """
+    if on_bad_row not in ("error", "skip"):
+        raise ValueError(f"on_bad_row must be 'error' or 'skip', not {on_bad_row!r}")
+    path = Path(path)
+    names = {name: name for name in CORPUS_COLUMNS}
+    names.update(columns or {})
+    fmt = detect_format(path, fmt)
+    report = IngestReport()
+    kept: dict[str, list[str]] = {name: [] for name in CORPUS_COLUMNS}
+    seen_ids: dict[str, int] = {}
+    has_created_at: bool | None = None
+
+    def bad(row: int, kind: str, message: str, column: str | None = None) -> None:
+        if on_bad_row == "error":
+            raise InputError(path, message, row=row, column=column)
+        report.skipped[kind] += 1
+
+    for number, record, problem in _records(path, fmt):
+        report.rows_read += 1
+        if problem is not None:
+            bad(number, "malformed", problem)
+            continue
+        undecodable = _undecodable_column(record)
+        if undecodable is not None:
+            bad(number, "undecodable", "undecodable bytes (not UTF-8)", column=undecodable)
+            continue
+        missing = [names[c] for c in REQUIRED_COLUMNS if names[c] not in record]
+        if missing:
+            bad(number, "missing_column", "missing column", column=missing[0])
+            continue
+        if has_created_at is None:
+            has_created_at = names["created_at"] in record
+        values = {}
+        for name in CORPUS_COLUMNS:
+            value = record.get(names[name])
+            if name == "created_at" and not has_created_at:
+                value = ""
+            if value is None:
+                value = ""
+            if not isinstance(value, str):
+                value = str(value) if name != "text" else value
+            values[name] = value
+        text = values["text"]
+        if not isinstance(text, str):
+            bad(number, "malformed", f"text must be a string, got {type(text).__name__}", column=names["text"])
+            continue
+        if not text.strip():
+            bad(number, "empty_text", "empty or whitespace-only text", column=names["text"])
+            continue
+        if not values["id"]:
+            bad(number, "missing_id", "empty id", column=names["id"])
+            continue
+        if not values["user_id"]:
+            bad(number, "missing_user_id", "empty user id", column=names["user_id"])
+            continue
+        if values["id"] in seen_ids:
+            bad(number, "duplicate_id", f"id {values['id']!r} already used on row {seen_ids[values['id']]}",
+                column=names["id"])
+            continue
+        seen_ids[values["id"]] = number
+        for name in CORPUS_COLUMNS:
+            kept[name].append(values[name])
+    report.rows_kept = len(kept["id"])
+    frame = pd.DataFrame({name: pd.array(kept[name], dtype="string") for name in CORPUS_COLUMNS})
+    return frame, report
+
+
+def write_corpus(frame: pd.DataFrame, path: str | Path) -> None:
+    """Writes a corpus as Parquet with a fixed schema, so equal inputs give byte-identical files."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+    table = table.replace_schema_metadata(None)
+    pq.write_table(table, path, compression="zstd", write_statistics=False)
+
+
+def read_corpus(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Reads a corpus Parquet written by :func:`write_corpus`, checking the wanted columns are there first."""
+    path = Path(path)
+    present = set(pq.read_schema(path).names)
+    for column in columns or REQUIRED_COLUMNS:
+        if column not in present:
+            raise InputError(path, "missing column", column=column)
+    return pq.read_table(path, columns=columns).to_pandas()

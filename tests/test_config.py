@@ -1,0 +1,51 @@
+"""Config: the schema fills every default and reports a wrong key or value by its dotted name."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tweetbert.config import load_config, load_schema, validate_config
+from tweetbert.errors import ConfigError
+
+
+def test_every_schema_key_has_a_description_and_a_default():
+    def walk(schema, path):
+        for key, sub in schema.get("properties", {}).items():
+            assert "description" in sub, f"{path}{key} has no description"
+            assert "default" in sub, f"{path}{key} has no default"
+            walk(sub, f"{path}{key}.")
+
+    walk(load_schema(), "")
+
+
+def test_an_empty_config_gets_every_default():
+    config = validate_config({})
+    assert config["dedup"]["threshold"] == 0.2 and config["dedup"]["ngram"] == 5
+    assert config["split"]["ratios"] == {"train": 0.75, "validation": 0.05, "dev": 0.10, "test": 0.10}
+    assert config["raw"]["columns"]["text"] == "text"
+
+
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        ({"dedup": {"treshold": 0.2}}, "dedup.treshold"),
+        ({"dedup": {"threshold": 1.5}}, "dedup.threshold"),
+        ({"balance": {"max_per_user": 0}}, "balance.max_per_user"),
+        ({"raw": {"on_bad_row": "ignore"}}, "raw.on_bad_row"),
+        ({"corpora": ["dedup", "other"]}, "corpora.1"),
+    ],
+)
+def test_a_wrong_key_or_value_is_reported_by_name(config, key):
+    with pytest.raises(ConfigError) as raised:
+        validate_config(config)
+    assert raised.value.key == key
+
+
+def test_the_shipped_demo_config_is_valid(tmp_path):
+    config = load_config(Path(__file__).parents[1] / "config.yaml")
+    assert config["raw"]["path"] == "demo"
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"seed": -1}))
+    with pytest.raises(ConfigError, match="'seed'"):
+        load_config(path)

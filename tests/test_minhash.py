@@ -1,0 +1,84 @@
+"""Shingles and MinHash: deterministic hashes, the short-text rule, banding and bucket links."""
+
+import numpy as np
+import pytest
+
+from tweetbert.corpus.minhash import (
+    LshParams, bucket_edges, estimated_jaccard, optimal_lsh_params, signatures,
+)
+from tweetbert.corpus.shingles import ngram_hashes, shingle_sets, shingle_texts
+
+
+def as_sets(batch):
+    return [set(batch.hashes[a:b].tolist()) for a, b in zip(batch.offsets[:-1], batch.offsets[1:])]
+
+
+def test_shingle_hashes_match_the_readable_word_ngrams():
+    texts = ["今日は渋谷でラーメンを食べた。めっちゃ美味しかった！", "おはよう", "[URL]", "今日は渋谷でラーメンを食べた。"]
+    hashed = as_sets(shingle_texts(texts, 3))
+    readable = shingle_sets(texts, 3)
+    assert [len(h) for h in hashed] == [len(r) for r in readable]
+    assert readable[2] == set() and hashed[2] == set()
+    assert len(hashed[0] & hashed[3]) == len(readable[0] & readable[3]) > 0
+
+
+def test_placeholders_are_left_out_of_shingles():
+    assert shingle_sets(["[URL] 猫がかわいい [USER]"], 2) == shingle_sets(["猫がかわいい"], 2)
+
+
+def test_a_text_shorter_than_n_is_one_shingle_of_all_its_words():
+    batch = ngram_hashes(np.array([1, 2, 3, 1, 2], dtype=np.uint64), np.array([3, 2]), n=5)
+    assert batch.counts.tolist() == [1, 1]
+    assert batch.hashes[0] != batch.hashes[1]
+
+
+def test_word_order_changes_the_shingle_hash():
+    batch = ngram_hashes(np.array([1, 2, 2, 1], dtype=np.uint64), np.array([2, 2]), n=2)
+    assert batch.hashes[0] != batch.hashes[1]
+
+
+def test_hashes_are_the_same_in_every_run():
+    first = shingle_texts(["同じ文章を二回ハッシュする"], 2).hashes
+    assert first.tolist() == shingle_texts(["同じ文章を二回ハッシュする"], 2).hashes.tolist()
+
+
+def test_signature_agreement_estimates_jaccard():
+    rng = np.random.default_rng(1)
+    base = rng.integers(0, 2**63, 200, dtype=np.uint64)
+    other = np.concatenate([base[:100], rng.integers(0, 2**63, 100, dtype=np.uint64)])  # Jaccard 100/300
+    from tweetbert.corpus.shingles import ShingleBatch
+
+    batch = ShingleBatch(np.concatenate([base, other]), np.array([0, 200, 400]))
+    sigs = signatures(batch, 512, seed=0)
+    estimate = estimated_jaccard(sigs, np.array([0]), np.array([1]))[0]
+    assert estimate == pytest.approx(1 / 3, abs=0.06)
+
+
+def test_documents_without_shingles_get_the_empty_signature():
+    from tweetbert.corpus.shingles import ShingleBatch
+
+    sigs = signatures(ShingleBatch(np.array([5], dtype=np.uint64), np.array([0, 0, 1])), 4, seed=0)
+    assert (sigs[0] == 0xFFFFFFFF).all() and not (sigs[1] == 0xFFFFFFFF).all()
+
+
+def test_optimal_banding_for_the_study_threshold_puts_the_s_curve_around_it():
+    params = optimal_lsh_params(0.2, 128)
+    assert params.num_hashes <= 128
+    assert params.candidate_probability(0.05) < 0.2 < 0.9 < params.candidate_probability(0.5)
+
+
+def test_bucket_members_link_to_the_first_and_previous_member_only():
+    keys = np.array([7, 7, 7, 3, 7], dtype=np.uint64)
+    member, first, previous = bucket_edges(keys, np.arange(5))
+    assert member.tolist() == [1, 2, 4]
+    assert first.tolist() == [0, 0, 0]
+    assert previous.tolist() == [0, 1, 2]
+
+
+def test_a_huge_bucket_yields_linear_not_quadratic_links():
+    member, _, _ = bucket_edges(np.zeros(13000, dtype=np.uint64), np.arange(13000))
+    assert len(member) == 12999
+
+
+def test_lsh_params_report_their_hash_budget():
+    assert LshParams(28, 2).num_hashes == 56

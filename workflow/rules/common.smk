@@ -1,0 +1,76 @@
+# Config validation, helpers and wildcard constraints shared by every rule file.
+from tweetbert.config import validate_config
+
+
+config = validate_config(config)
+
+SIGNATURE_SHARDS = range(config["dedup"]["shards"])
+BAND_GROUPS = range(config["dedup"]["band_groups"])
+
+
+wildcard_constraints:
+    corpus="|".join(config["corpora"]),
+    shard=r"\d+",
+    group=r"\d+",
+
+
+def is_demo():
+    return config["raw"]["path"] == "demo"
+
+
+def get_raw_tweets():
+    return "results/demo/tweets.jsonl" if is_demo() else config["raw"]["path"]
+
+
+def get_tune_table(which):
+    path = config["tune_dedup"][which]
+    return f"results/demo/tune_{which}.jsonl" if path == "demo" else path
+
+
+def get_column_args():
+    return " ".join(f"--column {field}={name}" for field, name in config["raw"]["columns"].items())
+
+
+def get_normalize_args():
+    flags = {"nfkc": "nfkc", "replace_urls": "replace-urls", "replace_mentions": "replace-mentions",
+             "keep_newlines": "keep-newlines"}
+    return " ".join(
+        f"--{flag}" if config["normalize"][key] else f"--no-{flag}" for key, flag in flags.items()
+    )
+
+
+def get_dedup_args():
+    dedup = config["dedup"]
+    args = [
+        f"--ngram {dedup['ngram']}",
+        f"--threshold {dedup['threshold']}",
+        f"--num-perm {dedup['num_perm']}",
+        "--verify" if dedup["verify"] else "--no-verify",
+        f"--seed {config['seed']}",
+    ]
+    if dedup["bands"] is not None:
+        args.append(f"--bands {dedup['bands']} --rows {dedup['rows']}")
+    return " ".join(args)
+
+
+def get_split_ratio_args():
+    return " ".join(f"--ratio {name}={share}" for name, share in config["split"]["ratios"].items())
+
+
+def get_split_input(wildcards):
+    if wildcards.corpus == "balanced":
+        return "results/corpus/balanced.parquet"
+    return "results/corpus/dedup_annotated.parquet"
+
+
+def get_mem_mb(wildcards, attempt):
+    """Memory of the corpus-wide jobs, doubled on each retry after running out."""
+    return 4000 * attempt
+
+
+def get_final_outputs():
+    return [
+        "results/corpus/tune_dedup.tsv",
+        "results/corpus/stats/summary.tsv",
+        *expand("results/corpus/{corpus}/split.parquet", corpus=config["corpora"]),
+    ]

@@ -1,0 +1,245 @@
+# Corpus refinement: ingest -> normalize -> dedup (sharded) -> balance -> split, plus calibration and stats.
+
+
+rule ingest:
+    input:
+        get_raw_tweets(),
+    output:
+        corpus="results/corpus/raw.parquet",
+        stats="results/corpus/ingest.json",
+    params:
+        format=config["raw"]["format"],
+        columns=get_column_args(),
+        on_bad_row=config["raw"]["on_bad_row"],
+    log:
+        "logs/ingest.log",
+    conda:
+        "../envs/cpu.yaml"
+    shell:
+        "tweetbert ingest --input {input} --output {output.corpus} --stats {output.stats}"
+        " --format {params.format} {params.columns} --on-bad-row {params.on_bad_row} 2> {log}"
+
+
+rule normalize:
+    input:
+        "results/corpus/raw.parquet",
+    output:
+        corpus="results/corpus/normalized.parquet",
+        stats="results/corpus/normalize.json",
+    params:
+        options=get_normalize_args(),
+    log:
+        "logs/normalize.log",
+    conda:
+        "../envs/cpu.yaml"
+    shell:
+        "tweetbert normalize --input {input} --output {output.corpus} --stats {output.stats}"
+        " {params.options} 2> {log}"
+
+
+rule dedup_signatures:
+    input:
+        "results/corpus/normalized.parquet",
+    output:
+        directory("results/corpus/dedup/signatures/shard-{shard}"),
+    params:
+        shards=config["dedup"]["shards"],
+        dedup=get_dedup_args(),
+    threads: workflow.cores
+    resources:
+        mem_mb=get_mem_mb,
+    log:
+        "logs/dedup_signatures/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/dedup_signatures/shard-{shard}.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    shell:
+        "tweetbert dedup-signatures --corpus {input} --output {output} --shards {params.shards}"
+        " --shard {wildcards.shard} --workers {threads} {params.dedup} 2> {log}"
+
+
+rule dedup_bands:
+    input:
+        expand("results/corpus/dedup/signatures/shard-{shard}", shard=SIGNATURE_SHARDS),
+    output:
+        "results/corpus/dedup/links/group-{group}.npy",
+    params:
+        groups=config["dedup"]["band_groups"],
+        dedup=get_dedup_args(),
+    resources:
+        mem_mb=get_mem_mb,
+    log:
+        "logs/dedup_bands/group-{group}.log",
+    benchmark:
+        "results/benchmarks/dedup_bands/group-{group}.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    shell:
+        "tweetbert dedup-bands --signatures {input} --output {output} --groups {params.groups}"
+        " --group {wildcards.group} {params.dedup} 2> {log}"
+
+
+rule dedup:
+    input:
+        corpus="results/corpus/normalized.parquet",
+        signatures=expand("results/corpus/dedup/signatures/shard-{shard}", shard=SIGNATURE_SHARDS),
+        links=expand("results/corpus/dedup/links/group-{group}.npy", group=BAND_GROUPS),
+    output:
+        corpus="results/corpus/dedup_annotated.parquet",
+        stats="results/corpus/dedup.json",
+    params:
+        dedup=get_dedup_args(),
+    log:
+        "logs/dedup.log",
+    benchmark:
+        "results/benchmarks/dedup.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    shell:
+        "tweetbert dedup --corpus {input.corpus} --signatures {input.signatures} --links {input.links}"
+        " --output {output.corpus} --stats {output.stats} {params.dedup} 2> {log}"
+
+
+rule tune_dedup:
+    input:
+        target=get_tune_table("target"),
+        control=get_tune_table("control"),
+    output:
+        table=report(
+            "results/corpus/tune_dedup.tsv",
+            caption="../report/tune_dedup_table.rst",
+            category="Corpus",
+            subcategory="Deduplication",
+            labels={"figure": "calibration grid (table)"},
+        ),
+        plot=report(
+            "results/corpus/tune_dedup.png",
+            caption="../report/tune_dedup.rst",
+            category="Corpus",
+            subcategory="Deduplication",
+            labels={"figure": "calibration grid"},
+        ),
+    params:
+        ngram_sizes=" ".join(map(str, config["tune_dedup"]["ngram_sizes"])),
+        thresholds=" ".join(map(str, config["tune_dedup"]["thresholds"])),
+        num_perm=config["dedup"]["num_perm"],
+        ngram=config["dedup"]["ngram"],
+        threshold=config["dedup"]["threshold"],
+        seed=config["seed"],
+    log:
+        "logs/tune_dedup.log",
+    conda:
+        "../envs/cpu.yaml"
+    shell:
+        "tweetbert tune-dedup --target {input.target} --control {input.control}"
+        " --ngram-sizes {params.ngram_sizes} --thresholds {params.thresholds} --num-perm {params.num_perm}"
+        " --chosen-ngram {params.ngram} --chosen-threshold {params.threshold} --seed {params.seed}"
+        " --table {output.table} --plot {output.plot} 2> {log}"
+
+
+rule balance:
+    input:
+        "results/corpus/dedup_annotated.parquet",
+    output:
+        corpus="results/corpus/balanced.parquet",
+        stats="results/corpus/balance.json",
+    params:
+        max_per_user=config["balance"]["max_per_user"],
+        seed=config["seed"],
+    log:
+        "logs/balance.log",
+    conda:
+        "../envs/cpu.yaml"
+    shell:
+        "tweetbert balance --input {input} --output {output.corpus} --stats {output.stats}"
+        " --max-per-user {params.max_per_user} --seed {params.seed} 2> {log}"
+
+
+rule corpus_stats:
+    input:
+        raw="results/corpus/raw.parquet",
+        dedup="results/corpus/dedup_annotated.parquet",
+        balanced="results/corpus/balanced.parquet",
+    output:
+        summary=report(
+            "results/corpus/stats/summary.tsv",
+            caption="../report/corpus_summary.rst",
+            category="Corpus",
+            subcategory="Statistics",
+            labels={"figure": "summary"},
+        ),
+        by_activity=report(
+            "results/corpus/stats/duplicates_by_activity.png",
+            caption="../report/duplicates_by_activity.rst",
+            category="Corpus",
+            subcategory="Statistics",
+            labels={"figure": "duplicates by user activity"},
+        ),
+        contribution=report(
+            "results/corpus/stats/user_contribution.png",
+            caption="../report/user_contribution.rst",
+            category="Corpus",
+            subcategory="Statistics",
+            labels={"figure": "tweets per user"},
+        ),
+        diversity=report(
+            "results/corpus/stats/diversity.png",
+            caption="../report/diversity.rst",
+            category="Corpus",
+            subcategory="Statistics",
+            labels={"figure": "diversity"},
+        ),
+        tables=multiext(
+            "results/corpus/stats/",
+            "duplicates_by_activity.tsv",
+            "user_contribution.tsv",
+            "top_user_share.tsv",
+            "diversity.tsv",
+        ),
+    params:
+        out_dir="results/corpus/stats",
+        seed=config["seed"],
+        sample_size=(
+            f"--sample-size {config['stats']['sample_size']}"
+            if config["stats"]["sample_size"]
+            else ""
+        ),
+        ngram_sizes=" ".join(map(str, config["stats"]["ngram_sizes"])),
+    log:
+        "logs/corpus_stats.log",
+    conda:
+        "../envs/cpu.yaml"
+    shell:
+        "tweetbert corpus-stats --raw {input.raw} --dedup {input.dedup} --balanced {input.balanced}"
+        " --out-dir {params.out_dir} --seed {params.seed} {params.sample_size}"
+        " --ngram-sizes {params.ngram_sizes} 2> {log}"
+
+
+rule split:
+    input:
+        corpus=get_split_input,
+        annotated="results/corpus/dedup_annotated.parquet",
+        signatures=expand("results/corpus/dedup/signatures/shard-{shard}", shard=SIGNATURE_SHARDS),
+    output:
+        corpus="results/corpus/{corpus}/split.parquet",
+        stats="results/corpus/{corpus}/split.json",
+        table=report(
+            "results/corpus/{corpus}/split.tsv",
+            caption="../report/split.rst",
+            category="Corpus",
+            subcategory="Splits",
+            labels={"corpus": "{corpus}"},
+        ),
+    params:
+        ratios=get_split_ratio_args(),
+        dedup=get_dedup_args(),
+    log:
+        "logs/split/{corpus}.log",
+    conda:
+        "../envs/cpu.yaml"
+    shell:
+        "tweetbert split --corpus {input.corpus} --annotated {input.annotated}"
+        " --signatures {input.signatures} --output {output.corpus} --stats {output.stats}"
+        " --table {output.table}"
+        " {params.ratios} {params.dedup} 2> {log}"
