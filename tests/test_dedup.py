@@ -84,3 +84,25 @@ def test_inconsistent_settings_name_the_config_key():
         DedupParams(bands=10)
     with pytest.raises(ConfigError, match="dedup.bands"):
         DedupParams(bands=100, rows=2, num_perm=128)
+
+
+def pair_precision_recall(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """Pair-counting precision and recall of a clustering, from contingency counts (no pair enumeration)."""
+    frame = pd.DataFrame({"p": predicted, "t": truth})
+
+    def pairs(sizes):
+        return int((sizes * (sizes - 1) // 2).sum())
+
+    both = pairs(frame.groupby(["p", "t"]).size())
+    return both / pairs(frame.groupby("p").size()), both / pairs(frame.groupby("t").size())
+
+
+def test_planted_duplicate_clusters_are_found_with_high_precision_and_recall():
+    from tweetbert.corpus.normalize import normalize_texts
+    from tweetbert.demo import generate_tweets
+
+    tweets, truth = generate_tweets(8000, seed=3)
+    result = deduplicate(normalize_texts(tweets["text"].tolist()), workers=2)
+    precision, recall = pair_precision_recall(result.cluster_id, tweets["id"].map(truth.set_index("id")["cluster"]))
+    assert precision >= 0.95
+    assert recall >= 0.95

@@ -1,6 +1,7 @@
 # Config validation, helpers and wildcard constraints shared by every rule file.
-from tweetbert.config import validate_config
+import os
 
+from tweetbert.config import validate_config
 
 config = validate_config(config)
 
@@ -28,14 +29,21 @@ def get_tune_table(which):
 
 
 def get_column_args():
-    return " ".join(f"--column {field}={name}" for field, name in config["raw"]["columns"].items())
+    return " ".join(
+        f"--column {field}={name}" for field, name in config["raw"]["columns"].items()
+    )
 
 
 def get_normalize_args():
-    flags = {"nfkc": "nfkc", "replace_urls": "replace-urls", "replace_mentions": "replace-mentions",
-             "keep_newlines": "keep-newlines"}
+    flags = {
+        "nfkc": "nfkc",
+        "replace_urls": "replace-urls",
+        "replace_mentions": "replace-mentions",
+        "keep_newlines": "keep-newlines",
+    }
     return " ".join(
-        f"--{flag}" if config["normalize"][key] else f"--no-{flag}" for key, flag in flags.items()
+        f"--{flag}" if config["normalize"][key] else f"--no-{flag}"
+        for key, flag in flags.items()
     )
 
 
@@ -54,13 +62,20 @@ def get_dedup_args():
 
 
 def get_split_ratio_args():
-    return " ".join(f"--ratio {name}={share}" for name, share in config["split"]["ratios"].items())
+    return " ".join(
+        f"--ratio {name}={share}" for name, share in config["split"]["ratios"].items()
+    )
 
 
 def get_split_input(wildcards):
     if wildcards.corpus == "balanced":
         return "results/corpus/balanced.parquet"
     return "results/corpus/dedup_annotated.parquet"
+
+
+def get_output_dir(wildcards, output):
+    """Directory of a rule's first output, for CLIs that write several files into one place."""
+    return os.path.dirname(output[0])
 
 
 def get_mem_mb(wildcards, attempt):

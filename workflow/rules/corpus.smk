@@ -7,14 +7,14 @@ rule ingest:
     output:
         corpus="results/corpus/raw.parquet",
         stats="results/corpus/ingest.json",
-    params:
-        format=config["raw"]["format"],
-        columns=get_column_args(),
-        on_bad_row=config["raw"]["on_bad_row"],
     log:
         "logs/ingest.log",
     conda:
         "../envs/cpu.yaml"
+    params:
+        format=config["raw"]["format"],
+        columns=get_column_args(),
+        on_bad_row=config["raw"]["on_bad_row"],
     shell:
         "tweetbert ingest --input {input} --output {output.corpus} --stats {output.stats}"
         " --format {params.format} {params.columns} --on-bad-row {params.on_bad_row} 2> {log}"
@@ -26,12 +26,12 @@ rule normalize:
     output:
         corpus="results/corpus/normalized.parquet",
         stats="results/corpus/normalize.json",
-    params:
-        options=get_normalize_args(),
     log:
         "logs/normalize.log",
     conda:
         "../envs/cpu.yaml"
+    params:
+        options=get_normalize_args(),
     shell:
         "tweetbert normalize --input {input} --output {output.corpus} --stats {output.stats}"
         " {params.options} 2> {log}"
@@ -42,18 +42,18 @@ rule dedup_signatures:
         "results/corpus/normalized.parquet",
     output:
         directory("results/corpus/dedup/signatures/shard-{shard}"),
-    params:
-        shards=config["dedup"]["shards"],
-        dedup=get_dedup_args(),
-    threads: workflow.cores
-    resources:
-        mem_mb=get_mem_mb,
     log:
         "logs/dedup_signatures/shard-{shard}.log",
     benchmark:
         "results/benchmarks/dedup_signatures/shard-{shard}.tsv"
     conda:
         "../envs/cpu.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=get_mem_mb,
+    params:
+        shards=config["dedup"]["shards"],
+        dedup=get_dedup_args(),
     shell:
         "tweetbert dedup-signatures --corpus {input} --output {output} --shards {params.shards}"
         " --shard {wildcards.shard} --workers {threads} {params.dedup} 2> {log}"
@@ -64,17 +64,17 @@ rule dedup_bands:
         expand("results/corpus/dedup/signatures/shard-{shard}", shard=SIGNATURE_SHARDS),
     output:
         "results/corpus/dedup/links/group-{group}.npy",
-    params:
-        groups=config["dedup"]["band_groups"],
-        dedup=get_dedup_args(),
-    resources:
-        mem_mb=get_mem_mb,
     log:
         "logs/dedup_bands/group-{group}.log",
     benchmark:
         "results/benchmarks/dedup_bands/group-{group}.tsv"
     conda:
         "../envs/cpu.yaml"
+    resources:
+        mem_mb=get_mem_mb,
+    params:
+        groups=config["dedup"]["band_groups"],
+        dedup=get_dedup_args(),
     shell:
         "tweetbert dedup-bands --signatures {input} --output {output} --groups {params.groups}"
         " --group {wildcards.group} {params.dedup} 2> {log}"
@@ -83,19 +83,21 @@ rule dedup_bands:
 rule dedup:
     input:
         corpus="results/corpus/normalized.parquet",
-        signatures=expand("results/corpus/dedup/signatures/shard-{shard}", shard=SIGNATURE_SHARDS),
+        signatures=expand(
+            "results/corpus/dedup/signatures/shard-{shard}", shard=SIGNATURE_SHARDS
+        ),
         links=expand("results/corpus/dedup/links/group-{group}.npy", group=BAND_GROUPS),
     output:
         corpus="results/corpus/dedup_annotated.parquet",
         stats="results/corpus/dedup.json",
-    params:
-        dedup=get_dedup_args(),
     log:
         "logs/dedup.log",
     benchmark:
         "results/benchmarks/dedup.tsv"
     conda:
         "../envs/cpu.yaml"
+    params:
+        dedup=get_dedup_args(),
     shell:
         "tweetbert dedup --corpus {input.corpus} --signatures {input.signatures} --links {input.links}"
         " --output {output.corpus} --stats {output.stats} {params.dedup} 2> {log}"
@@ -120,6 +122,10 @@ rule tune_dedup:
             subcategory="Deduplication",
             labels={"figure": "calibration grid"},
         ),
+    log:
+        "logs/tune_dedup.log",
+    conda:
+        "../envs/cpu.yaml"
     params:
         ngram_sizes=" ".join(map(str, config["tune_dedup"]["ngram_sizes"])),
         thresholds=" ".join(map(str, config["tune_dedup"]["thresholds"])),
@@ -127,10 +133,6 @@ rule tune_dedup:
         ngram=config["dedup"]["ngram"],
         threshold=config["dedup"]["threshold"],
         seed=config["seed"],
-    log:
-        "logs/tune_dedup.log",
-    conda:
-        "../envs/cpu.yaml"
     shell:
         "tweetbert tune-dedup --target {input.target} --control {input.control}"
         " --ngram-sizes {params.ngram_sizes} --thresholds {params.thresholds} --num-perm {params.num_perm}"
@@ -144,13 +146,13 @@ rule balance:
     output:
         corpus="results/corpus/balanced.parquet",
         stats="results/corpus/balance.json",
-    params:
-        max_per_user=config["balance"]["max_per_user"],
-        seed=config["seed"],
     log:
         "logs/balance.log",
     conda:
         "../envs/cpu.yaml"
+    params:
+        max_per_user=config["balance"]["max_per_user"],
+        seed=config["seed"],
     shell:
         "tweetbert balance --input {input} --output {output.corpus} --stats {output.stats}"
         " --max-per-user {params.max_per_user} --seed {params.seed} 2> {log}"
@@ -197,8 +199,12 @@ rule corpus_stats:
             "top_user_share.tsv",
             "diversity.tsv",
         ),
+    log:
+        "logs/corpus_stats.log",
+    conda:
+        "../envs/cpu.yaml"
     params:
-        out_dir="results/corpus/stats",
+        out_dir=get_output_dir,
         seed=config["seed"],
         sample_size=(
             f"--sample-size {config['stats']['sample_size']}"
@@ -206,10 +212,6 @@ rule corpus_stats:
             else ""
         ),
         ngram_sizes=" ".join(map(str, config["stats"]["ngram_sizes"])),
-    log:
-        "logs/corpus_stats.log",
-    conda:
-        "../envs/cpu.yaml"
     shell:
         "tweetbert corpus-stats --raw {input.raw} --dedup {input.dedup} --balanced {input.balanced}"
         " --out-dir {params.out_dir} --seed {params.seed} {params.sample_size}"
@@ -220,7 +222,9 @@ rule split:
     input:
         corpus=get_split_input,
         annotated="results/corpus/dedup_annotated.parquet",
-        signatures=expand("results/corpus/dedup/signatures/shard-{shard}", shard=SIGNATURE_SHARDS),
+        signatures=expand(
+            "results/corpus/dedup/signatures/shard-{shard}", shard=SIGNATURE_SHARDS
+        ),
     output:
         corpus="results/corpus/{corpus}/split.parquet",
         stats="results/corpus/{corpus}/split.json",
@@ -231,13 +235,13 @@ rule split:
             subcategory="Splits",
             labels={"corpus": "{corpus}"},
         ),
-    params:
-        ratios=get_split_ratio_args(),
-        dedup=get_dedup_args(),
     log:
         "logs/split/{corpus}.log",
     conda:
         "../envs/cpu.yaml"
+    params:
+        ratios=get_split_ratio_args(),
+        dedup=get_dedup_args(),
     shell:
         "tweetbert split --corpus {input.corpus} --annotated {input.annotated}"
         " --signatures {input.signatures} --output {output.corpus} --stats {output.stats}"

@@ -8,12 +8,13 @@ rule demo_data:
         tune_target="results/demo/tune_target.jsonl",
         tune_control="results/demo/tune_control.jsonl",
         general_text="results/demo/general_text.txt",
-    params:
-        n_tweets=config["demo"]["n_tweets"],
-        seed=config["seed"],
     log:
         "logs/demo_data.log",
     conda:
         "../envs/cpu.yaml"
+    params:
+        out_dir=get_output_dir,
+        n_tweets=config["demo"]["n_tweets"],
+        seed=config["seed"],
     shell:
-        "tweetbert demo-data --out-dir results/demo --seed {params.seed} --n-tweets {params.n_tweets} 2> {log}"
+        "tweetbert demo-data --out-dir {params.out_dir} --seed {params.seed} --n-tweets {params.n_tweets} 2> {log}"

@@ -1,0 +1,87 @@
+"""Smoke test: the Snakemake DAG itself, end to end on a tiny generated corpus, plus lint and the report."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or shutil.which("snakemake")
+
+pytestmark = [pytest.mark.smoke, pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")]
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "HF_HUB_OFFLINE": "1"}
+    command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("smoke")
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["demo"]["n_tweets"] = 3000
+    config["tune_dedup"].update(ngram_sizes=[3, 5], thresholds=[0.2, 0.5])
+    config["balance"]["max_per_user"] = 20
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    run = snakemake(workdir, "--configfile", str(workdir / "config.yaml"), "--cores", "2")
+    assert run.returncode == 0, run.stderr[-4000:]
+    return workdir
+
+
+def test_the_dag_builds_every_corpus_target(finished_run):
+    results = finished_run / "results" / "corpus"
+    for corpus in ("dedup", "balanced"):
+        split = pd.read_parquet(results / corpus / "split.parquet")
+        assert set(split["split"]) == {"train", "validation", "dev", "test"}
+        stats = json.loads((results / corpus / "split.json").read_text())
+        assert set(stats["leakage"].values()) == {0}
+    balanced = pd.read_parquet(results / "balanced.parquet")
+    assert balanced["user_id"].value_counts().max() <= 20
+    dedup = json.loads((results / "dedup.json").read_text())
+    assert dedup["duplicates"] > 0 and dedup["rows"] == 3000
+    assert (results / "tune_dedup.png").stat().st_size > 0
+
+
+def test_the_report_holds_the_corpus_figures(finished_run):
+    run = snakemake(finished_run, "--configfile", str(finished_run / "config.yaml"), "--cores", "1",
+                    "--report", "report.html")
+    assert run.returncode == 0, run.stderr[-4000:]
+    html = (finished_run / "report.html").read_text(errors="replace")
+    for name in ("tune_dedup.png", "duplicates_by_activity.png", "diversity.png", "user_contribution.png"):
+        assert name in html
+
+
+def test_a_rerun_has_nothing_to_do(finished_run):
+    run = snakemake(finished_run, "--configfile", str(finished_run / "config.yaml"), "--cores", "1", "-n")
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert "Nothing to be done" in run.stdout + run.stderr
+
+
+def test_lint_is_clean(tmp_path):
+    run = snakemake(tmp_path, "--lint", "--configfile", str(REPO / "config.yaml"))
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+
+
+def test_a_wrong_config_key_stops_the_workflow_and_names_the_key(tmp_path):
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"dedup": {"treshold": 0.3}}))
+    run = snakemake(tmp_path, "--configfile", str(tmp_path / "config.yaml"), "-n")
+    assert run.returncode != 0
+    assert "dedup.treshold" in run.stdout + run.stderr
+
+
+def test_snakemake_files_are_formatted():
+    snakefmt = shutil.which("snakefmt", path=str(Path(sys.executable).parent))
+    if snakefmt is None:
+        pytest.skip("snakefmt is not installed")
+    files = [str(REPO / "Snakefile"), *map(str, sorted((REPO / "workflow" / "rules").glob("*.smk")))]
+    run = subprocess.run([snakefmt, "--check", *files], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
