@@ -227,6 +227,28 @@ def near_duplicate_links(key_sigs: np.ndarray, n_shingles: np.ndarray, lsh: LshP
     return member, target
 
 
+class ShardedRows:
+    """Row gathering across memory-mapped shards, so verifying links never loads every signature at once."""
+
+    def __init__(self, shards: Sequence[SignatureShard]):
+        self._starts = np.array([s.row_start for s in shards], dtype=np.int64)
+        self._arrays = [s.signature for s in shards]
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty((len(rows), self._arrays[0].shape[1]), dtype=self._arrays[0].dtype)
+        which = np.searchsorted(self._starts, rows, side="right") - 1
+        for index, array in enumerate(self._arrays):
+            mask = which == index
+            if mask.any():
+                local = rows[mask] - self._starts[index]
+                order = np.argsort(local, kind="stable")
+                gathered = np.empty((len(local), array.shape[1]), dtype=array.dtype)
+                gathered[order] = array[local[order]]
+                out[mask] = gathered
+        return out
+
+
 def load_shards(shard_dirs: Sequence[Path]) -> list[SignatureShard]:
     """Signature shards in row order (signatures memory-mapped), checked to tile the corpus without gaps."""
     if not shard_dirs:
@@ -250,7 +272,7 @@ def write_band_links(shard_dirs: Sequence[Path], out_file: Path, params: DedupPa
     columns = slice(bands.start * lsh.rows, bands.stop * lsh.rows)
     key_sigs = np.concatenate([np.asarray(s.signature[:, columns]) for s in loaded])
     n_shingles = np.concatenate([s.n_shingles for s in loaded])
-    full_sigs = np.concatenate([s.signature for s in loaded]) if len(loaded) > 1 else loaded[0].signature
+    full_sigs = ShardedRows(loaded)
     local = LshParams(len(bands), lsh.rows)
     sources, targets = near_duplicate_links(key_sigs, n_shingles, local, range(len(bands)),
                                             full_sigs if params.verify else None, params.threshold)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from tqdm import tqdm
 
 from tweetbert.errors import InputError
 
@@ -125,7 +126,8 @@ def read_tweets(
             raise InputError(path, message, row=row, column=column)
         report.skipped[kind] += 1
 
-    for number, record, problem in _records(path, fmt):
+    rows = tqdm(_records(path, fmt), desc=f"ingest {path.name}", unit="row", mininterval=2.0, delay=2.0)
+    for number, record, problem in rows:
         report.rows_read += 1
         if problem is not None:
             bad(number, "malformed", problem)

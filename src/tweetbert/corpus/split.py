@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tweetbert.corpus.dedup import (
-    DedupParams, SignatureShard, component_links, exact_duplicate_links, near_duplicate_links,
+    DedupParams, ShardedRows, SignatureShard, component_links, exact_duplicate_links, near_duplicate_links,
 )
 from tweetbert.errors import ConfigError
 
@@ -48,8 +48,7 @@ class DuplicateIndex:
         """Selects ``rows`` (row numbers of the dedup-annotated corpus) from the dedup stage's signature shards."""
         text_hash = np.concatenate([s.text_hash for s in shards])
         n_shingles = np.concatenate([s.n_shingles for s in shards])
-        signature = np.concatenate([np.asarray(s.signature) for s in shards])
-        return cls(text_hash[rows], n_shingles[rows], signature[rows])
+        return cls(text_hash[rows], n_shingles[rows], ShardedRows(shards)[rows])
 
     def near_links(self, params: DedupParams) -> tuple[np.ndarray, np.ndarray]:
         """Verified near-duplicate links between rows of this corpus, found as the dedup stage finds them."""
