@@ -1,0 +1,25 @@
+"""Deterministic demo data, so the whole workflow runs end to end without downloading anything.
+
+A raw tweet corpus with known duplicate clusters, downstream task files in their published formats and a
+general-domain text for the tiny base model; the same seed always gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tweetbert.demo.general_text import generate_general_text, write_general_text
+from tweetbert.demo.tasks import write_tasks
+from tweetbert.demo.tweets import generate_tweets, write_tweets
+
+__all__ = ["generate_general_text", "generate_tweets", "write_demo_data", "write_general_text", "write_tasks",
+           "write_tweets"]
+
+
+def write_demo_data(out_dir: Path, seed: int = 0, n_tweets: int = 20_000) -> dict[str, Path]:
+    """Writes every demo file under ``out_dir`` and returns name -> path."""
+    out_dir = Path(out_dir)
+    paths = write_tweets(out_dir, seed, n_tweets)
+    paths.update(write_tasks(out_dir / "tasks", seed))
+    paths["general_text"] = write_general_text(out_dir / "general_text.txt", seed)
+    return paths

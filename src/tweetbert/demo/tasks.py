@@ -1,0 +1,252 @@
+"""Downstream task files in the formats their authors publish (WRIME TSV, JGLUE JSON, generic CSV).
+
+They let the fine-tuning and evaluation stages run end to end on demo data through the same loaders as the
+real datasets. Labels are driven by cue words in the text, with some label noise, so a tiny model can learn
+them and beat chance; nothing here measures linguistic skill.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tweetbert.demo import vocabulary as V
+
+EMOTIONS = ("Joy", "Sadness", "Anticipation", "Surprise", "Anger", "Fear", "Disgust", "Trust")
+WRIME_GROUPS = ("Writer_", "Reader1_", "Reader2_", "Reader3_", "Avg. Readers_")
+_VALENCE = np.array([1, -1, 1, 0, -1, -1, -1, 1])
+_JGLUE_SIZES = {"train": 600, "valid": 150, "test": 150}
+_JSQUAD_PARAGRAPHS = {"train": 200, "valid": 50}
+_AREA_NAMES = tuple(area for area, _ in V.AREAS)
+_ENDINGS = ("", "！", "。", "…", "!!", "〜", "ね", "な")  # carry no sentiment, so labels stay word-driven
+
+
+def _pick(rng: np.random.Generator, pool: tuple[str, ...]) -> str:
+    return pool[int(rng.integers(len(pool)))]
+
+
+def _context(rng: np.random.Generator) -> str:
+    """A neutral tweet-like opening that carries no label information."""
+    kind = int(rng.integers(4))
+    if kind == 0:
+        return f"{_pick(rng, V.TIMES)}の{_pick(rng, V.THINGS)}、"
+    if kind == 1:
+        return f"{_pick(rng, _AREA_NAMES)}の{_pick(rng, V.VENUES)}で"
+    if kind == 2:
+        return f"{_pick(rng, V.PEOPLE)}と{_pick(rng, V.FOODS)}を食べたけど"
+    return ""
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return path
+
+
+def _write_table(path: Path, frame: pd.DataFrame, sep: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, sep=sep, index=False, lineterminator="\n", encoding="utf-8")
+    return path
+
+
+def wrime_frame(n_rows: int, seed: int) -> pd.DataFrame:
+    """WRIME ver2: emotion intensities (0–3) and sentiment (−2…2) for the writer, three readers and their average.
+
+    Emotion phrases in the sentence set the writer's intensities; readers perceive them with noise.
+    """
+    rng = np.random.default_rng([seed, 1])
+    rows = []
+    for _ in range(n_rows):
+        n_emotions = int(rng.choice([0, 1, 1, 1, 2]))
+        chosen = rng.choice(len(EMOTIONS), size=n_emotions, replace=False)
+        writer = np.zeros(len(EMOTIONS), dtype=int)
+        writer[chosen] = rng.integers(1, 4, size=n_emotions)
+        phrases = "、".join(_pick(rng, V.EMOTION_PHRASES[EMOTIONS[e]]) for e in chosen.tolist())
+        sentence = _context(rng) + (phrases or _pick(rng, V.SENTIMENT_WORDS["neutral"])) + _pick(rng, _ENDINGS)
+        noise = rng.integers(-1, 2, size=(3, len(EMOTIONS))) * (rng.random((3, len(EMOTIONS))) < 0.3)
+        readers = np.clip(writer + noise * ((writer > 0) | (rng.random((3, len(EMOTIONS))) < 0.1)), 0, 3)
+        average = np.floor(readers.mean(axis=0) + 0.5).astype(int)
+        writer_sentiment = int(np.clip(np.rint((_VALENCE * writer).sum() / 1.5), -2, 2))
+        reader_sentiment = np.clip(writer_sentiment + rng.integers(-1, 2, size=3) * (rng.random(3) < 0.3), -2, 2)
+        sentiments = [writer_sentiment, *reader_sentiment.tolist(), int(np.floor(reader_sentiment.mean() + 0.5))]
+        intensities = [writer, *readers, average]
+        when = np.datetime64("2012-01-01T00:00") + np.timedelta64(int(rng.integers(0, 8 * 365 * 24 * 60)), "m")
+        row = {
+            "Sentence": sentence,
+            "UserID": int(rng.integers(1, 61)),
+            "Datetime": str(when).replace("-", "/").replace("T", " "),
+            "Train/Dev/Test": str(rng.choice(["train", "dev", "test"], p=[0.8, 0.1, 0.1])),
+        }
+        for group, values, sentiment in zip(WRIME_GROUPS, intensities, sentiments):
+            row.update({f"{group}{emotion}": int(v) for emotion, v in zip(EMOTIONS, values)})
+            row[f"{group}Sentiment"] = int(sentiment)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _caption(subject: str, place: str, action: str) -> str:
+    return f"{subject}が{place}で{action}。"
+
+
+def jnli_rows(n_rows: int, rng: np.random.Generator, first_id: int) -> list[dict]:
+    """Entailment drops or generalises a detail, neutral adds one, contradiction changes or negates the action."""
+    rows = []
+    for i in range(n_rows):
+        subject, place = _pick(rng, V.CAPTION_SUBJECTS), _pick(rng, V.CAPTION_PLACES)
+        a = int(rng.integers(len(V.CAPTION_ACTIONS)))
+        action, general = V.CAPTION_ACTIONS[a]
+        label = ("entailment", "contradiction", "neutral")[int(rng.integers(3))]
+        variant = int(rng.integers(2))
+        if label == "entailment":
+            hypothesis = f"{subject}が{general}。" if variant else f"{subject}が{action}。"
+        elif label == "contradiction":
+            other = V.CAPTION_ACTIONS[(a + 1 + int(rng.integers(len(V.CAPTION_ACTIONS) - 1))) % len(V.CAPTION_ACTIONS)]
+            hypothesis = _caption(subject, place, other[0]) if variant else f"{place}には{subject}はいない。"
+        else:
+            hypothesis = (_caption(_pick(rng, V.CAPTION_ATTRIBUTES) + subject, place, action) if variant
+                          else f"{subject}が{place}で{action}のは{_pick(rng, V.TIMES)}だ。")
+        rows.append({"sentence_pair_id": str(first_id + i), "yjcaptions_id": _caption_id(rng),
+                     "sentence1": _caption(subject, place, action), "sentence2": hypothesis, "label": label})
+    return rows
+
+
+def _caption_id(rng: np.random.Generator) -> str:
+    a, b, c = rng.integers(10_000, 1_000_000, size=3).tolist()
+    return f"{a}-{b}-{c}"
+
+
+def jsts_rows(n_rows: int, rng: np.random.Generator, first_id: int) -> list[dict]:
+    """Similarity falls with the number of caption parts (subject, place, action) that differ."""
+    rows = []
+    for i in range(n_rows):
+        parts = [_pick(rng, V.CAPTION_SUBJECTS), _pick(rng, V.CAPTION_PLACES), _pick(rng, V.CAPTION_ACTIONS)[0]]
+        changed = rng.permutation(3)[: int(rng.integers(4))]
+        other = list(parts)
+        for k in changed.tolist():
+            pool = (V.CAPTION_SUBJECTS, V.CAPTION_PLACES, tuple(a for a, _ in V.CAPTION_ACTIONS))[k]
+            other[k] = pool[(pool.index(parts[k]) + 1 + int(rng.integers(len(pool) - 1))) % len(pool)]
+        sentence2 = _caption(*other) if len(changed) or rng.random() < 0.5 else f"{other[1]}で{other[0]}が{other[2]}。"
+        score = float(np.clip(5.0 - 1.6 * len(changed) + rng.normal(0.0, 0.3), 0.0, 5.0))
+        rows.append({"sentence_pair_id": str(first_id + i), "yjcaptions_id": _caption_id(rng),
+                     "sentence1": _caption(*parts), "sentence2": sentence2, "label": round(score, 1)})
+    return rows
+
+
+def jcommonsenseqa_rows(n_rows: int, rng: np.random.Generator, first_id: int) -> list[dict]:
+    """Which of five words belongs to the category the question names; distractors come from other categories."""
+    categories = sorted(V.COMMONSENSE)
+    rows = []
+    for i in range(n_rows):
+        c = int(rng.integers(len(categories)))
+        questions, members = V.COMMONSENSE[categories[c]]
+        others = [categories[k] for k in rng.permutation(len(categories)).tolist() if k != c][:4]
+        choices = [_pick(rng, V.COMMONSENSE[other][1]) for other in others]
+        label = int(rng.integers(5))
+        choices.insert(label, _pick(rng, members))
+        rows.append({"q_id": first_id + i, "question": _pick(rng, questions),
+                     **{f"choice{k}": choice for k, choice in enumerate(choices)}, "label": label})
+    return rows
+
+
+def jsquad_document(n_paragraphs: int, rng: np.random.Generator, split: str) -> dict:
+    """SQuAD-form articles about invented institutions; answer offsets are recorded while the context is built."""
+    data = []
+    for p in range(n_paragraphs):
+        area, pref = V.AREAS[int(rng.integers(len(V.AREAS)))]
+        title = f"{area}{_pick(rng, V.ORG_PREFIXES)}{_pick(rng, V.ORG_KINDS)}"
+        facts = {
+            "year": f"{int(rng.integers(1870, 2016))}年",
+            "founder": _pick(rng, V.SURNAMES) + _pick(rng, V.GIVEN_NAMES),
+            "field": _pick(rng, V.FIELDS),
+            "event": _pick(rng, V.EVENTS),
+            "mountain": _pick(rng, V.MOUNTAINS),
+            "river": _pick(rng, V.RIVERS),
+            "pref": pref,
+        }
+        pieces = [f"{title} [SEP] {title}は、", ("pref", facts["pref"]), f"{area}にある施設である。",
+                  ("year", facts["year"]), "に", ("founder", facts["founder"]), "によって設立された。",
+                  ("field", facts["field"]), "に関する資料を多く所蔵しており、毎年秋には", ("event", facts["event"]),
+                  "が開かれる。", ("mountain", facts["mountain"]), "の麓に位置し、すぐ近くを",
+                  ("river", facts["river"]), "が流れている。"]
+        context, starts = "", {}
+        for piece in pieces:
+            if isinstance(piece, tuple):
+                starts[piece[0]] = len(context)
+                piece = piece[1]
+            context += piece
+        questions = {
+            "year": f"{title}が設立されたのは何年？",
+            "founder": f"{title}を設立したのは誰？",
+            "field": f"{title}が多く所蔵しているのは何に関する資料？",
+            "event": f"{title}で毎年秋に開かれるものは何？",
+            "mountain": f"{title}はどの山の麓にある？",
+            "river": f"{title}の近くを流れている川は？",
+            "pref": f"{title}があるのはどの都道府県？",
+        }
+        asked = sorted(rng.choice(sorted(questions), size=3, replace=False).tolist())
+        qas = [{"id": f"{split}{p:04d}q{k}", "question": questions[key],
+                "answers": [{"text": facts[key], "answer_start": starts[key]}], "is_impossible": False}
+               for k, key in enumerate(asked)]
+        data.append({"title": title, "paragraphs": [{"qas": qas, "context": context}]})
+    return {"version": "v1.0", "data": data}
+
+
+def sentiment3_frame(n_rows: int, seed: int) -> pd.DataFrame:
+    """Three-class tweet sentiment; 10 % of labels are replaced at random."""
+    rng = np.random.default_rng([seed, 2])
+    labels = ("positive", "neutral", "negative")
+    rows = []
+    for _ in range(n_rows):
+        label = labels[int(rng.integers(3))]
+        text = _context(rng) + _pick(rng, V.SENTIMENT_WORDS[label]) + _pick(rng, _ENDINGS)
+        if rng.random() < 0.1:
+            label = labels[int(rng.integers(3))]
+        rows.append({"text": text, "label": label})
+    return pd.DataFrame(rows)
+
+
+def defamation_frame(n_rows: int, seed: int) -> pd.DataFrame:
+    """Binary defamation: insults aimed at a person are 1, criticism of things or neutral remarks are 0; 5 % noise."""
+    rng = np.random.default_rng([seed, 3])
+    rows = []
+    for _ in range(n_rows):
+        target = _pick(rng, V.SURNAMES) + _pick(rng, ("さん", "って", "とかいう人", "先生"))
+        label = int(rng.random() < 0.35)
+        if label:
+            text = f"{target}{_pick(rng, ('は本当に', 'はただの', 'みたいな'))}{_pick(rng, V.INSULTS)}{_pick(rng, _ENDINGS)}"
+        elif rng.random() < 0.5:
+            text = f"{_pick(rng, V.THINGS)}の{_pick(rng, ('新作', 'サービス', 'アップデート'))}は{_pick(rng, V.CRITIQUES)}{_pick(rng, _ENDINGS)}"
+        else:
+            text = _context(rng) + f"{target}と{_pick(rng, V.SENTIMENT_WORDS['neutral'])}{_pick(rng, _ENDINGS)}"
+        if rng.random() < 0.05:
+            label = 1 - label
+        rows.append({"text": text, "label": label})
+    return pd.DataFrame(rows)
+
+
+def write_tasks(out_dir: Path, seed: int = 0) -> dict[str, Path]:
+    """Writes every task file under ``out_dir`` (WRIME, JGLUE, generic CSV) and returns name -> path."""
+    out_dir = Path(out_dir)
+    paths = {"wrime": _write_table(out_dir / "wrime.tsv", wrime_frame(1500, seed), sep="\t")}
+    builders = {"jnli": jnli_rows, "jsts": jsts_rows, "jcommonsenseqa": jcommonsenseqa_rows}
+    for t, (task, build) in enumerate(builders.items()):
+        rng = np.random.default_rng([seed, 10 + t])
+        first_id = 0
+        for split, size in _JGLUE_SIZES.items():
+            path = out_dir / "jglue" / task / f"{split}-v1.3.json"
+            paths[f"{task}_{split}"] = _write_jsonl(path, build(size, rng, first_id))
+            first_id += size
+    rng = np.random.default_rng([seed, 20])
+    for split, size in _JSQUAD_PARAGRAPHS.items():
+        path = out_dir / "jglue" / "jsquad" / f"{split}-v1.3.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(jsquad_document(size, rng, split), ensure_ascii=False) + "\n", encoding="utf-8")
+        paths[f"jsquad_{split}"] = path
+    paths["sentiment3"] = _write_table(out_dir / "sentiment3.csv", sentiment3_frame(1500, seed), sep=",")
+    paths["defamation"] = _write_table(out_dir / "defamation.csv", defamation_frame(1500, seed), sep=",")
+    return paths

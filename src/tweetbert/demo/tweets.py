@@ -1,0 +1,454 @@
+"""Synthetic raw tweet corpus with a ground truth of duplicate clusters.
+
+The corpus exists to exercise the corpus stages (normalisation, MinHash dedup, per-user capping) on data whose
+right answer is known. The truth is defined by the dedup measure itself: Jaccard similarity of word 5-gram
+shingles of MeCab tokens after NFKC with URLs and mentions removed. Generation is designed so that measure
+separates clusters cleanly:
+
+* natural tweets are compositions of several sentence frames whose slots are drawn from pools of words that
+  MeCab splits into at most three tokens, joined by single-word glue, so every 5-gram holds several
+  independent draws and unrelated tweets rarely share one;
+* near-duplicates are small edits of a long seed tweet, never edits of edits, so any two members stay close;
+* template bots have a long fixed text and short slots kept next to each other at one end;
+* very short stock phrases and URL-only / mention-only tweets are exact duplicates of each other (the last two
+  have no tokens at all, so only exact matching of the normalised text can group them).
+
+Everything random is drawn from one ``numpy.random.Generator``; per-tweet compositions consume a fixed-size row
+of pre-drawn integers, so the loop stays cheap and the output depends on nothing but the seed and the size.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tweetbert.demo import vocabulary as V
+
+# Shares of the corpus; natural one-off tweets fill the rest.
+_BOT_SHARE = 0.08
+_NEAR_DUP_SHARE = 0.13
+_STOCK_SHARE = 0.04
+_URL_ONLY_SHARE = 0.006
+_MENTION_ONLY_SHARE = 0.004
+
+# Pre-drawn integers per composition, with a margin: a natural tweet uses at most ~45, a near-duplicate seed ~60.
+_ROW = 64
+_SEED_ROW = 128
+_CHUNK = 20_000
+_DRAW_HIGH = 2**62
+_START = np.datetime64("2020-01-01T00:00:00", "s")
+_SPAN_S = 3 * 365 * 24 * 3600
+_TWITTER_EPOCH_MS = 1_288_834_974_657
+_BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+_AREA_NAMES = tuple(area for area, _ in V.AREAS)
+_ENDINGS = V.PUNCTUATION * 3 + V.EMOJI + V.KAOMOJI
+_SEPARATORS = (" ", " ", "\n", "")
+_POOLS: dict[str, tuple[str, ...]] = {
+    "time": V.TIMES, "people": V.PEOPLE, "area": _AREA_NAMES, "venue": V.VENUES, "food": V.FOODS,
+    "thing": V.THINGS, "daily": V.DAILY, "adj": V.ADJECTIVES, "verb": V.VERBS, "eat": V.EAT, "go": V.GO,
+    "interj": V.INTERJECTIONS, "adv": V.ADVERBS, "english": V.ENGLISH, "romaji": V.ROMAJI,
+    "emoji": V.EMOJI, "kaomoji": V.KAOMOJI, "end": _ENDINGS,
+}
+# Sentence frames: literal glue is a single word between slots, so every 5-gram spans several draws.
+_FRAME_TEXTS = (
+    "{time}は{area}の{venue}で{food}を{eat}{end}",
+    "{people}と{area}に{go}{end}",
+    "{interj}、{adv}{adj}{end}",
+    "{daily}が{adj}{end}",
+    "{thing}の{daily}を{verb}{end}",
+    "{time}の{thing}、{adv}{adj}{end}",
+    "{english} {emoji}",
+    "{adv}{thing}を{verb}けど{adj}{end}",
+    "{people}が{food}を{eat}{end}",
+    "{area}の{venue}、{adj}{end}",
+    "{daily}も{daily}も{adj}{end}",
+    "{time}から{thing}を{verb}{end}",
+    "{romaji}{end}",
+    "{adv}{area}の{venue}まで{go}{end}",
+    "{interj}{people}に{thing}を{verb}{end}",
+    "{thing}って{adv}{adj}よ{end}",
+    "{food}と{food}、{adv}{adj}{end}",
+    "{english}! {daily}が{adj}{end}",
+    "{daily}で{thing}が{adj}{end}",
+    "{food}{eat}{kaomoji}",
+    "{time}{people}と{food}{end}",
+    "{thing}{verb}{emoji}",
+    "{area}は{daily}が{adj}{end}",
+    "{interj}{time}の{daily}{adj}{end}",
+    "{people}の{thing}、{adv}{adj}{end}",
+    "{time}も{venue}で{thing}{end}",
+    "{people}から{thing}を{verb}{end}",
+    "{time}こそ{thing}を{verb}{end}",
+    "{venue}の{food}、{adj}{end}",
+    "{emoji}{people}と{thing}{end}",
+)
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
+def _compile(frame: str) -> tuple[str | tuple[str, ...], ...]:
+    """A frame as literal strings and pool tuples, so rendering is a plain loop."""
+    items: list[str | tuple[str, ...]] = []
+    for i, piece in enumerate(_SLOT.split(frame)):
+        if i % 2:
+            items.append(_POOLS[piece])
+        elif piece:
+            items.append(piece)
+    return tuple(items)
+
+
+_FRAMES = tuple(_compile(frame) for frame in _FRAME_TEXTS)
+
+
+@dataclass(frozen=True)
+class _Bot:
+    """One bot template: a long fixed text, short adjacent slots, one user, one duplicate cluster."""
+
+    text: str
+    slots: dict[str, tuple[str, ...]]
+    weight: float
+
+
+_TEMPERATURES = tuple(f"最高{low + d}℃ 最低{low}℃" for low in range(-10, 29) for d in range(2, 13))
+_RAIN = tuple(f"降水確率{p}%" for p in range(0, 101, 10))
+_EPICENTERS = tuple(f"{pref[:-1] if pref[-1] in '県府都' else pref}{side}"
+                    for pref in V.PREFECTURES for side in ("北部", "南部", "東部", "西部", "沖"))
+
+_BOTS = (
+    _Bot("今日もお気に入りの場所でひと休み。ここに来ると不思議と気持ちが落ち着くので、週に何回も通って"
+         "しまいます。みなさんも素敵な一日を過ごしてくださいね！ I'm at {place} {url}",
+         {"place": tuple(f"{brand} {area}店 in {area}, {pref}" for brand in V.BRANDS for area, pref in V.AREAS)},
+         3.0),
+    _Bot("【{sign}】今日の運勢は{rank}位 ラッキーアイテムは{item}です。恋愛運も仕事運も、ちょっとした心がけで"
+         "大きく変わるもの。焦らず自分のペースで過ごすのが開運のカギ！詳しい占い結果はプロフィールのリンクから"
+         "どうぞ #今日の運勢 #星座占い",
+         {"sign": V.HOROSCOPE_SIGNS, "rank": tuple(str(r) for r in range(1, 13)), "item": V.LUCKY_ITEMS},
+         2.5),
+    _Bot("【{area}の天気】{weather} {temp} {rain}\n本日の天気予報をお知らせします。お出かけの際は朝晩の"
+         "気温差に注意して、体調管理に気をつけてお過ごしください。洗濯物や傘の準備もお忘れなく #天気予報",
+         {"area": _AREA_NAMES, "weather": V.WEATHER, "temp": _TEMPERATURES, "rain": _RAIN},
+         2.0),
+    _Bot("【ガチャ結果】{pulls}連で{rarity}「{chara}」をお迎えしました！毎日ログインでガチャチケットが"
+         "もらえるキャンペーンを開催中。あなたも今すぐダウンロードして最強のパーティを作ろう！"
+         " #星降る王国の物語 #ガチャ結果",
+         {"pulls": ("1", "10", "11"), "rarity": ("SSR", "SR", "UR", "★5", "★4"),
+          "chara": tuple(f"{title}{name}" for title in V.GACHA_TITLES for name in V.GIVEN_NAMES)},
+         1.5),
+    _Bot("[地震情報] {hour}時{minute}分頃、{epicenter}で最大震度{shindo}を観測。この地震による津波の心配は"
+         "ありません。今後の情報に注意してください。強い揺れを感じた地域では、落下物や家具の転倒に十分"
+         "注意しましょう。 #地震 #防災",
+         {"hour": tuple(str(h) for h in range(24)), "minute": tuple(str(m) for m in range(60)),
+          "epicenter": _EPICENTERS, "shindo": ("1", "1", "2", "2", "3", "4", "5弱")},
+         1.2),
+    _Bot("#nowplaying {head}{tail} / {artist}\n通勤中のBGMはいつもこのプレイリストから。イントロが流れた"
+         "瞬間に気分が上がるんだよな〜 みんなの最近のお気に入りの曲も教えてください 🎧",
+         {"head": V.SONG_HEADS, "tail": V.SONG_TAILS, "artist": V.ARTISTS},
+         1.0),
+    _Bot("【運行情報】{area}線は{reason}の影響で、{state}。お急ぎのところ大変ご迷惑をおかけして"
+         "おります。運転再開の見込みや振替輸送の実施状況については、各鉄道会社の公式サイトで最新の情報を"
+         "ご確認ください。",
+         {"area": _AREA_NAMES, "reason": V.DELAY_REASONS, "state": V.DELAY_STATES},
+         0.8),
+    _Bot("今日の歩数は{steps}歩、消費カロリーは{kcal}kcalでした！毎日コツコツ歩くことが健康への近道。明日も"
+         "目標達成を目指して、楽しく続けていきましょう。記録はアプリで自動でつけています #歩数計 "
+         "#ウォーキング記録",
+         {"steps": tuple(str(s) for s in range(800, 25_001, 7)), "kcal": tuple(str(k) for k in range(40, 901))},
+         0.6),
+    _Bot("ブログを更新しました！「{area}の{venue}で{food}を食べた話」今回も最後まで読んでいただけると"
+         "嬉しいです。感想やご質問はコメント欄でお気軽にどうぞ。読者登録もよろしくお願いします！ #ブログ更新 {url}",
+         {"area": _AREA_NAMES, "venue": V.VENUES, "food": V.FOODS},
+         0.4),
+)
+
+
+def _tco(value: int) -> str:
+    """A t.co-style short link from one 62-bit draw."""
+    chars = []
+    for _ in range(10):
+        value, digit = divmod(value, 62)
+        chars.append(_BASE62[digit])
+    return "https://t.co/" + "".join(chars)
+
+
+def _make_handles(rng: np.random.Generator, n: int) -> tuple[str, ...]:
+    """Screen names that the mention pattern ``@[A-Za-z0-9_]{1,15}`` matches in full."""
+    syllables = V.ROMAJI_SYLLABLES
+    draws = rng.integers(0, _DRAW_HIGH, size=(n, 6)).tolist()
+    handles = []
+    for d in draws:
+        name = "".join(syllables[x % len(syllables)] for x in d[: 2 + d[0] % 3])
+        style = d[4] % 3
+        if style == 1:
+            name = f"{name}_{d[5] % 1000}"
+        elif style == 2:
+            name = f"{name}{d[5] % 100:02d}"
+        handles.append(name[:15])
+    return tuple(handles)
+
+
+# Full-width / half-width variants that NFKC folds back, as Twitter users produce them.
+_FULL_WIDTH = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
+
+
+def _half_width_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for code in range(0xFF66, 0xFFA0):
+        half = chr(code)
+        table.setdefault(unicodedata.normalize("NFKC", half), half)
+        for mark in ("\uff9e", "\uff9f"):
+            full = unicodedata.normalize("NFKC", half + mark)
+            if len(full) == 1 and full != half:
+                table.setdefault(full, half + mark)
+    return dict(sorted(table.items()))
+
+
+_HALF_WIDTH = str.maketrans(_half_width_table())
+
+
+@dataclass
+class _Draft:
+    """A composed tweet kept in pieces, so near-duplicates can edit one piece of the seed."""
+
+    prefix: list[str]
+    body: list[str]
+    slots: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
+    tail: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        return "".join(self.prefix) + "".join(self.body) + "".join(self.tail)
+
+
+def _compose(d: Iterator[int], handles: tuple[str, ...], sentences: tuple[int, int], min_slots: int) -> _Draft:
+    """A natural tweet: optional reply mention, sentence frames, optional hashtags and link.
+
+    Sentences are added beyond the drawn number until ``min_slots`` slots are filled: a tweet with few draws
+    would share a large fraction of its few shingles with others by chance.
+    """
+    prefix = ["@" + handles[next(d) % len(handles)] + " "] if next(d) % 100 < 12 else []
+    body: list[str] = []
+    slots: list[tuple[int, tuple[str, ...]]] = []
+    low, high = sentences
+    n_sentences = low + next(d) % (high - low + 1)
+    s = 0
+    while s < n_sentences or len(slots) < min_slots:
+        if s:
+            body.append(_SEPARATORS[next(d) % len(_SEPARATORS)])
+        for item in _FRAMES[next(d) % len(_FRAMES)]:
+            if item.__class__ is str:
+                body.append(item)
+            else:
+                slots.append((len(body), item))
+                body.append(item[next(d) % len(item)])
+        s += 1
+    tail: list[str] = []
+    if next(d) % 100 < 25:
+        for _ in range(1 + next(d) % 3):
+            tail.append(" #" + V.HASHTAGS[next(d) % len(V.HASHTAGS)])
+    if next(d) % 100 < 12:
+        tail.append(("\n" if next(d) % 3 == 0 else " ") + _tco(next(d)))
+    return _Draft(prefix, body, slots, tail)
+
+
+def _edit(seed: _Draft, d: Iterator[int], handles: tuple[str, ...], copy_only: bool) -> str:
+    """One cluster member: the seed with at most one edit of its words plus at most one cosmetic change.
+
+    Limiting every member to one word edit of the seed keeps any two members of a cluster close; copy-pasta
+    clusters get cosmetic changes only (retweet prefix, reply mention, link, width variant).
+    """
+    prefix, body, tail = list(seed.prefix), list(seed.body), list(seed.tail)
+    if not copy_only and next(d) % 10 < 7:
+        op = next(d) % 5
+        if op == 0:
+            tail.append(V.EMOJI[next(d) % len(V.EMOJI)])
+        elif op == 1:
+            tail.append(" #" + V.HASHTAGS[next(d) % len(V.HASHTAGS)])
+        elif op == 2 and tail:
+            tail.pop()
+        elif op == 3:
+            body.insert(0, V.ADVERBS[next(d) % len(V.ADVERBS)])
+        else:
+            position, pool = seed.slots[next(d) % len(seed.slots)]
+            body[position] = pool[next(d) % len(pool)]
+    op = next(d) % 6
+    if op == 1:
+        prefix.insert(0, f"RT @{handles[next(d) % len(handles)]}: ")
+    elif op == 2:
+        tail.append(" " + _tco(next(d)))
+    elif op == 3:
+        prefix.insert(0, f"@{handles[next(d) % len(handles)]} ")
+    elif op == 4:
+        table = _FULL_WIDTH if next(d) % 2 else _HALF_WIDTH
+        body = [piece.translate(table) for piece in body]
+    return "".join(prefix) + "".join(body) + "".join(tail)
+
+
+def _draw_rows(rng: np.random.Generator, n: int, width: int = _ROW) -> Iterator[Iterator[int]]:
+    """One iterator of pre-drawn integers per composed tweet, drawn in chunks to bound memory."""
+    for start in range(0, n, _CHUNK):
+        for row in rng.integers(0, _DRAW_HIGH, size=(min(_CHUNK, n - start), width)).tolist():
+            yield iter(row)
+
+
+def _shares(n_tweets: int) -> dict[str, int]:
+    counts = {name: round(n_tweets * share) for name, share in (
+        ("bot", _BOT_SHARE), ("near_dup", _NEAR_DUP_SHARE), ("stock", _STOCK_SHARE),
+        ("url_only", _URL_ONLY_SHARE), ("mention_only", _MENTION_ONLY_SHARE))}
+    counts["natural"] = n_tweets - sum(counts.values())
+    return counts
+
+
+def _near_dup_sizes(rng: np.random.Generator, total: int, n_tweets: int) -> list[int]:
+    """Heavy-tailed cluster sizes: mostly pairs and triples, a few viral copy-pastas."""
+    cap = max(30, n_tweets // 400)
+    sizes: list[int] = []
+    remaining = total
+    while remaining >= 2:
+        size = min(1 + int(rng.zipf(1.8)), cap, remaining)
+        if remaining - size == 1:
+            size += 1
+        sizes.append(size)
+        remaining -= size
+    return sizes
+
+
+def _fill_bot(bot: _Bot, rng: np.random.Generator, n: int) -> list[str]:
+    """``n`` posts of one template, each slot drawn independently (vectorised per slot)."""
+    picks = {name: [pool[i] for i in rng.integers(0, len(pool), size=n).tolist()] for name, pool in bot.slots.items()}
+    if "{url}" in bot.text:
+        picks["url"] = [_tco(x) for x in rng.integers(0, _DRAW_HIGH, size=n).tolist()]
+    names = list(picks)
+    return [bot.text.format(**dict(zip(names, values))) for values in zip(*picks.values())]
+
+
+_URL_KEY = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+", re.IGNORECASE)
+_MENTION_KEY = re.compile(r"(?<![A-Za-z0-9_@])@[A-Za-z0-9_]{1,15}\b")
+
+
+def _exact_key(text: str) -> str:
+    """What exact-duplicate detection compares: NFKC, placeholders for links and mentions, no whitespace."""
+    text = _MENTION_KEY.sub("[USER]", _URL_KEY.sub("[URL]", unicodedata.normalize("NFKC", text)))
+    return "".join(text.split())
+
+
+def _merge_exact(labels: np.ndarray, texts: list[str]) -> np.ndarray:
+    """Unites clusters that share an exact key, by label propagation until nothing changes."""
+    keys, _ = pd.factorize(pd.Series([_exact_key(t) for t in texts]))
+    labels = labels.copy()
+    big = np.iinfo(np.int64).max
+    while True:
+        per_key = np.full(keys.max() + 1, big)
+        np.minimum.at(per_key, keys, labels)
+        per_label = np.full(labels.max() + 1, big)
+        np.minimum.at(per_label, labels, per_key[keys])
+        merged = per_label[labels]
+        if np.array_equal(merged, labels):
+            return labels
+        labels = merged
+
+
+def _assign_users(rng: np.random.Generator, bot_of_row: np.ndarray) -> np.ndarray:
+    """Zipf-like activity for humans (most post once, a few thousands of times); each bot is one user."""
+    humans = bot_of_row < 0
+    n_humans = max(10, int(humans.sum()))
+    weights = (np.arange(n_humans) + 1.0) ** -0.85
+    ids = rng.choice(10**12, size=n_humans + len(_BOTS), replace=False) + 10**9
+    user = np.where(humans, 0, n_humans + bot_of_row)
+    user[humans] = rng.choice(n_humans, size=int(humans.sum()), p=weights / weights.sum())
+    return ids[user]
+
+
+def generate_tweets(n_tweets: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The raw corpus (id, user_id, created_at, text) and its truth (id, cluster), both in time order.
+
+    Every tweet has a truth cluster; tweets that duplicate nothing have a cluster of their own.
+    """
+    if n_tweets < 100:
+        raise ValueError(f"n_tweets must be at least 100, not {n_tweets}")
+    rng = np.random.default_rng(seed)
+    handles = _make_handles(rng, 4000)
+    counts = _shares(n_tweets)
+    texts: list[str] = []
+    clusters: list[int] = []
+    bot_of_row: list[int] = []
+
+    def add(new_texts: list[str], cluster: int, bot: int = -1) -> None:
+        texts.extend(new_texts)
+        clusters.extend([cluster] * len(new_texts))
+        bot_of_row.extend([bot] * len(new_texts))
+
+    weights = np.array([bot.weight for bot in _BOTS])
+    bot_sizes = np.floor(counts["bot"] * weights / weights.sum()).astype(int)
+    bot_sizes[0] += counts["bot"] - bot_sizes.sum()
+    for b, (bot, size) in enumerate(zip(_BOTS, bot_sizes.tolist())):
+        add(_fill_bot(bot, rng, size), cluster=b, bot=b)
+    next_cluster = len(_BOTS)
+
+    n_stock = len(V.STOCK_PHRASES)
+    stock_weights = 1.0 / (np.arange(n_stock) + 2.0)
+    picks = rng.choice(n_stock, size=counts["stock"], p=stock_weights / stock_weights.sum()).tolist()
+    replies = (rng.integers(0, 100, size=counts["stock"]) < 20).tolist()
+    reply_to = rng.integers(0, len(handles), size=counts["stock"]).tolist()
+    for phrase, is_reply, to in zip(picks, replies, reply_to):
+        text = V.STOCK_PHRASES[phrase]
+        add([f"@{handles[to]} {text}" if is_reply else text], cluster=next_cluster + phrase)
+    next_cluster += n_stock
+
+    add([_tco(x) for x in rng.integers(0, _DRAW_HIGH, size=counts["url_only"]).tolist()], next_cluster)
+    add(["@" + handles[i] for i in rng.integers(0, len(handles), size=counts["mention_only"]).tolist()],
+        next_cluster + 1)
+    next_cluster += 2
+
+    sizes = _near_dup_sizes(rng, counts["near_dup"], n_tweets)
+    copy_only = (rng.integers(0, 5, size=len(sizes)) < 2).tolist()
+    seed_rows = _draw_rows(rng, len(sizes), width=_SEED_ROW)
+    rows = _draw_rows(rng, counts["near_dup"] - len(sizes) + counts["natural"])
+    for size, copies in zip(sizes, copy_only):
+        seed_draft = _compose(next(seed_rows), handles, sentences=(4, 6), min_slots=22)
+        add([seed_draft.text()] + [_edit(seed_draft, next(rows), handles, copies) for _ in range(size - 1)],
+            next_cluster)
+        next_cluster += 1
+    for _ in range(counts["natural"]):
+        add([_compose(next(rows), handles, sentences=(2, 4), min_slots=10).text()], next_cluster)
+        next_cluster += 1
+
+    n = len(texts)
+    user_ids = _assign_users(rng, np.array(bot_of_row))
+    seconds = rng.integers(0, _SPAN_S, size=n)
+    millis = rng.integers(0, 1000, size=n)
+    order = np.lexsort((millis, seconds))
+    seconds, millis, user_ids = seconds[order], millis[order], user_ids[order]
+    texts = [texts[i] for i in order.tolist()]
+    stamp_ms = (_START.astype(np.int64) + seconds) * 1000 + millis - _TWITTER_EPOCH_MS
+    # Snowflake-like ids: time in the high bits, the rank in the low 22 bits (unique below 4.19M tweets).
+    tweet_ids = [str(x) for x in ((stamp_ms << 22) | (np.arange(n) & 0x3FFFFF)).tolist()]
+    created = np.datetime_as_string(_START + seconds.astype("timedelta64[s]"), unit="s")
+    labels = _merge_exact(np.array(clusters, dtype=np.int64)[order], texts)
+    tweets = pd.DataFrame({
+        "id": tweet_ids,
+        "user_id": [str(u) for u in user_ids.tolist()],
+        "created_at": [f"{c}Z" for c in created.tolist()],
+        "text": texts,
+    })
+    truth = pd.DataFrame({"id": tweet_ids, "cluster": pd.factorize(labels)[0].astype(np.int64)})
+    return tweets, truth
+
+
+def write_tweets(out_dir: Path, seed: int = 0, n_tweets: int = 20_000) -> dict[str, Path]:
+    """Writes ``tweets.jsonl`` (the raw corpus as a user would supply it) and ``duplicate_clusters.tsv``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tweets, truth = generate_tweets(n_tweets, seed)
+    tweets_path, truth_path = out_dir / "tweets.jsonl", out_dir / "duplicate_clusters.tsv"
+    with tweets_path.open("w", encoding="utf-8", newline="\n") as handle:
+        for row in zip(tweets["id"], tweets["user_id"], tweets["created_at"], tweets["text"]):
+            handle.write(json.dumps(dict(zip(("id", "user_id", "created_at", "text"), row)), ensure_ascii=False))
+            handle.write("\n")
+    truth.to_csv(truth_path, sep="\t", index=False, lineterminator="\n")
+    return {"tweets": tweets_path, "duplicate_clusters": truth_path}
