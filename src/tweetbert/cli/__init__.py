@@ -36,9 +36,10 @@ def write_json(data: dict, path: str | Path) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tweetbert.cli import corpus, demo  # noqa: F401  (registers the subcommands)
+    from tweetbert.cli import corpus, demo, modeling, tokenizer  # noqa: F401  (registers the subcommands)
 
-    parser = argparse.ArgumentParser(prog="tweetbert", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="tweetbert", description="Stages of the tweetbert workflow; each Snakemake rule runs one of them.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True, metavar="STAGE")
     for name, help_text, arguments, handler in _COMMANDS:

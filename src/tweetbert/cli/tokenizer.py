@@ -1,0 +1,101 @@
+"""Tokenizer stages: char-coverage, train-tokenizer, length-histogram, tokenizer-stats."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tweetbert.cli import command, write_json
+
+
+def _split_texts(corpus: Path, split: str | None) -> list[str]:
+    from tweetbert.corpus.io import read_corpus
+
+    columns = ["text", "split"] if split else ["text"]
+    frame = read_corpus(corpus, columns)
+    if split:
+        frame = frame[frame["split"] == split]
+    return frame["text"].tolist()
+
+
+def _coverage_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", required=True, type=Path, help="split corpus Parquet")
+    p.add_argument("--split", default="train", help="split whose tweets are counted (default train)")
+    p.add_argument("--coverage", type=float, default=0.99, help="share of character occurrences to cover")
+    p.add_argument("--table", required=True, type=Path, help="TSV of characters by rank")
+    p.add_argument("--chars", required=True, type=Path, help="the selected characters, one per line")
+    p.add_argument("--plot", required=True, type=Path, help="cumulative coverage plot")
+    p.add_argument("--stats", required=True, type=Path, help="JSON summary")
+
+
+@command("char-coverage", "Rank characters by tweets containing them; the smallest set covering the corpus.",
+         _coverage_args)
+def char_coverage(args: argparse.Namespace) -> None:
+    from tweetbert.tokenization.coverage import write_char_coverage
+
+    summary = write_char_coverage(args.corpus, args.table, args.chars, args.plot, coverage=args.coverage,
+                                  split=args.split)
+    write_json(summary, args.stats)
+
+
+def _train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", required=True, type=Path, help="split corpus Parquet")
+    p.add_argument("--split", default="train", help="split the vocabulary is trained on (default train)")
+    p.add_argument("--chars", required=True, type=Path, help="covered characters (from char-coverage)")
+    p.add_argument("--vocab-size", type=int, default=32000)
+    p.add_argument("--min-frequency", type=int, default=2, help="fewest occurrences of a merged piece")
+    p.add_argument("--output", required=True, type=Path, help="tokenizer directory (BertJapaneseTokenizer)")
+
+
+@command("train-tokenizer", "Train a WordPiece vocabulary on MeCab words; save a Japanese-BERT tokenizer.",
+         _train_args)
+def train_tokenizer(args: argparse.Namespace) -> None:
+    from tweetbert.tokenization.train import count_words, joyo_kanji, save_japanese_tokenizer, train_wordpiece
+
+    texts = _split_texts(args.corpus, args.split)
+    covered = [line for line in args.chars.read_text(encoding="utf-8").split("\n") if line]
+    counts = count_words(texts, n_texts=len(texts))
+    vocab = train_wordpiece(counts, args.vocab_size, sorted(set(covered) | joyo_kanji()),
+                            min_frequency=args.min_frequency)
+    save_japanese_tokenizer(vocab, args.output)
+
+
+def _lengths_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", required=True, type=Path, help="split corpus Parquet")
+    p.add_argument("--split", default="train", help="split whose lengths are measured (default train)")
+    p.add_argument("--tokenizer", required=True, type=Path, help="tokenizer directory")
+    p.add_argument("--coverage", type=float, default=0.999, help="share of tweets max_seq_length must cover")
+    p.add_argument("--table", required=True, type=Path, help="TSV of the length distribution")
+    p.add_argument("--choice", required=True, type=Path, help="JSON with max_seq_length (read by pre-training)")
+    p.add_argument("--plot", required=True, type=Path, help="histogram with cumulative share")
+    p.add_argument("--workers", type=int, default=1)
+
+
+@command("length-histogram", "Tokenized lengths and the max_seq_length covering 99.9 %% of tweets.", _lengths_args)
+def length_histogram(args: argparse.Namespace) -> None:
+    from tweetbert.tokenization.lengths import write_length_histogram
+
+    write_length_histogram(args.corpus, args.tokenizer, args.table, args.choice, args.plot, coverage=args.coverage,
+                           split=args.split, workers=args.workers)
+
+
+def _stats_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", required=True, type=Path, help="split corpus Parquet")
+    p.add_argument("--split", default="validation", help="split the tokenizers are compared on")
+    p.add_argument("--tokenizer", action="append", default=[], required=True, metavar="NAME=DIR",
+                   help="a tokenizer to compare (repeatable); DIR may be a hub id")
+    p.add_argument("--base", required=True, help="NAME of the base tokenizer (for vocabulary overlap)")
+    p.add_argument("--out-dir", required=True, type=Path)
+    p.add_argument("--workers", type=int, default=1)
+
+
+@command("tokenizer-stats", "Unknown rate, lengths, vocabulary use, overlap with the base and composition.",
+         _stats_args)
+def tokenizer_stats(args: argparse.Namespace) -> None:
+    from tweetbert.tokenization.stats import write_tokenizer_stats
+
+    tokenizers = {}
+    for item in args.tokenizer:
+        name, _, location = item.partition("=")
+        tokenizers[name] = Path(location)
+    write_tokenizer_stats(args.corpus, tokenizers, args.base, args.out_dir, split=args.split, workers=args.workers)

@@ -1,0 +1,1 @@
+"""Tokenizer stages: character coverage, a Twitter WordPiece vocabulary, fast batch tokenization and its stats."""

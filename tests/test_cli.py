@@ -1,0 +1,36 @@
+"""The CLI: every stage is listed and documents itself; user errors end with a message, not a traceback."""
+
+import pytest
+
+from tweetbert.cli import build_parser, main
+
+STAGES = ["demo-data", "ingest", "normalize", "dedup-signatures", "dedup-bands", "dedup", "tune-dedup", "balance",
+          "corpus-stats", "split", "char-coverage", "train-tokenizer", "length-histogram", "tokenizer-stats",
+          "build-base-model", "migrate-embeddings"]
+
+
+def test_help_lists_every_stage(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for stage in STAGES:
+        assert stage in out
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_stage_has_help(stage, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args([stage, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: tweetbert " + stage in capsys.readouterr().out
+
+
+def test_bad_input_ends_in_a_located_error_message_and_exit_code_2(tmp_path, capsys):
+    bad = tmp_path / "tweets.jsonl"
+    bad.write_text('{"id": "1", "user_id": "u", "text": "ok"}\n{"id": "2", "text": "no user"}\n')
+    code = main(["ingest", "--input", str(bad), "--output", str(tmp_path / "o.parquet"), "--stats",
+                 str(tmp_path / "s.json")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"{bad}, row 2, column 'user_id'" in err
