@@ -43,9 +43,9 @@ class MecabWords:
     """MeCab word segmentation (fugashi + unidic-lite) with placeholders removed; one per process."""
 
     def __init__(self) -> None:
-        import fugashi
+        from tweetbert.tokenization.mecab import mecab_tagger
 
-        self._tagger = fugashi.Tagger("-Owakati")
+        self._tagger = mecab_tagger()
         self._token_hashes: dict[str, int] = {}
 
     def words(self, text: str) -> list[str]:
