@@ -84,3 +84,14 @@ def test_the_fast_path_gives_exactly_the_saved_tokenizers_ids(tokenizer_dir, cor
     assert FastTokenizer(tokenizer_dir, workers=workers).encode(texts) == expected
     unk = slow.unk_token_id
     assert any(unk in ids for ids in expected[-len(EDGE_CASES):])
+
+
+def test_one_process_can_use_several_tokenizers_in_turn(tmp_path, tokenizer_dir, corpus_texts):
+    from transformers import AutoTokenizer
+
+    alphabet = sorted({c for text in corpus_texts for c in text if not c.isspace()} | joyo_kanji())
+    other = tmp_path / "other"
+    save_japanese_tokenizer(train_wordpiece(count_words(corpus_texts[:500]), 1500, alphabet), other)
+    text = [corpus_texts[0]]
+    assert FastTokenizer(tokenizer_dir).encode(text) == [AutoTokenizer.from_pretrained(tokenizer_dir)(text[0])["input_ids"]]
+    assert FastTokenizer(other).encode(text) == [AutoTokenizer.from_pretrained(other)(text[0])["input_ids"]]

@@ -31,6 +31,8 @@ def finished_run(tmp_path_factory):
     config["demo"]["n_tweets"] = 3000
     config["tune_dedup"].update(ngram_sizes=[3, 5], thresholds=[0.2, 0.5])
     config["balance"]["max_per_user"] = 20
+    config["demo_base_model"].update(steps=30, vocab_size=2000)
+    config["tokenizer"]["vocab_size"] = 3000
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     run = snakemake(workdir, "--configfile", str(workdir / "config.yaml"), "--cores", "2")
     assert run.returncode == 0, run.stderr[-4000:]
@@ -51,12 +53,28 @@ def test_the_dag_builds_every_corpus_target(finished_run):
     assert (results / "tune_dedup.png").stat().st_size > 0
 
 
+def test_the_dag_builds_tokenizers_lengths_and_migrated_models(finished_run):
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    for corpus in ("dedup", "balanced"):
+        tokenizer_dir = finished_run / "results" / "tokenizer" / corpus
+        assert json.loads((tokenizer_dir / "max_seq_length.json").read_text())["max_seq_length"] > 5
+        summary = pd.read_csv(tokenizer_dir / "stats" / "summary.tsv", sep="\t").set_index("tokenizer")
+        assert summary.loc[corpus, "unk_rate"] < summary.loc["base", "unk_rate"]
+        migrated = finished_run / "results" / "migrate" / corpus
+        counts = json.loads((migrated / "migration.json").read_text())
+        assert counts["shared"] > 0 and counts["new"] > 0
+        model = AutoModelForMaskedLM.from_pretrained(migrated / "model")
+        assert model.config.vocab_size == len(AutoTokenizer.from_pretrained(migrated / "model"))
+
+
 def test_the_report_holds_the_corpus_figures(finished_run):
     run = snakemake(finished_run, "--configfile", str(finished_run / "config.yaml"), "--cores", "1",
                     "--report", "report.html")
     assert run.returncode == 0, run.stderr[-4000:]
     html = (finished_run / "report.html").read_text(errors="replace")
-    for name in ("tune_dedup.png", "duplicates_by_activity.png", "diversity.png", "user_contribution.png"):
+    for name in ("tune_dedup.png", "duplicates_by_activity.png", "diversity.png", "user_contribution.png",
+                 "char_coverage.png", "length_histogram.png", "composition.png", "overlap.png"):
         assert name in html
 
 

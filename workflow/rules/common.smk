@@ -83,9 +83,68 @@ def get_mem_mb(wildcards, attempt):
     return 4000 * attempt
 
 
+def is_demo_base_model():
+    return config["base_model"] == "demo"
+
+
+def get_base_model():
+    """The base model's location: the demo's own directory, or the configured hub id / local directory."""
+    return "results/demo/base_model" if is_demo_base_model() else config["base_model"]
+
+
+def get_base_model_input():
+    """The base model as a file input when it is a directory we build or the user gave; hub ids are not files."""
+    base = get_base_model()
+    return {"base": base} if is_demo_base_model() or os.path.isdir(base) else {}
+
+
+def get_migrate_input(wildcards):
+    return {
+        "tokenizer": f"results/tokenizer/{wildcards.corpus}/tokenizer",
+        "corpus": f"results/corpus/{wildcards.corpus}/split.parquet",
+        **get_base_model_input(),
+    }
+
+
+def get_tokenizer_stats_input(wildcards):
+    return {
+        "corpus": f"results/corpus/{wildcards.corpus}/split.parquet",
+        "tokenizers": expand(
+            "results/tokenizer/{corpus}/tokenizer", corpus=config["corpora"]
+        ),
+        **get_base_model_input(),
+    }
+
+
+def get_tokenizer_stats_args(wildcards):
+    names = [f"--tokenizer base={get_base_model()}"]
+    names += [
+        f"--tokenizer {c}=results/tokenizer/{c}/tokenizer" for c in config["corpora"]
+    ]
+    return " ".join(names)
+
+
+def get_initializer_range_arg():
+    value = config["migrate"]["initializer_range"]
+    return "" if value is None else f"--initializer-range {value}"
+
+
+def get_demo_base_model_args():
+    return " ".join(
+        f"--{key.replace('_', '-')} {value}"
+        for key, value in config["demo_base_model"].items()
+    )
+
+
 def get_final_outputs():
     return [
         "results/corpus/tune_dedup.tsv",
         "results/corpus/stats/summary.tsv",
         *expand("results/corpus/{corpus}/split.parquet", corpus=config["corpora"]),
+        *expand(
+            "results/tokenizer/{corpus}/{name}",
+            corpus=config["corpora"],
+            name=["max_seq_length.json", "char_coverage.png", "stats/summary.tsv"],
+        ),
+        *expand("results/migrate/{corpus}/migration.json", corpus=config["corpora"]),
     ]

@@ -18,3 +18,23 @@ rule demo_data:
         seed=config["seed"],
     shell:
         "tweetbert demo-data --out-dir {params.out_dir} --seed {params.seed} --n-tweets {params.n_tweets} 2> {log}"
+
+
+rule build_base_model:
+    input:
+        "results/demo/general_text.txt",
+    output:
+        directory("results/demo/base_model"),
+    log:
+        "logs/build_base_model.log",
+    benchmark:
+        "results/benchmarks/build_base_model.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    threads: workflow.cores
+    params:
+        options=get_demo_base_model_args(),
+        seed=config["seed"],
+    shell:
+        "tweetbert build-base-model --text {input} --output {output} {params.options}"
+        " --seed {params.seed} 2> {log}"

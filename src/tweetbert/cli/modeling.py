@@ -21,6 +21,8 @@ def _base_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads; the weights are reproducible for a fixed thread count (default 1)")
 
 
 @command("build-base-model", "Demo only: a tiny general-domain Japanese BERT (own WordPiece, short MLM training).",
@@ -32,7 +34,7 @@ def build_base_model(args: argparse.Namespace) -> None:
                           num_layers=args.num_layers, num_heads=args.num_heads,
                           intermediate_size=args.intermediate_size, max_position=args.max_position,
                           steps=args.steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                          seed=args.seed)
+                          seed=args.seed, threads=args.threads)
 
 
 def _migrate_args(p: argparse.ArgumentParser) -> None:
@@ -44,6 +46,8 @@ def _migrate_args(p: argparse.ArgumentParser) -> None:
                    help="initialisation of tokens the base vocabulary lacks")
     p.add_argument("--initializer-range", type=float, default=None,
                    help="std of the random initialisation (default: the base config's)")
+    p.add_argument("--corpus", type=Path, default=None,
+                   help="split corpus whose train tweets FOCUS learns from (needed by --method focus only)")
     p.add_argument("--seed", type=int, default=0)
 
 
@@ -52,6 +56,11 @@ def _migrate_args(p: argparse.ArgumentParser) -> None:
 def migrate_embeddings(args: argparse.Namespace) -> None:
     from tweetbert.modeling.migrate import migrate_embeddings as migrate
 
+    texts = None
+    if args.method == "focus" and args.corpus is not None:
+        from tweetbert.tokenization.coverage import read_split_texts
+
+        texts = read_split_texts(args.corpus, "train")
     counts = migrate(args.base, args.tokenizer, args.output, method=args.method, seed=args.seed,
-                     initializer_range=args.initializer_range)
+                     initializer_range=args.initializer_range, texts=texts)
     write_json(counts, args.stats)

@@ -8,16 +8,6 @@ from pathlib import Path
 from tweetbert.cli import command, write_json
 
 
-def _split_texts(corpus: Path, split: str | None) -> list[str]:
-    from tweetbert.corpus.io import read_corpus
-
-    columns = ["text", "split"] if split else ["text"]
-    frame = read_corpus(corpus, columns)
-    if split:
-        frame = frame[frame["split"] == split]
-    return frame["text"].tolist()
-
-
 def _coverage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", required=True, type=Path, help="split corpus Parquet")
     p.add_argument("--split", default="train", help="split whose tweets are counted (default train)")
@@ -50,9 +40,10 @@ def _train_args(p: argparse.ArgumentParser) -> None:
 @command("train-tokenizer", "Train a WordPiece vocabulary on MeCab words; save a Japanese-BERT tokenizer.",
          _train_args)
 def train_tokenizer(args: argparse.Namespace) -> None:
+    from tweetbert.tokenization.coverage import read_split_texts
     from tweetbert.tokenization.train import count_words, joyo_kanji, save_japanese_tokenizer, train_wordpiece
 
-    texts = _split_texts(args.corpus, args.split)
+    texts = read_split_texts(args.corpus, args.split)
     covered = [line for line in args.chars.read_text(encoding="utf-8").split("\n") if line]
     counts = count_words(texts, n_texts=len(texts))
     vocab = train_wordpiece(counts, args.vocab_size, sorted(set(covered) | joyo_kanji()),

@@ -56,15 +56,16 @@ class _Encoder:
         return out
 
 
-_worker: _Encoder | None = None
+_encoders: dict[Path, _Encoder] = {}
 
 
 def _encode_batch(args: tuple[Path, list[str], tuple[int, ...], tuple[int, ...]]) -> list[list[int]]:
-    global _worker
+    """Encodes one batch with this process's encoder for the tokenizer (built once per process and tokenizer)."""
     tokenizer_dir, texts, prefix, suffix = args
-    if _worker is None:
-        _worker = _Encoder(tokenizer_dir)
-    return _worker.encode(texts, prefix, suffix)
+    encoder = _encoders.get(tokenizer_dir)
+    if encoder is None:
+        encoder = _encoders[tokenizer_dir] = _Encoder(tokenizer_dir)
+    return encoder.encode(texts, prefix, suffix)
 
 
 class FastTokenizer:

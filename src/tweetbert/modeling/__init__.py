@@ -1,0 +1,1 @@
+"""Models: the tiny demo base BERT and the migration of a base model's embeddings to a new vocabulary."""

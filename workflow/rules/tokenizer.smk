@@ -1,0 +1,144 @@
+# Tokenizer stage, per corpus: character coverage -> WordPiece vocabulary -> lengths and stats -> migrated model.
+
+
+rule char_coverage:
+    input:
+        "results/corpus/{corpus}/split.parquet",
+    output:
+        table="results/tokenizer/{corpus}/char_coverage.tsv",
+        chars="results/tokenizer/{corpus}/chars.txt",
+        stats="results/tokenizer/{corpus}/char_coverage.json",
+        plot=report(
+            "results/tokenizer/{corpus}/char_coverage.png",
+            caption="../report/char_coverage.rst",
+            category="Tokenizer",
+            subcategory="Characters",
+            labels={"corpus": "{corpus}", "figure": "character coverage"},
+        ),
+    log:
+        "logs/char_coverage/{corpus}.log",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        coverage=config["tokenizer"]["char_coverage"],
+    shell:
+        "tweetbert char-coverage --corpus {input} --coverage {params.coverage} --table {output.table}"
+        " --chars {output.chars} --plot {output.plot} --stats {output.stats} 2> {log}"
+
+
+rule train_tokenizer:
+    input:
+        corpus="results/corpus/{corpus}/split.parquet",
+        chars="results/tokenizer/{corpus}/chars.txt",
+    output:
+        directory("results/tokenizer/{corpus}/tokenizer"),
+    log:
+        "logs/train_tokenizer/{corpus}.log",
+    benchmark:
+        "results/benchmarks/train_tokenizer/{corpus}.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    resources:
+        mem_mb=get_mem_mb,
+    params:
+        vocab_size=config["tokenizer"]["vocab_size"],
+        min_frequency=config["tokenizer"]["min_frequency"],
+    shell:
+        "tweetbert train-tokenizer --corpus {input.corpus} --chars {input.chars}"
+        " --vocab-size {params.vocab_size} --min-frequency {params.min_frequency} --output {output} 2> {log}"
+
+
+rule length_histogram:
+    input:
+        corpus="results/corpus/{corpus}/split.parquet",
+        tokenizer="results/tokenizer/{corpus}/tokenizer",
+    output:
+        table="results/tokenizer/{corpus}/lengths.tsv",
+        choice="results/tokenizer/{corpus}/max_seq_length.json",
+        plot=report(
+            "results/tokenizer/{corpus}/length_histogram.png",
+            caption="../report/length_histogram.rst",
+            category="Tokenizer",
+            subcategory="Sequence length",
+            labels={"corpus": "{corpus}", "figure": "length histogram"},
+        ),
+    log:
+        "logs/length_histogram/{corpus}.log",
+    conda:
+        "../envs/cpu.yaml"
+    threads: workflow.cores
+    params:
+        coverage=config["tokenizer"]["length_coverage"],
+    shell:
+        "tweetbert length-histogram --corpus {input.corpus} --tokenizer {input.tokenizer}"
+        " --coverage {params.coverage} --table {output.table} --choice {output.choice}"
+        " --plot {output.plot} --workers {threads} 2> {log}"
+
+
+rule tokenizer_stats:
+    input:
+        unpack(get_tokenizer_stats_input),
+    output:
+        summary=report(
+            "results/tokenizer/{corpus}/stats/summary.tsv",
+            caption="../report/tokenizer_summary.rst",
+            category="Tokenizer",
+            subcategory="Vocabulary",
+            labels={"corpus": "{corpus}", "figure": "summary"},
+        ),
+        composition=report(
+            "results/tokenizer/{corpus}/stats/composition.png",
+            caption="../report/tokenizer_composition.rst",
+            category="Tokenizer",
+            subcategory="Vocabulary",
+            labels={"corpus": "{corpus}", "figure": "composition"},
+        ),
+        overlap=report(
+            "results/tokenizer/{corpus}/stats/overlap.png",
+            caption="../report/tokenizer_overlap.rst",
+            category="Tokenizer",
+            subcategory="Vocabulary",
+            labels={"corpus": "{corpus}", "figure": "overlap and unknown rate"},
+        ),
+        lengths=report(
+            "results/tokenizer/{corpus}/stats/lengths.png",
+            caption="../report/tokenizer_lengths.rst",
+            category="Tokenizer",
+            subcategory="Vocabulary",
+            labels={"corpus": "{corpus}", "figure": "lengths"},
+        ),
+        table="results/tokenizer/{corpus}/stats/composition.tsv",
+    log:
+        "logs/tokenizer_stats/{corpus}.log",
+    conda:
+        "../envs/cpu.yaml"
+    threads: workflow.cores
+    params:
+        tokenizers=get_tokenizer_stats_args,
+        out_dir=get_output_dir,
+    shell:
+        "tweetbert tokenizer-stats --corpus {input.corpus} {params.tokenizers} --base base"
+        " --out-dir {params.out_dir} --workers {threads} 2> {log}"
+
+
+rule migrate_embeddings:
+    input:
+        unpack(get_migrate_input),
+    output:
+        model=directory("results/migrate/{corpus}/model"),
+        stats="results/migrate/{corpus}/migration.json",
+    log:
+        "logs/migrate_embeddings/{corpus}.log",
+    conda:
+        "../envs/cpu.yaml"
+    resources:
+        mem_mb=get_mem_mb,
+    params:
+        base=get_base_model(),
+        method=config["migrate"]["method"],
+        initializer_range=get_initializer_range_arg(),
+        seed=config["seed"],
+    shell:
+        "tweetbert migrate-embeddings --base {params.base} --tokenizer {input.tokenizer}"
+        " --output {output.model} --stats {output.stats} --method {params.method}"
+        " {params.initializer_range} --corpus {input.corpus} --seed {params.seed} 2> {log}"
