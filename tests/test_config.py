@@ -49,3 +49,9 @@ def test_the_shipped_demo_config_is_valid(tmp_path):
     path.write_text(yaml.safe_dump({"seed": -1}))
     with pytest.raises(ConfigError, match="'seed'"):
         load_config(path)
+
+
+def test_the_full_scale_study_config_is_valid():
+    config = load_config(Path(__file__).parents[1] / "configs" / "thesis.yaml")
+    assert config["dedup"]["threshold"] == 0.2 and config["balance"]["max_per_user"] == 100
+    assert config["tokenizer"]["vocab_size"] == 32000
