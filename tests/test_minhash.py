@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tweetbert.corpus.minhash import (
-    LshParams, bucket_edges, estimated_jaccard, optimal_lsh_params, signatures,
+    LshParams, bucket_edges, estimated_jaccard, optimal_lsh_params, signatures, sorted_unique,
 )
 from tweetbert.corpus.shingles import ngram_hashes, shingle_sets, shingle_texts
 
@@ -82,3 +82,16 @@ def test_a_huge_bucket_yields_linear_not_quadratic_links():
 
 def test_lsh_params_report_their_hash_budget():
     assert LshParams(28, 2).num_hashes == 56
+
+
+def test_sorted_unique_matches_numpy_unique():
+    values = np.random.default_rng(0).integers(0, 50, 1000)
+    assert sorted_unique(values).tolist() == np.unique(values).tolist()
+
+
+def test_signatures_hold_every_hash_of_the_budget_not_only_the_banded_ones():
+    from tweetbert.corpus.dedup import DedupParams, compute_signatures
+
+    shard = compute_signatures(["同じような文章がここにあります、よろしくお願いします"], DedupParams(num_perm=128),
+                               workers=1, progress=False)
+    assert shard.signature.shape == (1, 128)

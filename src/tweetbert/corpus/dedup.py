@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import connected_components
 from tqdm import tqdm
 
 from tweetbert.corpus.minhash import (
-    LshParams, band_keys, bucket_edges, estimated_jaccard, optimal_lsh_params, signatures,
+    LshParams, band_keys, bucket_edges, estimated_jaccard, optimal_lsh_params, signatures, sorted_unique,
 )
 from tweetbert.corpus.shingles import MAX_NGRAM, MecabWords, shingle_texts
 from tweetbert.errors import ConfigError
@@ -117,7 +117,7 @@ def _signature_batch(args: tuple[list[str], int, int, int]) -> tuple[np.ndarray,
 
 def _batches(texts: Sequence[str], params: DedupParams) -> Iterator[tuple[list[str], int, int, int]]:
     for start in range(0, len(texts), _BATCH):
-        yield list(texts[start : start + _BATCH]), params.ngram, params.lsh.num_hashes, params.seed
+        yield list(texts[start : start + _BATCH]), params.ngram, params.num_perm, params.seed
 
 
 def compute_signatures(texts: Sequence[str], params: DedupParams, *, workers: int | None = None,
@@ -139,10 +139,9 @@ def compute_signatures(texts: Sequence[str], params: DedupParams, *, workers: in
         finally:
             if executor is not None:
                 executor.shutdown()
-    num_hashes = params.lsh.num_hashes
     if not parts:
         return SignatureShard(row_start, np.empty(0, np.uint64), np.empty(0, np.int32),
-                              np.empty((0, num_hashes), np.uint32))
+                              np.empty((0, params.num_perm), np.uint32))
     return SignatureShard(
         row_start=row_start,
         text_hash=np.concatenate([p[0] for p in parts]),
@@ -219,7 +218,7 @@ def near_duplicate_links(key_sigs: np.ndarray, n_shingles: np.ndarray, lsh: LshP
         targets += [first, previous]
     if not members:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    pair_keys = np.unique(np.concatenate(members) * len(rows) + np.concatenate(targets))
+    pair_keys = sorted_unique(np.concatenate(members) * len(rows) + np.concatenate(targets))
     member, target = np.divmod(pair_keys, len(rows))
     if verify_sigs is not None:
         keep = estimated_jaccard(verify_sigs, member, target) >= threshold

@@ -1,9 +1,10 @@
 """MinHash signatures and LSH banding, vectorised with numpy.
 
-Each of the ``bands * rows`` hash functions is a multiply-shift hash ``(a * x + b) >> 32`` over the 64-bit
-shingle hashes (a 2-universal family); only as many functions as the banding uses are computed, since the
-others would never influence a bucket. Band keys hash a band's ``rows`` values into one 64-bit word, so
-bucketing is a sort.
+Each of the ``num_perm`` hash functions is a multiply-shift hash ``(a * x + b) >> 32`` over the 64-bit shingle
+hashes (a 2-universal family). The first ``bands * rows`` values key the LSH buckets; all of them estimate the
+Jaccard similarity that verifies a candidate pair (56 values would let pairs of J ≈ 0.1 pass a 0.2 threshold now
+and then, and connected components would chain them). Band keys hash a band's ``rows`` values into one 64-bit
+word, so bucketing is a sort.
 """
 
 from __future__ import annotations
@@ -120,6 +121,15 @@ def bucket_edges(keys: np.ndarray, doc_ids: np.ndarray, valid: np.ndarray | None
     bucket_first = doc_ids[np.maximum.accumulate(np.where(new_bucket, np.arange(len(keys)), 0))]
     linked = np.flatnonzero(~new_bucket)
     return doc_ids[linked], bucket_first[linked], doc_ids[linked - 1]
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Distinct values, sorted: sort + neighbour comparison (numpy 2.3+'s hash-based ``np.unique`` is far slower
+    on tens of millions of int64 keys)."""
+    values = np.sort(values)
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
 
 
 def estimated_jaccard(sigs: np.ndarray, left: np.ndarray, right: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:

@@ -17,6 +17,7 @@ import pandas as pd
 from tweetbert.corpus.dedup import (
     DedupParams, ShardedRows, SignatureShard, component_links, exact_duplicate_links, near_duplicate_links,
 )
+from tweetbert.corpus.minhash import sorted_unique
 from tweetbert.errors import ConfigError
 
 DEFAULT_RATIOS = {"train": 0.75, "validation": 0.05, "dev": 0.10, "test": 0.10}
@@ -116,7 +117,7 @@ def split_corpus(frame: pd.DataFrame, index: DuplicateIndex, params: DedupParams
     split = out["split"].to_numpy(dtype=str)
     stats = {
         "rows": int(len(out)),
-        "groups": int(len(np.unique(group))),
+        "groups": int(len(sorted_unique(group))),
         "splits": {name: int((split == name).sum()) for name in ratios},
         "leakage": leakage(split, frame["cluster_id"].to_numpy(), index.text_hash, near),
     }
