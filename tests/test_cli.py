@@ -6,7 +6,7 @@ from tweetbert.cli import build_parser, main
 
 STAGES = ["demo-data", "ingest", "normalize", "dedup-signatures", "dedup-bands", "dedup", "tune-dedup", "balance",
           "corpus-stats", "split", "char-coverage", "train-tokenizer", "length-histogram", "tokenizer-stats",
-          "build-base-model", "migrate-embeddings"]
+          "build-base-model", "migrate-embeddings", "candidates"]
 
 
 def test_help_lists_every_stage(capsys):

@@ -64,3 +64,19 @@ def migrate_embeddings(args: argparse.Namespace) -> None:
     counts = migrate(args.base, args.tokenizer, args.output, method=args.method, seed=args.seed,
                      initializer_range=args.initializer_range, texts=texts)
     write_json(counts, args.stats)
+
+
+def _candidates_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", required=True, type=Path, help="workflow config file (e.g. configs/thesis.yaml)")
+
+
+@command("candidates", "Print the pre-training candidates the config's grids expand to, one slug per line.",
+         _candidates_args)
+def candidates(args: argparse.Namespace) -> None:
+    from tweetbert.config import load_config
+    from tweetbert.modeling.candidates import expand_grids
+
+    config = load_config(args.config)
+    pretrain = config["pretrain"]
+    for candidate in expand_grids(pretrain["grids"], pretrain["fixed"], config["corpora"]):
+        print(candidate.slug)
