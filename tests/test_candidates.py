@@ -49,3 +49,11 @@ def test_the_cli_prints_the_thesis_grid(capsys):
     slugs = capsys.readouterr().out.split()
     assert len(slugs) == 96
     assert "dedup-lr1e-04-wd0.03-ep6-b1_0.8-b2_0.9999-eps1e-05" in slugs
+
+
+def test_a_slug_names_its_candidate_back():
+    for candidate in expand_grids([{"corpus": ["dedup", "balanced"], "epsilon": [1e-8, 1e-5],
+                                    "learning_rate": [5e-4, 1e-4]}], DEFAULTS, ["dedup", "balanced"]):
+        assert Candidate.from_slug(candidate.slug) == candidate
+    with pytest.raises(ValueError, match="not a candidate slug"):
+        Candidate.from_slug("dedup-lr-high")

@@ -68,13 +68,21 @@ def test_the_dag_builds_tokenizers_lengths_and_migrated_models(finished_run):
         assert model.config.vocab_size == len(AutoTokenizer.from_pretrained(migrated / "model"))
 
 
+def test_the_dag_pretrains_every_candidate(finished_run):
+    table = pd.read_csv(finished_run / "results" / "pretrain" / "candidates.tsv", sep="\t")
+    assert len(table) == 8 and table["validation_loss"].notna().all()
+    assert not (finished_run / "results" / "pretrain" / ".checkpoints").exists() or not any(
+        (finished_run / "results" / "pretrain" / ".checkpoints").iterdir())
+
+
 def test_the_report_holds_the_corpus_figures(finished_run):
     run = snakemake(finished_run, "--configfile", str(finished_run / "config.yaml"), "--cores", "1",
                     "--report", "report.html")
     assert run.returncode == 0, run.stderr[-4000:]
     html = (finished_run / "report.html").read_text(errors="replace")
     for name in ("tune_dedup.png", "duplicates_by_activity.png", "diversity.png", "user_contribution.png",
-                 "char_coverage.png", "length_histogram.png", "composition.png", "overlap.png"):
+                 "char_coverage.png", "length_histogram.png", "composition.png", "overlap.png",
+                 "lr_wd_heatmap.png", "loss_by_epochs.png"):
         assert name in html
 
 
@@ -103,3 +111,16 @@ def test_snakemake_files_are_formatted():
     files = [str(REPO / "Snakefile"), *map(str, sorted((REPO / "workflow" / "rules").glob("*.smk")))]
     run = subprocess.run([snakefmt, "--check", *files], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_the_slurm_profile_dry_run_lists_the_thesis_grid(tmp_path):
+    resources = tmp_path / "resources"
+    resources.mkdir()
+    for name in ("tweets.parquet", "template_posts.parquet", "control_tweets.parquet"):
+        (resources / name).touch()  # placeholders: a dry run plans jobs without reading inputs
+    run = snakemake(tmp_path, "--profile", str(REPO / "profiles" / "slurm"),
+                    "--configfile", str(REPO / "configs" / "thesis.yaml"), "-n")
+    assert run.returncode == 0, run.stderr[-4000:]
+    counts = dict(line.split()[:2] for line in run.stdout.splitlines() if line.startswith(("pretrain_", "dedup_")))
+    assert counts["pretrain_candidate"] == "96"
+    assert counts["dedup_signatures"] == "32"

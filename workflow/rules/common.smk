@@ -2,8 +2,14 @@
 import os
 
 from tweetbert.config import validate_config
+from tweetbert.modeling.candidates import Candidate, expand_grids, training_runs
 
 config = validate_config(config)
+
+PRETRAIN = config["pretrain"]["fixed"]
+CANDIDATES = expand_grids(config["pretrain"]["grids"], PRETRAIN, config["corpora"])
+RUN_OF_CANDIDATE = training_runs(CANDIDATES, PRETRAIN["epoch_checkpoints"])
+RUNS = sorted({run.slug for run, _ in RUN_OF_CANDIDATE.values()})
 
 SIGNATURE_SHARDS = range(config["dedup"]["shards"])
 BAND_GROUPS = range(config["dedup"]["band_groups"])
@@ -12,6 +18,7 @@ BAND_GROUPS = range(config["dedup"]["band_groups"])
 wildcard_constraints:
     corpus="|".join(config["corpora"]),
     shard=r"\d+",
+    run="|".join(RUNS),
     group=r"\d+",
 
 
@@ -136,6 +143,70 @@ def get_demo_base_model_args():
     )
 
 
+def get_pretrain_input(wildcards):
+    corpus = Candidate.from_slug(wildcards.run).corpus
+    inputs = {
+        "model": f"results/migrate/{corpus}/model",
+        "corpus": f"results/corpus/{corpus}/split.parquet",
+        "length": f"results/tokenizer/{corpus}/max_seq_length.json",
+    }
+    if PRETRAIN["batch_size"] == "auto":
+        inputs["calibration"] = f"results/pretrain/calibration/{corpus}.json"
+    return inputs
+
+
+def get_pretrain_args(wildcards, input):
+    """The candidate's grid values and the fixed settings, as pretrain-candidate options."""
+    run = Candidate.from_slug(wildcards.run)
+    values = {
+        "learning-rate": run.learning_rate,
+        "weight-decay": run.weight_decay,
+        "epochs": run.epochs,
+        "beta1": run.beta1,
+        "beta2": run.beta2,
+        "epsilon": run.epsilon,
+        "warmup-steps": PRETRAIN["warmup_steps"],
+        "mlm-probability": PRETRAIN["mlm_probability"],
+        "eval-every": PRETRAIN["eval_every"],
+        "save-every": PRETRAIN["save_every"],
+        "seed": config["seed"],
+    }
+    options = [f"--{name} {value}" for name, value in values.items()]
+    options.append(
+        "--whole-word-mask" if PRETRAIN["whole_word_mask"] else "--no-whole-word-mask"
+    )
+    options.append(
+        "--epoch-checkpoints"
+        if PRETRAIN["epoch_checkpoints"]
+        else "--no-epoch-checkpoints"
+    )
+    if PRETRAIN["early_stopping_patience"] is not None:
+        options.append(
+            f"--early-stopping-patience {PRETRAIN['early_stopping_patience']}"
+        )
+    if PRETRAIN["batch_size"] == "auto":
+        batch = input.calibration
+    else:
+        batch = PRETRAIN["batch_size"]
+    return {"batch": batch, "options": " ".join(options)}
+
+
+def get_pretrain_runtime(wildcards, attempt):
+    """Minutes per attempt: a retried run resumes from its checkpoint, so later attempts may take as long."""
+    return 60 * 24 * attempt
+
+
+def get_pretrain_metrics():
+    return expand("results/pretrain/runs/{run}/metrics.json", run=RUNS)
+
+
+def get_candidate_args():
+    return " ".join(
+        f"--candidate {slug}={run.slug}:{epoch}"
+        for slug, (run, epoch) in sorted(RUN_OF_CANDIDATE.items())
+    )
+
+
 def get_final_outputs():
     return [
         "results/corpus/tune_dedup.tsv",
@@ -147,4 +218,5 @@ def get_final_outputs():
             name=["max_seq_length.json", "char_coverage.png", "stats/summary.tsv"],
         ),
         *expand("results/migrate/{corpus}/migration.json", corpus=config["corpora"]),
+        "results/pretrain/candidates.tsv",
     ]

@@ -12,12 +12,15 @@ k epochs would have; the reference study trained one run per epoch value.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from tweetbert.errors import ConfigError
 
 GRID_PARAMETERS = ("corpus", "learning_rate", "weight_decay", "epochs", "beta1", "beta2", "epsilon")
+_SLUG = re.compile(r"(?P<corpus>.+)-lr(?P<lr>[^-]+-\d+)-wd(?P<wd>[^-]+)-ep(?P<ep>\d+)-b1_(?P<b1>[^-]+)"
+                   r"-b2_(?P<b2>[^-]+)-eps(?P<eps>[^-]+-\d+)")
 
 
 @dataclass(frozen=True, order=True)
@@ -34,6 +37,15 @@ class Candidate:
     def slug(self) -> str:
         return (f"{self.corpus}-lr{self.learning_rate:.0e}-wd{self.weight_decay:g}-ep{self.epochs}"
                 f"-b1_{self.beta1:g}-b2_{self.beta2:g}-eps{self.epsilon:.0e}")
+
+    @classmethod
+    def from_slug(cls, slug: str) -> Candidate:
+        """The candidate a slug names (values as the slug rounds them)."""
+        match = _SLUG.fullmatch(slug)
+        if match is None:
+            raise ValueError(f"{slug!r} is not a candidate slug like dedup-lr1e-04-wd0.03-ep3-b1_0.9-b2_0.999-eps1e-08")
+        return cls(match["corpus"], float(match["lr"]), float(match["wd"]), int(match["ep"]), float(match["b1"]),
+                   float(match["b2"]), float(match["eps"]))
 
 
 def expand_grids(grids: Sequence[Mapping[str, Sequence]], defaults: Mapping[str, object],

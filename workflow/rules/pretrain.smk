@@ -1,0 +1,79 @@
+# Pre-training stage: per candidate run, continued MLM pre-training of the migrated model; exploration plots.
+
+
+rule calibrate_batch_size:
+    input:
+        model="results/migrate/{corpus}/model",
+        length="results/tokenizer/{corpus}/max_seq_length.json",
+    output:
+        "results/pretrain/calibration/{corpus}.json",
+    log:
+        "logs/calibrate_batch_size/{corpus}.log",
+    conda:
+        "../envs/cpu.yaml"
+    resources:
+        gpu=1,
+    shell:
+        "tweetbert calibrate-batch-size --model {input.model} --max-seq-length {input.length}"
+        " --output {output} 2> {log}"
+
+
+rule pretrain_candidate:
+    input:
+        unpack(get_pretrain_input),
+    output:
+        model=directory("results/pretrain/runs/{run}/model"),
+        metrics="results/pretrain/runs/{run}/metrics.json",
+        curve="results/pretrain/runs/{run}/loss_curve.tsv",
+    log:
+        "logs/pretrain_candidate/{run}.log",
+    benchmark:
+        "results/benchmarks/pretrain_candidate/{run}.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    resources:
+        gpu=1,
+        runtime=get_pretrain_runtime,
+    params:
+        run_dir=get_output_dir,
+        settings=get_pretrain_args,
+        checkpoints="results/pretrain/.checkpoints/{run}",
+        tensorboard="results/pretrain/tensorboard/{run}",
+    shell:
+        "tweetbert pretrain-candidate --model {input.model} --corpus {input.corpus}"
+        " --output {params.run_dir} --checkpoint-dir {params.checkpoints}"
+        " --tensorboard-dir {params.tensorboard} --max-seq-length {input.length}"
+        " --batch-size {params.settings[batch]} {params.settings[options]} 2> {log}"
+
+
+rule pretrain_exploration:
+    input:
+        get_pretrain_metrics(),
+    output:
+        table=report(
+            "results/pretrain/candidates.tsv",
+            caption="../report/pretrain_candidates.rst",
+            category="Pre-training",
+            labels={"figure": "candidates"},
+        ),
+        heatmap=report(
+            "results/pretrain/lr_wd_heatmap.png",
+            caption="../report/pretrain_heatmap.rst",
+            category="Pre-training",
+            labels={"figure": "learning rate x weight decay"},
+        ),
+        epochs=report(
+            "results/pretrain/loss_by_epochs.png",
+            caption="../report/pretrain_epochs.rst",
+            category="Pre-training",
+            labels={"figure": "loss by epochs"},
+        ),
+    log:
+        "logs/pretrain_exploration.log",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        candidates=get_candidate_args(),
+    shell:
+        "tweetbert pretrain-exploration {params.candidates} --runs results/pretrain/runs"
+        " --table {output.table} --heatmap {output.heatmap} --epochs-plot {output.epochs} 2> {log}"
