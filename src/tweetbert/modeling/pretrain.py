@@ -563,6 +563,8 @@ class _Run:
                                          for batch in batches[first : first + self.world]))
             state.step += 1
             state.epoch_step = epoch_step + 1
+            if self.accelerator.device.type == "cuda":
+                torch.cuda.synchronize()  # CUDA runs asynchronously: without this the clock times kernel launches
             state.train_seconds += time.perf_counter() - step_started
             if self.progress is not None:
                 self.progress.update(1)
