@@ -1,0 +1,448 @@
+"""Readers for the downstream datasets exactly as their authors publish them (see DATASETS.md).
+
+Every malformed record raises :class:`InputError` naming the file, the row (line of a TSV/CSV/JSON Lines file;
+record number of a Parquet table; question number of a JSQuAD document) and the field, so a hand-edited or
+freshly hydrated file can be fixed at once. Loaders take the task name and its options with defaults filled in
+(``registry.TaskSpec.options``); a bad option raises :class:`ConfigError` under ``tasks.<name>.<option>``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tweetbert.errors import ConfigError, InputError
+from tweetbert.tasks.splits import resolve_splits
+from tweetbert.tasks.types import Example, ProblemType, TaskData
+
+CONFIG_PREFIX = "tasks"
+
+EMOTIONS = ("Joy", "Sadness", "Anticipation", "Surprise", "Anger", "Fear", "Disgust", "Trust")
+WRIME_GROUPS = ("Writer_", "Reader1_", "Reader2_", "Reader3_", "Avg. Readers_")
+WRIME_SPLIT_COLUMN = "Train/Dev/Test"
+JNLI_LABELS = ("entailment", "contradiction", "neutral")
+MARC_JA_LABELS = ("positive", "negative")
+JCOLA_LABELS = ("unacceptable", "acceptable")
+JCOMMONSENSEQA_CHOICES = 5
+DEFAULT_SPLIT_COLUMN = "split"
+TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+                 ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+_SPLIT_NAMES = {"train": "train", "validation": "validation", "valid": "validation", "val": "validation",
+                "dev": "dev", "development": "dev", "test": "test"}
+_INTEGER = re.compile(r"-?\d+")
+
+
+def _config_key(name: str, option: str) -> str:
+    return f"{CONFIG_PREFIX}.{name}.{option}"
+
+
+class Fields:
+    """One input record with typed access to its fields; every failure is located by file, row and field."""
+
+    def __init__(self, values: Any, path: Path, row: int | None, where: str = ""):
+        self.path, self.row, self.where = path, row, f"{where}: " if where else ""
+        if not isinstance(values, Mapping):
+            raise InputError(path, f"{self.where}expected a JSON object, found {type(values).__name__}", row=row)
+        self.values = values
+
+    def error(self, column: str, message: str) -> InputError:
+        return InputError(self.path, self.where + message, row=self.row, column=column)
+
+    def has(self, key: str) -> bool:
+        value = self.values.get(key)
+        return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+    def _get(self, key: str) -> Any:
+        if not self.has(key):
+            raise self.error(key, "missing value")
+        return self.values[key]
+
+    def text(self, key: str) -> str:
+        value = self._get(key)
+        if not isinstance(value, str):
+            raise self.error(key, f"expected text, found {type(value).__name__} {value!r}")
+        if not value.strip():
+            raise self.error(key, "empty text")
+        return value
+
+    def number(self, key: str, low: float, high: float) -> float:
+        value = self._get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise self.error(key, f"not a number: {value!r}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise self.error(key, f"not a number: {value!r}") from None
+        if not (math.isfinite(number) and low <= number <= high):
+            raise self.error(key, f"{value!r} outside [{low:g}, {high:g}]")
+        return number
+
+    def integer(self, key: str, low: int, high: int) -> int:
+        value = self._get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(key, f"expected an integer, found {value!r}")
+        if not low <= value <= high:
+            raise self.error(key, f"{value} outside [{low}, {high}]")
+        return value
+
+    def category(self, key: str) -> str:
+        """A label or split value as text, so 1 (JSON) and "1" (CSV) name the same class."""
+        value = self._get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise self.error(key, f"expected a label, found {value!r}")
+        text = category_text(value)
+        if not text:
+            raise self.error(key, "missing value")
+        return text
+
+    def choice(self, key: str, allowed: Sequence[str]) -> int:
+        """Index of the field's value in ``allowed``."""
+        value = self.category(key)
+        if value not in allowed:
+            raise self.error(key, f"{value!r} is not one of {list(allowed)}")
+        return list(allowed).index(value)
+
+    def items(self, key: str) -> list:
+        value = self._get(key)
+        if not isinstance(value, list):
+            raise self.error(key, f"expected a list, found {type(value).__name__}")
+        return value
+
+
+def category_text(value: int | float | str) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _read_text(path: Path) -> str:
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(path, f"not UTF-8 text (byte {error.start})",
+                         row=data.count(b"\n", 0, error.start) + 1) from None
+
+
+def _read_delimited(path: Path, delimiter: str) -> tuple[list[str], list[Fields]]:
+    """Header and records of a CSV/TSV file; a record's row is the line it starts on (the header is line 1)."""
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""), delimiter=delimiter)
+    records: list[Fields] = []
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise InputError(path, "empty file: expected a header row", row=1)
+        start = reader.line_num + 1
+        for values in reader:
+            if values:
+                if len(values) != len(header):
+                    raise InputError(path, f"{len(values)} fields where the header has {len(header)}", row=start)
+                records.append(Fields(dict(zip(header, values)), path, start))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise InputError(path, f"malformed {'TSV' if delimiter == chr(9) else 'CSV'}: {error}",
+                         row=reader.line_num) from None
+    return header, records
+
+
+def _read_jsonl(path: Path) -> list[Fields]:
+    records = []
+    for line_no, line in enumerate(_read_text(path).split("\n"), start=1):
+        if line.strip():
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise InputError(path, f"invalid JSON: {error.msg} (character {error.colno})", row=line_no) from None
+            records.append(Fields(value, path, line_no))
+    return records
+
+
+def _read_parquet(path: Path) -> tuple[list[str], list[Fields]]:
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as error:
+        raise InputError(path, f"unreadable Parquet file: {error}") from None
+    return [str(c) for c in frame.columns], [Fields(r, path, i) for i, r in enumerate(frame.to_dict("records"), 1)]
+
+
+def _all_or_none_labelled(records: Sequence[Fields], labelled: Sequence[bool], column: str) -> bool:
+    """Whether a split is published with labels; a split where only some records have one is an error."""
+    for record, flag in zip(records, labelled):
+        if flag != labelled[0]:
+            raise record.error(column, "no label while earlier records have one" if labelled[0]
+                               else "a label while the first record of the file has none")
+    return bool(labelled) and labelled[0]
+
+
+# --- WRIME --------------------------------------------------------------------------------------------------
+
+def _wrime_group(name: str, options: Mapping[str, Any]) -> str:
+    group = str(options["annotator"])
+    group = group if group.endswith("_") else group + "_"
+    if group not in WRIME_GROUPS:
+        raise ConfigError(_config_key(name, "annotator"),
+                          f"{options['annotator']!r} is not one of {list(WRIME_GROUPS)}")
+    return group
+
+
+def _wrime_column(path: Path, header: Sequence[str], group: str, field: str, hint: str = "") -> str:
+    """The column of ``group`` + ``field``; ver1 files spell Sadness ``Saddness`` for some readers."""
+    candidates = [group + field] + ([group + "Saddness"] if field == "Sadness" else [])
+    for column in candidates:
+        if column in header:
+            return column
+    raise InputError(path, "missing column" + hint, row=1, column=group + field)
+
+
+def _load_wrime(name: str, options: Mapping[str, Any], problem_type: ProblemType,
+                parse_for: Callable[[Path, list[str], str], Callable[[Fields], Example]],
+                label_names: list[str] | None) -> TaskData:
+    path = Path(options["path"])
+    group = _wrime_group(name, options)
+    header, records = _read_delimited(path, "\t")
+    for column in ("Sentence", WRIME_SPLIT_COLUMN):
+        if column not in header:
+            raise InputError(path, "missing column", row=1, column=column)
+    parse = parse_for(path, header, group)
+    roles = ("train", "dev", "test")
+    published: dict[str, list[Example]] = {role: [] for role in roles}
+    for record in records:
+        published[roles[record.choice(WRIME_SPLIT_COLUMN, roles)]].append(parse(record))
+    origins = {role: f"{path.name}, rows with {WRIME_SPLIT_COLUMN} = {role}" for role in published}
+    splits, sources = resolve_splits(published, origins, problem_type, seed=int(options["seed"]), path=path)
+    return TaskData(name, problem_type, splits, sources, label_names)
+
+
+def load_wrime_emotion(name: str, options: Mapping[str, Any]) -> TaskData:
+    """Multi-label: an emotion is present where the annotator group's intensity reaches ``threshold``.
+
+    The default threshold 1 on ``Avg. Readers_`` counts every emotion the readers on average perceived at all;
+    2 keeps only clear emotions and leaves most tweets without any label.
+    """
+    threshold = options["threshold"]
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold <= 3:
+        raise ConfigError(_config_key(name, "threshold"), f"must be a number in (0, 3], got {threshold!r}")
+
+    def parse_for(path: Path, header: list[str], group: str) -> Callable[[Fields], Example]:
+        columns = [_wrime_column(path, header, group, emotion) for emotion in EMOTIONS]
+
+        def parse(record: Fields) -> Example:
+            intensities = [record.number(column, 0, 3) for column in columns]
+            return {"text": record.text("Sentence"), "labels": [float(v >= threshold) for v in intensities],
+                    "intensities": intensities}
+        return parse
+
+    return _load_wrime(name, options, ProblemType.MULTI_LABEL, parse_for, list(EMOTIONS))
+
+
+def load_wrime_sentiment(name: str, options: Mapping[str, Any]) -> TaskData:
+    """Regression on the annotator group's sentiment (−2 … 2), a WRIME ver2 column."""
+
+    def parse_for(path: Path, header: list[str], group: str) -> Callable[[Fields], Example]:
+        column = _wrime_column(path, header, group, "Sentiment", " (sentiment is annotated in WRIME ver2 only)")
+        return lambda record: {"text": record.text("Sentence"), "label": record.number(column, -2, 2)}
+
+    return _load_wrime(name, options, ProblemType.REGRESSION, parse_for, None)
+
+
+# --- JGLUE ----------------------------------------------------------------------------------------------------
+
+def _jsts(record: Fields) -> Example:
+    return {"text": record.text("sentence1"), "text_pair": record.text("sentence2"),
+            "label": record.number("label", 0, 5)}
+
+
+def _jnli(record: Fields) -> Example:
+    return {"text": record.text("sentence1"), "text_pair": record.text("sentence2"),
+            "label": record.choice("label", JNLI_LABELS)}
+
+
+def _marc_ja(record: Fields) -> Example:
+    return {"text": record.text("sentence"), "label": record.choice("label", MARC_JA_LABELS)}
+
+
+def _jcola(record: Fields) -> Example:
+    return {"text": record.text("sentence"), "label": record.choice("label", ("0", "1"))}
+
+
+def _jcommonsenseqa(record: Fields) -> Example:
+    return {"text": record.text("question"),
+            "choices": [record.text(f"choice{k}") for k in range(JCOMMONSENSEQA_CHOICES)],
+            "label": record.choice("label", [str(k) for k in range(JCOMMONSENSEQA_CHOICES)])}
+
+
+_JGLUE: dict[str, tuple[ProblemType, Callable[[Fields], Example], tuple[str, ...] | None]] = {
+    "jsts": (ProblemType.REGRESSION, _jsts, None),
+    "jnli": (ProblemType.SINGLE_LABEL, _jnli, JNLI_LABELS),
+    "marc_ja": (ProblemType.SINGLE_LABEL, _marc_ja, MARC_JA_LABELS),
+    "jcola": (ProblemType.SINGLE_LABEL, _jcola, JCOLA_LABELS),
+    "jcommonsenseqa": (ProblemType.MULTIPLE_CHOICE, _jcommonsenseqa, None),
+}
+_JGLUE_ROLES = {"train": "train", "valid": "dev", "test": "test"}
+
+
+def _jglue_files(name: str, options: Mapping[str, Any]) -> tuple[Path, dict[str, Path]]:
+    """The directory and the existing file of each published split; the train file must exist."""
+    directory, pattern = Path(options["path"]), str(options["file_pattern"])
+    if "{split}" not in pattern:
+        raise ConfigError(_config_key(name, "file_pattern"), f"must contain '{{split}}', got {pattern!r}")
+    if not directory.is_dir():
+        raise InputError(directory, "not a directory (expected the folder holding train-v1.3.json, …)")
+    files = {split: directory / pattern.format(split=split) for split in _JGLUE_ROLES}
+    if not files["train"].is_file():
+        raise InputError(files["train"], "file not found")
+    return directory, {split: path for split, path in files.items() if path.is_file()}
+
+
+def load_jglue(name: str, options: Mapping[str, Any]) -> TaskData:
+    """A JSON Lines task of JGLUE (JSTS, JNLI, MARC-ja, JCoLA, JCommonsenseQA), one file per split."""
+    problem_type, parse, label_names = _JGLUE[name]
+    directory, files = _jglue_files(name, options)
+    published, origins = {}, {}
+    for split, path in files.items():
+        records = _read_jsonl(path)
+        if _all_or_none_labelled(records, [record.has("label") for record in records], "label"):
+            published[_JGLUE_ROLES[split]] = [parse(record) for record in records]
+            origins[_JGLUE_ROLES[split]] = path.name
+    splits, sources = resolve_splits(published, origins, problem_type, seed=int(options["seed"]), path=directory)
+    return TaskData(name, problem_type, splits, sources, list(label_names) if label_names else None)
+
+
+def _squad_questions(path: Path) -> list[tuple[Fields, Example | None]]:
+    """Each question with its example, or None where it has no answer and is not marked impossible."""
+    text = _read_text(path)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(path, f"invalid JSON: {error.msg} (character {error.colno})", row=error.lineno) from None
+    questions: list[tuple[Fields, Example | None]] = []
+    for i, article in enumerate(Fields(document, path, None).items("data")):
+        article = Fields(article, path, None, f"data[{i}]")
+        title = article.text("title")
+        for j, paragraph in enumerate(article.items("paragraphs")):
+            paragraph = Fields(paragraph, path, None, f"data[{i}].paragraphs[{j}]")
+            context = paragraph.text("context")
+            for k, qa in enumerate(paragraph.items("qas")):
+                where = f"data[{i}].paragraphs[{j}].qas[{k}]"
+                qa = Fields(qa, path, len(questions) + 1, where)
+                example = {"id": qa.category("id"), "title": title, "question": qa.text("question"),
+                           "context": context, "answers": {"text": [], "answer_start": []}}
+                for a, answer in enumerate(qa.items("answers")):
+                    answer = Fields(answer, path, qa.row, f"{where}.answers[{a}]")
+                    answer_text, start = answer.text("text"), answer.integer("answer_start", 0, len(context))
+                    found = context[start:start + len(answer_text)]
+                    if found != answer_text:
+                        raise answer.error("answer_start", f"context[{start}:{start + len(answer_text)}] is "
+                                                           f"{found!r}, not the answer text {answer_text!r}")
+                    example["answers"]["text"].append(answer_text)
+                    example["answers"]["answer_start"].append(start)
+                answered = bool(example["answers"]["text"]) or qa.values.get("is_impossible") is True
+                questions.append((qa, example if answered else None))
+    return questions
+
+
+def load_jsquad(name: str, options: Mapping[str, Any]) -> TaskData:
+    """JSQuAD: one SQuAD-form JSON document per split; answer offsets are checked against the context."""
+    directory, files = _jglue_files(name, options)
+    published, origins = {}, {}
+    for split, path in files.items():
+        questions = _squad_questions(path)
+        records, examples = [record for record, _ in questions], [example for _, example in questions]
+        if _all_or_none_labelled(records, [example is not None for example in examples], "answers"):
+            published[_JGLUE_ROLES[split]] = list(examples)
+            origins[_JGLUE_ROLES[split]] = path.name
+    splits, sources = resolve_splits(published, origins, ProblemType.EXTRACTIVE_QA,
+                                     seed=int(options["seed"]), path=directory)
+    return TaskData(name, ProblemType.EXTRACTIVE_QA, splits, sources)
+
+
+# --- generic tables -------------------------------------------------------------------------------------------
+
+def _table_format(name: str, path: Path, format: str | None) -> str:
+    known = sorted(set(TABLE_FORMATS.values()))
+    if format is None:
+        if path.suffix.lower() not in TABLE_FORMATS:
+            raise ConfigError(_config_key(name, "format"),
+                              f"cannot tell the format of {path.name} from its suffix; set it to one of {known}")
+        return TABLE_FORMATS[path.suffix.lower()]
+    if format not in known:
+        raise ConfigError(_config_key(name, "format"), f"{format!r} is not one of {known}")
+    return format
+
+
+def _read_table(path: Path, format: str) -> tuple[list[str], int | None, list[Fields]]:
+    """Columns, the row that declares them (header line, first JSON line, none for Parquet) and the records."""
+    if format in ("csv", "tsv"):
+        header, records = _read_delimited(path, "," if format == "csv" else "\t")
+        return header, 1, records
+    if format == "parquet":
+        columns, records = _read_parquet(path)
+        return columns, None, records
+    records = _read_jsonl(path)
+    return (list(records[0].values), records[0].row, records) if records else ([], None, [])
+
+
+def _sorted_labels(labels: set[str]) -> list[str]:
+    """Label order (so ids) independent of row order: numeric where every label is an integer."""
+    if all(_INTEGER.fullmatch(label) for label in labels):
+        return sorted(labels, key=int)
+    return sorted(labels)
+
+
+def load_table(name: str, options: Mapping[str, Any]) -> TaskData:
+    """A hydrated tweet dataset (JTS1k, JTDD, JTBR, the demo's) as CSV, TSV, JSON Lines or Parquet.
+
+    ``target_column`` becomes the second segment of a pair (JTBR's brand). The split column named by
+    ``split_column`` is used where present; only a non-default name must exist; null ignores any split column.
+    """
+    path = Path(options["path"])
+    columns, header_row, records = _read_table(path, _table_format(name, path, options["format"]))
+    text_column, label_column, target_column = options["text_column"], options["label_column"], options["target_column"]
+    split_column = options["split_column"]
+    if split_column is not None and split_column not in columns:
+        if split_column != DEFAULT_SPLIT_COLUMN and records:
+            raise InputError(path, "missing column (named by split_column)", row=header_row, column=split_column)
+        split_column = None
+    for column in (text_column, label_column, target_column):
+        if column is not None and records and column not in columns:
+            raise InputError(path, "missing column", row=header_row, column=column)
+
+    if options["labels"] is not None:
+        label_names = [category_text(label) for label in options["labels"]]
+    else:
+        label_names = _sorted_labels({record.category(label_column) for record in records})
+    published: dict[str, list[Example]] = {}
+    split_values: dict[str, set[str]] = {}
+    for record in records:
+        example: Example = {"text": record.text(text_column)}
+        if target_column is not None:
+            example["text_pair"] = record.text(target_column)
+        example["label"] = record.choice(label_column, label_names)
+        role = "train"
+        if split_column is not None:
+            value = record.category(split_column)
+            if value.lower() not in _SPLIT_NAMES:
+                raise record.error(split_column, f"{value!r} is not one of {sorted(_SPLIT_NAMES)}")
+            role = _SPLIT_NAMES[value.lower()]
+            split_values.setdefault(role, set()).add(value)
+        published.setdefault(role, []).append(example)
+    if split_column is None:
+        origins = {"train": f"{path.name} (no split column)"}
+    else:
+        origins = {role: f"{path.name}, rows with {split_column} = {'/'.join(sorted(values))}"
+                   for role, values in split_values.items()}
+    splits, sources = resolve_splits(published, origins, ProblemType.SINGLE_LABEL, seed=int(options["seed"]),
+                                     path=path)
+    return TaskData(name, ProblemType.SINGLE_LABEL, splits, sources, label_names)

@@ -1,0 +1,110 @@
+"""The one place that knows each downstream task: its loader, problem type, head, metrics and options.
+
+``TaskSpec.options`` lists every option a task accepts with its default (``REQUIRED`` marks ``path``); the
+config schema mirrors them under ``tasks.<name>``. Paths: a TSV file for WRIME, the folder of the task's
+``train-v1.3.json``/``valid-v1.3.json``/``test-v1.3.json`` for JGLUE, a CSV/TSV/JSON Lines/Parquet table otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from tweetbert.errors import ConfigError
+from tweetbert.tasks.loaders import (
+    CONFIG_PREFIX, DEFAULT_SPLIT_COLUMN, load_jglue, load_jsquad, load_table, load_wrime_emotion, load_wrime_sentiment,
+)
+from tweetbert.tasks.metrics import METRICS
+from tweetbert.tasks.types import ProblemType, TaskData
+
+REQUIRED = object()
+"""Marks an option without a default."""
+
+SEQUENCE_CLASSIFICATION = "AutoModelForSequenceClassification"
+MULTIPLE_CHOICE = "AutoModelForMultipleChoice"
+QUESTION_ANSWERING = "AutoModelForQuestionAnswering"
+
+Loader = Callable[[str, Mapping[str, Any]], TaskData]
+
+_COMMON = {"path": REQUIRED, "seed": 0}
+_TABLE = {**_COMMON, "format": None, "text_column": "text", "label_column": "label", "target_column": None,
+          "split_column": DEFAULT_SPLIT_COLUMN, "labels": None}
+_WRIME = {**_COMMON, "annotator": "Avg. Readers_"}
+_JGLUE = {**_COMMON, "file_pattern": "{split}-v1.3.json"}
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    problem_type: ProblemType
+    loader: Loader
+    metrics: tuple[str, ...]
+    main_metric: str
+    head: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.main_metric not in self.metrics or not set(self.metrics) <= set(METRICS):
+            raise ValueError(f"task {self.name}: metrics {self.metrics} / main {self.main_metric!r} are inconsistent")
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+
+    @property
+    def hf_problem_type(self) -> str | None:
+        return self.problem_type.hf_problem_type
+
+    def resolve_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``options`` over the defaults; unknown and missing required options raise ConfigError."""
+        for key in options:
+            if key not in self.options:
+                raise ConfigError(f"{CONFIG_PREFIX}.{self.name}.{key}",
+                                  f"unknown option (known: {sorted(self.options)})")
+        resolved = {**self.options, **options}
+        for key, value in resolved.items():
+            if value is REQUIRED:
+                raise ConfigError(f"{CONFIG_PREFIX}.{self.name}.{key}", "required")
+        if isinstance(resolved["seed"], bool) or not isinstance(resolved["seed"], int):
+            raise ConfigError(f"{CONFIG_PREFIX}.{self.name}.seed", f"must be an integer, got {resolved['seed']!r}")
+        return resolved
+
+
+def _table(name: str, **options: Any) -> TaskSpec:
+    return TaskSpec(name, ProblemType.SINGLE_LABEL, load_table, ("accuracy",), "accuracy", SEQUENCE_CLASSIFICATION,
+                    {**_TABLE, **options})
+
+
+TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (
+    _table("jts1k"),
+    _table("jtdd"),
+    _table("jtbr", target_column="target"),
+    _table("sentiment3"),
+    _table("defamation"),
+    TaskSpec("wrime_emotion", ProblemType.MULTI_LABEL, load_wrime_emotion, ("top1_accuracy", "micro_f1", "macro_f1"),
+             "macro_f1", SEQUENCE_CLASSIFICATION, {**_WRIME, "threshold": 1}),
+    TaskSpec("wrime_sentiment", ProblemType.REGRESSION, load_wrime_sentiment, ("pearson", "spearman"), "pearson",
+             SEQUENCE_CLASSIFICATION, _WRIME),
+    TaskSpec("marc_ja", ProblemType.SINGLE_LABEL, load_jglue, ("accuracy",), "accuracy", SEQUENCE_CLASSIFICATION,
+             _JGLUE),
+    TaskSpec("jsts", ProblemType.REGRESSION, load_jglue, ("pearson", "spearman"), "pearson", SEQUENCE_CLASSIFICATION,
+             _JGLUE),
+    TaskSpec("jcola", ProblemType.SINGLE_LABEL, load_jglue, ("accuracy", "mcc"), "accuracy", SEQUENCE_CLASSIFICATION,
+             _JGLUE),
+    TaskSpec("jnli", ProblemType.SINGLE_LABEL, load_jglue, ("accuracy",), "accuracy", SEQUENCE_CLASSIFICATION, _JGLUE),
+    TaskSpec("jsquad", ProblemType.EXTRACTIVE_QA, load_jsquad, ("exact_match", "f1"), "f1", QUESTION_ANSWERING,
+             _JGLUE),
+    TaskSpec("jcommonsenseqa", ProblemType.MULTIPLE_CHOICE, load_jglue, ("accuracy",), "accuracy", MULTIPLE_CHOICE,
+             _JGLUE),
+)}
+
+
+def get_task(name: str) -> TaskSpec:
+    if name not in TASKS:
+        raise ConfigError(CONFIG_PREFIX, f"unknown task {name!r} (known: {sorted(TASKS)})")
+    return TASKS[name]
+
+
+def load_task(name: str, options: Mapping[str, Any]) -> TaskData:
+    """The task's examples in the train/validation/dev/test roles, read from the files ``options`` name."""
+    spec = get_task(name)
+    return spec.loader(name, spec.resolve_options(options))
