@@ -28,6 +28,14 @@ def command(name: str, help: str, arguments: Callable[[argparse.ArgumentParser],
     return register
 
 
+def key_value(text: str) -> tuple[str, str]:
+    """argparse type of repeatable NAME=VALUE options; ``dict(args.option)`` collects them."""
+    key, sep, value = text.partition("=")
+    if not sep or not key or not value:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return key, value
+
+
 def write_json(data: dict, path: str | Path) -> None:
     """Writes stage stats deterministically (sorted keys), so reruns produce identical files."""
     path = Path(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tweetbert.cli import command, write_json
+from tweetbert.cli import command, key_value, write_json
 
 
 def _dedup_options(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +32,7 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", required=True, type=Path, help="corpus Parquet (id, user_id, created_at, text)")
     p.add_argument("--stats", required=True, type=Path, help="JSON with rows read, kept and skipped by kind")
     p.add_argument("--format", default="auto", choices=["auto", "jsonl", "csv", "tsv", "parquet"])
-    p.add_argument("--column", action="append", default=[], metavar="FIELD=NAME",
+    p.add_argument("--column", action="append", default=[], type=key_value, metavar="FIELD=NAME",
                    help="name of a field's column in the file, e.g. --column text=body (repeatable)")
     p.add_argument("--on-bad-row", default="error", choices=["error", "skip"],
                    help="stop at the first bad row (default) or skip and count bad rows")
@@ -42,13 +42,7 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
 def ingest(args: argparse.Namespace) -> None:
     from tweetbert.corpus.io import read_tweets, write_corpus
 
-    columns = {}
-    for item in args.column:
-        field, _, name = item.partition("=")
-        if not name:
-            raise SystemExit(f"--column expects FIELD=NAME, got {item!r}")
-        columns[field] = name
-    frame, report = read_tweets(args.input, fmt=args.format, columns=columns, on_bad_row=args.on_bad_row)
+    frame, report = read_tweets(args.input, fmt=args.format, columns=dict(args.column), on_bad_row=args.on_bad_row)
     write_corpus(frame, args.output)
     write_json({"input": str(args.input), **report.as_dict()}, args.stats)
 
@@ -216,7 +210,7 @@ def _split_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", required=True, type=Path, help="corpus Parquet with a split column")
     p.add_argument("--stats", required=True, type=Path, help="JSON with split sizes and leakage counts")
     p.add_argument("--table", required=True, type=Path, help="TSV of split sizes and leakage counts, for the report")
-    p.add_argument("--ratio", action="append", default=[], metavar="SPLIT=SHARE",
+    p.add_argument("--ratio", action="append", default=[], type=key_value, metavar="SPLIT=SHARE",
                    help="share of a split, e.g. --ratio train=0.75 (repeatable; default 75/5/10/10)")
     _dedup_options(p)
 
@@ -231,10 +225,7 @@ def split(args: argparse.Namespace) -> None:
     from tweetbert.corpus.split import DEFAULT_RATIOS, DuplicateIndex, split_corpus
     from tweetbert.errors import CheckFailed, InputError
 
-    ratios = {}
-    for item in args.ratio:
-        name, _, share = item.partition("=")
-        ratios[name] = float(share)
+    ratios = {name: float(share) for name, share in args.ratio}
     frame = read_corpus(args.corpus, ["id", "user_id", "created_at", "text", "cluster_id", "is_duplicate"])
     frame = frame[~frame["is_duplicate"]].reset_index(drop=True)
     annotated_ids = read_corpus(args.annotated, ["id"])["id"]

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from tweetbert.cli import command, write_json
+from tweetbert.cli import command, key_value, write_json
 
 
 def _max_seq_length(value: str) -> int:
@@ -76,7 +76,7 @@ def pretrain_candidate(args: argparse.Namespace) -> None:
 
 
 def _exploration_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--candidate", action="append", required=True, metavar="SLUG=RUN:EPOCH",
+    p.add_argument("--candidate", action="append", required=True, type=key_value, metavar="SLUG=RUN:EPOCH",
                    help="a candidate, the training run that produces it and the epoch taken from it (repeatable)")
     p.add_argument("--runs", required=True, type=Path, help="directory holding one folder per training run")
     p.add_argument("--table", required=True, type=Path, help="TSV of every candidate's validation loss")
@@ -92,8 +92,7 @@ def pretrain_exploration(args: argparse.Namespace) -> None:
     from tweetbert.plots.pretrain import plot_loss_by_epochs, plot_lr_wd_heatmap
 
     runs = {}
-    for item in args.candidate:
-        slug, _, produced_by = item.partition("=")
+    for slug, produced_by in args.candidate:
         run, _, epoch = produced_by.rpartition(":")
         runs[slug] = (Candidate.from_slug(run), int(epoch))
     table = candidate_table(runs, args.runs)

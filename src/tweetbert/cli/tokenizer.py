@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tweetbert.cli import command, write_json
+from tweetbert.cli import command, key_value, write_json
 
 
 def _coverage_args(p: argparse.ArgumentParser) -> None:
@@ -73,7 +73,7 @@ def length_histogram(args: argparse.Namespace) -> None:
 def _stats_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", required=True, type=Path, help="split corpus Parquet")
     p.add_argument("--split", default="validation", help="split the tokenizers are compared on")
-    p.add_argument("--tokenizer", action="append", default=[], required=True, metavar="NAME=DIR",
+    p.add_argument("--tokenizer", action="append", default=[], required=True, type=key_value, metavar="NAME=DIR",
                    help="a tokenizer to compare (repeatable); DIR may be a hub id")
     p.add_argument("--base", required=True, help="NAME of the base tokenizer (for vocabulary overlap)")
     p.add_argument("--out-dir", required=True, type=Path)
@@ -85,8 +85,5 @@ def _stats_args(p: argparse.ArgumentParser) -> None:
 def tokenizer_stats(args: argparse.Namespace) -> None:
     from tweetbert.tokenization.stats import write_tokenizer_stats
 
-    tokenizers = {}
-    for item in args.tokenizer:
-        name, _, location = item.partition("=")
-        tokenizers[name] = Path(location)
+    tokenizers = {name: Path(location) for name, location in args.tokenizer}
     write_tokenizer_stats(args.corpus, tokenizers, args.base, args.out_dir, split=args.split, workers=args.workers)
