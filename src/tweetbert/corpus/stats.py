@@ -23,6 +23,7 @@ from tqdm import tqdm
 from tweetbert.corpus.io import read_corpus
 from tweetbert.errors import InputError
 from tweetbert.plots.corpus import plot_diversity, plot_duplicates_by_activity, plot_user_contribution
+from tweetbert.tokenization.mecab import mecab_tagger
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ def diversity(samples: Mapping[str, pd.DataFrame], raw_text: Mapping[str, str], 
     normalisation replaced the mentions. Each distinct id is tokenised once, as the samples overlap.
     """
     if tagger is None:
-        tagger = fugashi.Tagger("-Owakati")
+        tagger = mecab_tagger()
     features = [f"{n}-gram" for n in ngram_sizes] + ["hashtag", "mention"]
     counters = {(name, feature): Counter() for name in samples for feature in features}
     members: dict[str, list[str]] = {}
