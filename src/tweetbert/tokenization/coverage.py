@@ -21,7 +21,6 @@ import pandas as pd
 from tweetbert.corpus.io import read_corpus
 from tweetbert.corpus.normalize import PLACEHOLDERS
 from tweetbert.errors import InputError
-from tweetbert.plots.tokenizer import plot_char_coverage
 
 FAMILIES = ("hiragana", "katakana", "kanji", "romaji", "digit", "pictograph", "other script",
             "punctuation/symbol")
@@ -140,6 +139,8 @@ def write_char_coverage(corpus: Path, table: Path, chars: Path, plot: Path, *, c
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     ranking.to_csv(table, sep="\t", index=False, float_format=_FLOAT_FORMAT, lineterminator="\n")
     Path(chars).write_text("".join(f"{char}\n" for char in selected), encoding="utf-8")
+    from tweetbert.plots.tokenizer import plot_char_coverage  # matplotlib only where a figure is drawn
+
     plot_char_coverage(ranking, coverage, plot)
     covered = float(ranking["cumulative_share"].iloc[len(selected) - 1]) if selected else 0.0
     return {"tweets": len(texts), "n_chars_total": len(ranking), "n_selected": len(selected),
