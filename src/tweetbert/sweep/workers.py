@@ -1,0 +1,144 @@
+"""Workers that share one study, each a Snakemake/SLURM job, and together finish exactly ``n_trials`` trials.
+
+**Finished** means COMPLETE or PRUNED: a pruned trial was judged, so it uses up a slot. FAIL does not: a trial of a
+dead worker is failed and rerun (:mod:`tweetbert.sweep.lease`, or Optuna's heartbeat on an RDB storage), and an
+objective that raises stops its worker (the job fails loudly; the study keeps what was finished).
+
+Slots: among the study's *live* trials (WAITING, RUNNING, COMPLETE, PRUNED) in number order, the first
+``n_trials`` hold a slot. A worker starts a trial only when finished + running trials leave a slot open; two
+workers may both see the last slot open, so each checks again once its trial exists: one that is not among the
+first ``n_trials`` live trials gives up (it ends FAIL with the user attribute ``surplus``). The check is exact
+because a trial's rank can only fall (trials before it are never created later, and only leave the live set by
+failing), so at most ``n_trials`` trials ever hold a slot.
+
+A worker returns only when the study has ``n_trials`` finished trials: while other workers' trials fill the last
+slots it waits, so that it can rerun one whose worker dies. So every worker's job ends with the study complete (a
+job rerun after a crash included), at the cost of workers idling while the last trials run.
+
+A worker declared dead while alive (frozen for longer than the lease timeout) finds its trial failed when it reports
+the result; Optuna then raises, its job fails, and the trial's rerun is already enqueued.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+import warnings
+import zlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import optuna
+from optuna.exceptions import ExperimentalWarning
+from optuna.pruners import BasePruner
+from optuna.trial import FrozenTrial, TrialState
+
+from tweetbert.errors import ConfigError
+from tweetbert.sweep.lease import LEASE_ATTR, Lease, lease_dir, recover_dead_trials
+from tweetbert.sweep.storage import MAX_RETRIES, journal_path, open_storage
+
+log = logging.getLogger(__name__)
+
+WORKER_ATTR = "worker"
+SURPLUS_ATTR = "surplus"
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+LIVE = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED)
+PRUNERS = ("median", "hyperband", "none")
+DIRECTIONS = ("maximize", "minimize")
+_WORKER_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class _Surplus(Exception):
+    """This trial lost the race for the study's last open slot."""
+
+
+def make_sampler(seed: int, worker_id: str) -> optuna.samplers.TPESampler:
+    """TPE seeded per worker: same seed and id, same proposals; different ids, different random start-up points.
+
+    The offset is a CRC of the id, not ``hash()``, which differs between processes. ``constant_liar`` makes TPE
+    treat other workers' running trials as bad, so parallel workers do not propose the same region.
+    """
+    worker_seed = (seed + zlib.crc32(worker_id.encode())) % 2**32
+    # Optuna 5's defaults, explicit because Optuna 3 defaulted to neither.
+    return optuna.samplers.TPESampler(seed=worker_seed, multivariate=True, constant_liar=True)
+
+
+def make_pruner(name: str) -> BasePruner:
+    """``median``: a trial below the median of earlier trials at the same epoch stops (once 5 trials finished);
+    ``hyperband``: successive halving over epochs (Optuna's tutorials pair it with TPE); ``none``: no pruning."""
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, reduction_factor=3)
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    raise ConfigError("sweep.pruner", f"unknown pruner {name!r}; expected one of {', '.join(PRUNERS)}")
+
+
+def holds_slot(trials: Sequence[FrozenTrial], number: int, n_trials: int) -> bool:
+    """Whether trial ``number`` is among the first ``n_trials`` live trials (see the module docstring)."""
+    return sum(t.number < number and t.state in LIVE for t in trials) < n_trials
+
+
+def run_worker(study_name: str, storage: str | Path, objective: Callable[[optuna.Trial], float], n_trials: int, *,
+               seed: int, worker_id: str, pruner: str = "median", direction: str = "maximize",
+               lease_timeout: float = 600.0, poll_interval: float = 10.0, max_retries: int = MAX_RETRIES) -> None:
+    """Joins (or creates) the study and runs trials until it has exactly ``n_trials`` finished trials.
+
+    ``storage`` is a journal path or a database URL (:func:`tweetbert.sweep.storage.open_storage`); ``worker_id``
+    tells the workers apart (e.g. the job's index): it labels their trials (user attribute ``worker``) and seeds
+    their samplers. The objective raises :class:`optuna.TrialPruned` to prune. On a journal storage, a worker fails
+    and reruns the trials of dead workers (no sign of life for ``lease_timeout`` seconds; see
+    :mod:`tweetbert.sweep.lease`) before each trial and every ``poll_interval`` seconds while it waits.
+    """
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+        raise ConfigError("sweep.n_trials", f"expected a positive integer, got {n_trials!r}")
+    if direction not in DIRECTIONS:
+        raise ConfigError("sweep.direction", f"expected one of {', '.join(DIRECTIONS)}, got {direction!r}")
+    if not lease_timeout > 0:
+        raise ConfigError("sweep.lease_timeout", f"expected a positive number of seconds, got {lease_timeout!r}")
+    if not _WORKER_ID.fullmatch(worker_id):
+        raise ValueError(f"worker id {worker_id!r}: use letters, digits, '_' and '-' only (it names a file)")
+    study = optuna.create_study(study_name=study_name, storage=open_storage(storage, max_retries=max_retries),
+                                sampler=make_sampler(seed, worker_id), pruner=make_pruner(pruner),
+                                direction=direction, load_if_exists=True)
+    if study.direction.name.lower() != direction:  # Optuna keeps an existing study's direction without a word
+        raise ConfigError("sweep.direction", f"study {study_name!r} exists and is to "
+                                             f"{study.direction.name.lower()}, not {direction}")
+    journal = journal_path(storage)
+    leases = None if journal is None else lease_dir(journal)
+    with contextlib.nullcontext() if leases is None else Lease(leases, worker_id, lease_timeout) as lease:
+
+        def claimed(trial: optuna.Trial) -> float:
+            trial.set_user_attr(WORKER_ATTR, worker_id)
+            if lease is not None:
+                trial.set_user_attr(LEASE_ATTR, lease.name)
+            if not holds_slot(study.get_trials(deepcopy=False), trial.number, n_trials):
+                trial.set_user_attr(SURPLUS_ATTR, True)
+                raise _Surplus(f"not an error: the {n_trials} slots were taken meanwhile, so this trial is dropped")
+            return objective(trial)
+
+        def stop_on_failure(_: optuna.Study, trial: FrozenTrial) -> None:
+            if trial.state == TrialState.FAIL and not trial.user_attrs.get(SURPLUS_ATTR):
+                raise RuntimeError(f"trial {trial.number} failed: the objective returned no acceptable number "
+                                   "(see Optuna's warning above)")
+
+        while True:
+            if leases is None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ExperimentalWarning)
+                    optuna.storages.fail_stale_trials(study)  # optimize() does it too, but not while we wait
+            else:
+                recover_dead_trials(study, leases, lease_timeout, max_retries)
+            trials = study.get_trials(deepcopy=False)
+            finished = sum(t.state in FINISHED for t in trials)
+            running = sum(t.state == TrialState.RUNNING for t in trials)
+            if finished >= n_trials:
+                log.info("worker %s: study %s has its %d finished trials", worker_id, study_name, finished)
+                return
+            if finished + running >= n_trials:
+                time.sleep(poll_interval)  # the last slots are taken; stay to rerun one whose worker dies
+                continue
+            study.optimize(claimed, n_trials=1, catch=(_Surplus,), callbacks=[stop_on_failure])
