@@ -1,0 +1,132 @@
+"""Fine-tuning one configuration of one model on one task, scored on the dev split after every epoch.
+
+Sweeps call :func:`finetune` once per trial; a pruning callback (Optuna or other) rides along in ``callbacks``,
+since the dev metrics reach every callback's ``on_evaluate`` as ``eval_<metric>``. Nothing is checkpointed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import AutoTokenizer, EvalPrediction, Trainer, TrainerCallback, TrainingArguments, set_seed
+
+from tweetbert.finetune.features import (
+    DEFAULT_MAX_LENGTH, DEFAULT_STRIDE, Encoder, Feature, PaddingCollator, build_features, qa_answers, qa_features,
+)
+from tweetbert.finetune.model import load_model
+from tweetbert.tasks.metrics import compute_metrics
+from tweetbert.tasks.registry import TaskSpec
+from tweetbert.tasks.types import ProblemType, TaskData
+
+PARAMS = ("learning_rate", "batch_size", "epochs", "warmup_ratio", "weight_decay")
+"""The hyperparameters of one configuration; :func:`finetune` needs exactly these."""
+
+EVAL_BATCH_SIZE = 64
+
+
+def _check_params(params: Mapping[str, Any]) -> None:
+    missing, unknown = set(PARAMS) - set(params), set(params) - set(PARAMS)
+    if missing or unknown:
+        raise ValueError(f"fine-tuning parameters: missing {sorted(missing)}, unknown {sorted(unknown)}")
+    if not 0.0 <= float(params["warmup_ratio"]) < 1.0:
+        raise ValueError(f"warmup_ratio must be in [0, 1), got {params['warmup_ratio']!r}")
+
+
+Scorer = Callable[[EvalPrediction], dict[str, float]]
+
+
+def _split(task: TaskData, spec: TaskSpec, split: str, encoder: Encoder, stride: int) -> tuple[list[Feature], Scorer]:
+    """A split's features and the Trainer ``compute_metrics`` that scores predictions over them.
+
+    QA predictions (start and end logits per window) are decoded into answer strings first.
+    """
+    examples = task[split]
+    if task.problem_type is not ProblemType.EXTRACTIVE_QA:
+        return (build_features(examples, task.problem_type, encoder),
+                lambda prediction: compute_metrics(spec.metrics, prediction.predictions, examples))
+    features, windows = qa_features(examples, encoder, stride)
+
+    def score(prediction: EvalPrediction) -> dict[str, float]:
+        start_logits, end_logits = prediction.predictions
+        return compute_metrics(spec.metrics, qa_answers(start_logits, end_logits, windows, examples), examples)
+
+    return features, score
+
+
+def _epoch_logs(log_history: list[dict[str, Any]], spec: TaskSpec) -> tuple[list[float], list[dict[str, float]]]:
+    """Per-epoch mean training loss and dev metrics (with ``epoch`` and dev ``loss``) from the trainer's log."""
+    train_loss = [entry["loss"] for entry in log_history if "loss" in entry]
+    dev = [{"epoch": round(entry["epoch"]), "loss": entry["eval_loss"],
+            **{name: entry[f"eval_{name}"] for name in spec.metrics}}
+           for entry in log_history if "eval_loss" in entry]
+    return train_loss, dev
+
+
+def finetune(model_dir: Path, task: TaskData, spec: TaskSpec, params: Mapping[str, Any], *, seed: int,
+             output_dir: Path, callbacks: Sequence[TrainerCallback] = (), evaluate_test: bool = False,
+             random_init: bool = False, max_length: int = DEFAULT_MAX_LENGTH,
+             stride: int = DEFAULT_STRIDE) -> dict[str, Any]:
+    """Fine-tunes ``spec.head`` on ``task``'s train split, evaluating on dev after each epoch.
+
+    ``params`` holds :data:`PARAMS`; ``warmup_ratio`` is the share of optimiser steps with a linearly rising
+    learning rate, which then decays linearly to 0. ``random_init`` trains the same architecture from fresh weights.
+    Inputs are cut to ``max_length`` tokens (at most the model's ``max_position_embeddings``); QA contexts are cut
+    into windows overlapping by ``stride`` tokens. The test split is scored only when ``evaluate_test`` is set.
+
+    Returns ``dev`` (per-epoch dev metrics and loss), ``train_loss`` (per-epoch mean), ``main_metric``,
+    ``best_dev``/``best_epoch``/``last_dev`` on it, ``steps`` (optimiser steps taken; fewer than planned when a
+    callback stopped training) and ``test`` (test metrics, or None).
+    """
+    _check_params(params)
+    if spec.problem_type is not task.problem_type:
+        raise ValueError(f"task {task.name} is {task.problem_type}, spec {spec.name} is {spec.problem_type}")
+    set_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = load_model(model_dir, spec, task.num_labels, label_names=task.label_names, random_init=random_init)
+    encoder = Encoder(model_dir, min(max_length, model.config.max_position_embeddings))
+    train_features, _ = _split(task, spec, "train", encoder, stride)
+    dev_features, dev_score = _split(task, spec, "dev", encoder, stride)
+    args = TrainingArguments(
+        output_dir=str(output_dir),
+        learning_rate=float(params["learning_rate"]),
+        per_device_train_batch_size=int(params["batch_size"]),
+        per_device_eval_batch_size=max(int(params["batch_size"]), EVAL_BATCH_SIZE),
+        num_train_epochs=float(params["epochs"]),
+        warmup_steps=float(params["warmup_ratio"]),
+        weight_decay=float(params["weight_decay"]),
+        lr_scheduler_type="linear",
+        eval_strategy="epoch",
+        logging_strategy="epoch",
+        save_strategy="no",
+        report_to="none",
+        use_cpu=not torch.cuda.is_available(),
+        seed=seed,
+        data_seed=seed,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+    )
+    trainer = Trainer(model=model, args=args, data_collator=PaddingCollator(tokenizer.pad_token_id),
+                      train_dataset=train_features, eval_dataset=dev_features, processing_class=tokenizer,
+                      compute_metrics=dev_score, callbacks=list(callbacks))
+    trainer.train()
+    train_loss, dev = _epoch_logs(trainer.state.log_history, spec)
+    main = [epoch[spec.main_metric] for epoch in dev]
+    best = max(range(len(main)), key=main.__getitem__) if main else None
+    test = None
+    if evaluate_test:
+        test_features, trainer.compute_metrics = _split(task, spec, "test", encoder, stride)
+        output = trainer.predict(test_features, metric_key_prefix="test")
+        test = {name: output.metrics[f"test_{name}"] for name in spec.metrics}
+    return {
+        "dev": dev,
+        "train_loss": train_loss,
+        "main_metric": spec.main_metric,
+        "best_dev": main[best] if main else None,
+        "best_epoch": dev[best]["epoch"] if main else None,
+        "last_dev": main[-1] if main else None,
+        "steps": trainer.state.global_step,
+        "test": test,
+    }
