@@ -34,3 +34,11 @@ def test_bad_input_ends_in_a_located_error_message_and_exit_code_2(tmp_path, cap
     assert code == 2
     err = capsys.readouterr().err
     assert f"{bad}, row 2, column 'user_id'" in err
+
+
+def test_sweep_and_selection_stages_are_listed(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for stage in ("finetune-sweep", "finetune-best", "select-best", "pretrain-candidate", "calibrate-batch-size"):
+        assert stage in out

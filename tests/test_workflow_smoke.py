@@ -33,6 +33,7 @@ def finished_run(tmp_path_factory):
     config["balance"]["max_per_user"] = 20
     config["demo_base_model"].update(steps=30, vocab_size=2000)
     config["tokenizer"]["vocab_size"] = 3000
+    config["sweep"].update(n_trials=2, space={"epochs": {"low": 1, "high": 2}, "batch_size": {"choices": [32]}})
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     run = snakemake(workdir, "--configfile", str(workdir / "config.yaml"), "--cores", "2")
     assert run.returncode == 0, run.stderr[-4000:]
@@ -75,6 +76,17 @@ def test_the_dag_pretrains_every_candidate(finished_run):
         (finished_run / "results" / "pretrain" / ".checkpoints").iterdir())
 
 
+def test_the_dag_sweeps_every_model_and_selects_a_candidate(finished_run):
+    results = finished_run / "results"
+    best = json.loads((results / "selection" / "best_model.json").read_text())
+    assert best["model"].startswith(("dedup-", "balanced-"))
+    aggregate = pd.read_csv(results / "selection" / "aggregate.tsv", sep="\t")
+    assert len(aggregate) == 10 * 2  # 8 candidates + 2 controls, 2 target tasks
+    for model in ("base", "random"):
+        trials = pd.read_csv(results / "finetune" / model / "sentiment3" / "trials.tsv", sep="\t")
+        assert (trials["state"].isin(["COMPLETE", "PRUNED"])).sum() == 2
+
+
 def test_the_report_holds_the_corpus_figures(finished_run):
     run = snakemake(finished_run, "--configfile", str(finished_run / "config.yaml"), "--cores", "1",
                     "--report", "report.html")
@@ -82,7 +94,7 @@ def test_the_report_holds_the_corpus_figures(finished_run):
     html = (finished_run / "report.html").read_text(errors="replace")
     for name in ("tune_dedup.png", "duplicates_by_activity.png", "diversity.png", "user_contribution.png",
                  "char_coverage.png", "length_histogram.png", "composition.png", "overlap.png",
-                 "lr_wd_heatmap.png", "loss_by_epochs.png"):
+                 "lr_wd_heatmap.png", "loss_by_epochs.png", "candidates_scatter.png", "controls.html"):
         assert name in html
 
 

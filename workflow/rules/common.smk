@@ -1,5 +1,7 @@
 # Config validation, helpers and wildcard constraints shared by every rule file.
+import json
 import os
+import re
 
 from tweetbert.config import validate_config
 from tweetbert.modeling.candidates import Candidate, expand_grids, training_runs
@@ -10,6 +12,9 @@ PRETRAIN = config["pretrain"]["fixed"]
 CANDIDATES = expand_grids(config["pretrain"]["grids"], PRETRAIN, config["corpora"])
 RUN_OF_CANDIDATE = training_runs(CANDIDATES, PRETRAIN["epoch_checkpoints"])
 RUNS = sorted({run.slug for run, _ in RUN_OF_CANDIDATE.values()})
+MODELS = sorted(RUN_OF_CANDIDATE) + sorted(config["controls"])
+TASKS = sorted(config["tasks"])
+SWEEP_WORKERS = [f"w{k}" for k in range(config["sweep"]["workers"])]
 
 SIGNATURE_SHARDS = range(config["dedup"]["shards"])
 BAND_GROUPS = range(config["dedup"]["band_groups"])
@@ -19,6 +24,9 @@ wildcard_constraints:
     corpus="|".join(config["corpora"]),
     shard=r"\d+",
     run="|".join(RUNS),
+    model="|".join(map(re.escape, MODELS)),
+    task="|".join(map(re.escape, TASKS)) or "no-task",
+    worker=r"w\d+",
     group=r"\d+",
 
 
@@ -207,6 +215,64 @@ def get_candidate_args():
     )
 
 
+def get_model_location(model):
+    """(directory or hub id, whether to initialise it randomly) of a candidate or control."""
+    if model in RUN_OF_CANDIDATE:
+        run, epoch = RUN_OF_CANDIDATE[model]
+        if epoch == run.epochs:
+            return f"results/pretrain/runs/{run.slug}/model", False
+        return f"results/pretrain/runs/{run.slug}/epochs/epoch-{epoch}", False
+    location = config["controls"][model]
+    if location in ("base", "random"):
+        return get_base_model(), location == "random"
+    return location, False
+
+
+def get_finetune_input(wildcards):
+    inputs = {}
+    if wildcards.model in RUN_OF_CANDIDATE:
+        run, _ = RUN_OF_CANDIDATE[wildcards.model]
+        inputs["run"] = f"results/pretrain/runs/{run.slug}/metrics.json"
+    else:
+        location, _ = get_model_location(wildcards.model)
+        if location == get_base_model():
+            inputs.update(get_base_model_input())
+        elif os.path.isdir(location):
+            inputs["model"] = location
+    path = config["tasks"][wildcards.task]["path"]
+    inputs["task"] = path
+    return inputs
+
+
+def get_model_args(wildcards):
+    location, random_init = get_model_location(wildcards.model)
+    return f"--model {location}" + (" --random-init" if random_init else "")
+
+
+def get_task_args(wildcards):
+    options = config["tasks"][wildcards.task]
+    pairs = [
+        f"--task-option {key}={json.dumps(value)}" for key, value in options.items()
+    ]
+    return " ".join([f"--task {wildcards.task}", *pairs])
+
+
+def get_study_storage(wildcards):
+    location = config["sweep"]["storage"]
+    if location == "journal":
+        return f"results/finetune/{wildcards.model}/{wildcards.task}/study.journal"
+    return location
+
+
+def get_sweep_args():
+    sweep = config["sweep"]
+    return (
+        f"--n-trials {sweep['n_trials']} --pruner {sweep['pruner']}"
+        f" --lease-timeout {sweep['lease_timeout']} --max-length {sweep['max_length']}"
+        f" --space '{json.dumps(sweep['space'])}'"
+    )
+
+
 def get_final_outputs():
     return [
         "results/corpus/tune_dedup.tsv",
@@ -219,4 +285,5 @@ def get_final_outputs():
         ),
         *expand("results/migrate/{corpus}/migration.json", corpus=config["corpora"]),
         "results/pretrain/candidates.tsv",
+        *(["results/selection/best_model.json"] if config["target_tasks"] else []),
     ]

@@ -8,6 +8,8 @@ rule demo_data:
         tune_target="results/demo/tune_target.jsonl",
         tune_control="results/demo/tune_control.jsonl",
         general_text="results/demo/general_text.txt",
+        sentiment3="results/demo/tasks/sentiment3.csv",
+        defamation="results/demo/tasks/defamation.csv",
     log:
         "logs/demo_data.log",
     conda:

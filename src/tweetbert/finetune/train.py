@@ -56,6 +56,22 @@ def _split(task: TaskData, spec: TaskSpec, split: str, encoder: Encoder, stride:
     return features, score
 
 
+_prepared: dict[tuple, tuple] = {}
+
+
+def _prepare(model_dir: Path, task: TaskData, spec: TaskSpec, max_length: int, stride: int, split: str,
+             encoder_factory: Callable[[], Encoder]) -> tuple[list[Feature], Scorer]:
+    """A split's features, built once per process and (model, task, split): every trial of a sweep reuses them.
+
+    The cache holds the task object itself, so its ``id`` in the key cannot be reused by another task.
+    """
+    key = (str(Path(model_dir).resolve()), id(task), split, max_length, stride)
+    if key not in _prepared:
+        _prepared[key] = (task, *_split(task, spec, split, encoder_factory(), stride))
+    _, features, scorer = _prepared[key]
+    return features, scorer
+
+
 def _epoch_logs(log_history: list[dict[str, Any]], spec: TaskSpec) -> tuple[list[float], list[dict[str, float]]]:
     """Per-epoch mean training loss and dev metrics (with ``epoch`` and dev ``loss``) from the trainer's log."""
     train_loss = [entry["loss"] for entry in log_history if "loss" in entry]
@@ -86,9 +102,16 @@ def finetune(model_dir: Path, task: TaskData, spec: TaskSpec, params: Mapping[st
     set_seed(seed)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = load_model(model_dir, spec, task.num_labels, label_names=task.label_names, random_init=random_init)
-    encoder = Encoder(model_dir, min(max_length, model.config.max_position_embeddings))
-    train_features, _ = _split(task, spec, "train", encoder, stride)
-    dev_features, dev_score = _split(task, spec, "dev", encoder, stride)
+    length = min(max_length, model.config.max_position_embeddings)
+    encoders: list[Encoder] = []
+
+    def encoder() -> Encoder:
+        if not encoders:
+            encoders.append(Encoder(model_dir, length))
+        return encoders[0]
+
+    train_features, _ = _prepare(model_dir, task, spec, length, stride, "train", encoder)
+    dev_features, dev_score = _prepare(model_dir, task, spec, length, stride, "dev", encoder)
     args = TrainingArguments(
         output_dir=str(output_dir),
         learning_rate=float(params["learning_rate"]),
@@ -117,7 +140,7 @@ def finetune(model_dir: Path, task: TaskData, spec: TaskSpec, params: Mapping[st
     best = max(range(len(main)), key=main.__getitem__) if main else None
     test = None
     if evaluate_test:
-        test_features, trainer.compute_metrics = _split(task, spec, "test", encoder, stride)
+        test_features, trainer.compute_metrics = _prepare(model_dir, task, spec, length, stride, "test", encoder)
         output = trainer.predict(test_features, metric_key_prefix="test")
         test = {name: output.metrics[f"test_{name}"] for name in spec.metrics}
     return {

@@ -1,0 +1,272 @@
+"""Which pre-training candidate to keep: every sweep's ``best.json`` in one table, a ranking on the dev split of the
+target tasks, and the comparison with the controls (and the published numbers) that justifies the choice.
+
+Only dev scores rank candidates: the test split is touched once, for the selected configurations, so test numbers
+appear in the tables but never decide anything. Every main metric in the task registry is higher-is-better.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tweetbert.errors import InputError
+from tweetbert.modeling.candidates import Candidate
+
+CANDIDATE = "candidate"
+CONTROL = "control"
+PUBLISHED = "published"
+_REQUIRED_KEYS = ("model", "task", "main_metric", "best_dev")
+
+REFERENCE_RESULTS: dict[str, dict[str, float]] = {
+    "jts1k": {
+        "tweet model (dedup)": 0.737, "tweet model (balanced)": 0.741,
+        "Japanese BERT base": 0.644, "Japanese BERT large": 0.655,
+        "LUKE base": 0.676, "LUKE large": 0.716,
+        "LUKE lite base": 0.658, "LUKE lite large": 0.730,
+        "XLM-R large": 0.694, "XLM-T base": 0.673, "XLM-T large": 0.752,
+    },
+    "jtdd": {
+        "tweet model (dedup)": 0.649, "tweet model (balanced)": 0.621,
+        "Japanese BERT base": 0.618, "Japanese BERT large": 0.638,
+        "LUKE base": 0.628, "LUKE large": 0.659,
+        "LUKE lite base": 0.642, "LUKE lite large": 0.664,
+        "XLM-R large": 0.639, "XLM-T base": 0.604, "XLM-T large": 0.659,
+    },
+}
+"""Test accuracy (as a fraction) of the reference study, by task and model, for the report's published rows."""
+
+# rule -> (score, secondary tie-break); both over the target tasks' dev values.
+RULES: dict[str, tuple[Callable[[list[float]], float], Callable[[list[float]], float]]] = {
+    "mean_dev": (lambda values: math.fsum(values) / len(values), min),
+    "min_dev": (min, lambda values: math.fsum(values) / len(values)),
+}
+_TIE_DECIMALS = 12
+"""Scores are compared rounded, so equal accuracies averaged in a different float order still tie."""
+
+
+def _slug_fields(model: str) -> tuple[str, str | None, int | None]:
+    try:
+        candidate = Candidate.from_slug(model)
+    except ValueError:
+        return CONTROL, None, None
+    return CANDIDATE, candidate.corpus, candidate.epochs
+
+
+def _read_best(path: Path) -> dict[str, Any]:
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise InputError(path, f"not valid JSON ({error.msg})", row=error.lineno) from error
+    if not isinstance(record, dict):
+        raise InputError(path, "expected a JSON object")
+    for key in _REQUIRED_KEYS:
+        if key not in record:
+            raise InputError(path, "missing key", column=key)
+    dev = record["best_dev"]
+    if isinstance(dev, bool) or not isinstance(dev, (int, float)) or not math.isfinite(dev):
+        raise InputError(path, f"must be a finite number, got {dev!r}", column="best_dev")
+    test = record.get("test")
+    if test is not None and not isinstance(test, dict):
+        raise InputError(path, f"must be an object of metrics or null, got {test!r}", column="test")
+    return record
+
+
+def aggregate(best_files: Sequence[Path]) -> pd.DataFrame:
+    """One row per (model, task) sweep, sorted by (model, task), with ``test_<metric>`` for every test metric seen."""
+    rows: list[dict[str, Any]] = []
+    source: dict[tuple[str, str], Path] = {}
+    main_metric: dict[str, tuple[str, Path]] = {}
+    for path in best_files:
+        record = _read_best(path)
+        model, task, metric = str(record["model"]), str(record["task"]), str(record["main_metric"])
+        if (model, task) in source:
+            raise InputError(path, f"a second result for model {model!r} on task {task!r} "
+                                   f"(the first is {source[(model, task)]})")
+        source[(model, task)] = Path(path)
+        known = main_metric.setdefault(task, (metric, Path(path)))
+        if known[0] != metric:
+            raise InputError(path, f"main metric {metric!r} of task {task!r} differs from {known[0]!r} in {known[1]}",
+                             column="main_metric")
+        kind, corpus, epochs = _slug_fields(model)
+        row = {"model": model, "task": task, "kind": kind, "corpus": corpus, "epochs": epochs, "main_metric": metric,
+               "best_dev": float(record["best_dev"]), "n_trials": record.get("n_trials")}
+        row.update({f"test_{name}": value for name, value in (record.get("test") or {}).items()})
+        rows.append(row)
+    base = ["model", "task", "kind", "corpus", "epochs", "main_metric", "best_dev", "n_trials"]
+    tests = sorted({key for row in rows for key in row if key.startswith("test_")})
+    table = pd.DataFrame(rows, columns=base + tests)
+    table = table.astype({"epochs": "Int64", "n_trials": "Int64", "best_dev": "float64",
+                          **{column: "float64" for column in tests}})
+    return table.sort_values(["model", "task"], kind="stable").reset_index(drop=True)
+
+
+def _dev_by_model(table: pd.DataFrame, models: Sequence[str], target_tasks: Sequence[str]) -> dict[str, list[float]]:
+    dev = {(row.model, row.task): row.best_dev for row in table.itertuples()}
+    values: dict[str, list[float]] = {}
+    for model in models:
+        for task in target_tasks:
+            if (model, task) not in dev:
+                raise ValueError(f"model {model!r} has no result for target task {task!r}")
+        values[model] = [dev[(model, task)] for task in target_tasks]
+    return values
+
+
+def _main_metric(table: pd.DataFrame, task: str) -> str:
+    names = table.loc[table["task"] == task, "main_metric"]
+    if names.empty:
+        raise ValueError(f"no model has a result for target task {task!r}")
+    return str(names.iloc[0])
+
+
+def _check_targets(target_tasks: Sequence[str]) -> list[str]:
+    tasks = [str(task) for task in target_tasks]
+    if not tasks:
+        raise ValueError("no target tasks to select a model on")
+    if len(set(tasks)) != len(tasks):
+        raise ValueError(f"target tasks repeat a task: {tasks}")
+    return tasks
+
+
+def select_best(table: pd.DataFrame, target_tasks: Sequence[str], rule: str = "mean_dev") -> dict[str, Any]:
+    """The candidate (never a control) with the highest score over the target tasks' dev values, with the ranking.
+
+    Ties go to the better secondary statistic (the minimum for ``mean_dev``), then to fewer pre-training epochs
+    (cheaper to reproduce), then to slug order, so the choice never depends on file order.
+    """
+    if rule not in RULES:
+        raise ValueError(f"unknown selection rule {rule!r} (known: {sorted(RULES)})")
+    tasks = _check_targets(target_tasks)
+    candidates = table[table["kind"] == CANDIDATE]
+    if candidates.empty:
+        raise ValueError("no candidate among the models; controls are never selected")
+    epochs = dict(zip(candidates["model"], candidates["epochs"]))
+    values = _dev_by_model(candidates, sorted(epochs), tasks)
+    score_of, secondary_of = RULES[rule]
+    scored = {model: (score_of(v), secondary_of(v)) for model, v in values.items()}
+    ranking = sorted(scored, key=lambda m: (-round(scored[m][0], _TIE_DECIMALS), -round(scored[m][1], _TIE_DECIMALS),
+                                            int(epochs[m]), m))
+    return {"model": ranking[0], "rule": rule, "score": scored[ranking[0]][0], "target_tasks": tasks,
+            "ranking": [{"model": model, "score": scored[model][0]} for model in ranking]}
+
+
+def control_table(table: pd.DataFrame, target_tasks: Sequence[str], published: Mapping[str, Mapping[str, float]] | None,
+                  *, rule: str = "mean_dev") -> pd.DataFrame:
+    """The selected candidate, the best candidate of each corpus, every control and (optionally) published results.
+
+    Columns ``<task> dev <metric>`` / ``<task> test <metric>`` hold the main metric of each target task; a model
+    without a result (or without a test score) leaves the cell empty. Published rows are test numbers, and only for
+    target tasks that ``published`` covers.
+    """
+    tasks = _check_targets(target_tasks)
+    selection = select_best(table, tasks, rule)
+    metric = {task: _main_metric(table, task) for task in tasks}
+    dev_columns = {task: f"{task} dev {metric[task]}" for task in tasks}
+    test_columns = {task: f"{task} test {metric[task]}" for task in tasks}
+
+    def measured(role: str, model: str) -> dict[str, Any]:
+        row: dict[str, Any] = {"role": role, "model": model}
+        for task in tasks:
+            found = table[(table["model"] == model) & (table["task"] == task)]
+            test_column = f"test_{metric[task]}"
+            row[dev_columns[task]] = found["best_dev"].iloc[0] if len(found) else None
+            row[test_columns[task]] = (found[test_column].iloc[0] if len(found) and test_column in found else None)
+        return row
+
+    rows = [measured("selected", selection["model"])]
+    candidates = table[table["kind"] == CANDIDATE]
+    for corpus in sorted(candidates["corpus"].unique()):
+        best = select_best(candidates[candidates["corpus"] == corpus], tasks, rule)
+        rows.append(measured(f"best {corpus}", best["model"]))
+    for model in sorted(table.loc[table["kind"] == CONTROL, "model"].unique()):
+        rows.append(measured(CONTROL, model))
+    if published:
+        covered = [task for task in tasks if task in published]
+        labels = list(dict.fromkeys(label for task in covered for label in published[task]))
+        for label in labels:
+            row: dict[str, Any] = {"role": PUBLISHED, "model": label}
+            for task in tasks:
+                row[dev_columns[task]] = None
+                row[test_columns[task]] = published[task].get(label) if task in covered else None
+            rows.append(row)
+    columns = ["role", "model"] + [c for task in tasks for c in (dev_columns[task], test_columns[task])]
+    result = pd.DataFrame(rows, columns=columns)
+    return result.astype({column: "float64" for column in columns[2:]})
+
+
+def _formatted_with_best(table: pd.DataFrame, digits: int) -> tuple[list[str], list[list[tuple[str, bool]]]]:
+    """Cells as (text, is_best); best is judged on the shown digits so equal-looking values are bold together."""
+    metrics = [column for column in table.columns if column not in ("role", "model")]
+    best = {column: table[column].round(digits).max() for column in metrics}
+    body = []
+    for _, row in table.iterrows():
+        cells = [(str(row["role"]), False), (str(row["model"]), False)]
+        for column in metrics:
+            value = row[column]
+            if pd.isna(value):
+                cells.append(("", False))
+            else:
+                cells.append((f"{value:.{digits}f}", round(value, digits) == best[column]))
+        body.append(cells)
+    return list(table.columns), body
+
+
+def markdown_with_bold(table: pd.DataFrame, digits: int = 3) -> str:
+    """A pipe table for READMEs and logs, the best value of each metric column in **bold**."""
+    header, body = _formatted_with_best(table, digits)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
+    for cells in body:
+        lines.append("| " + " | ".join(f"**{text}**" if bold else text.replace("|", "\\|") for text, bold in cells)
+                     + " |")
+    return "\n".join(lines) + "\n"
+
+
+def html_with_bold(table: pd.DataFrame, digits: int = 3) -> str:
+    """A standalone HTML page (Snakemake reports embed ``.html`` as is), the best of each metric column in bold."""
+    header, body = _formatted_with_best(table, digits)
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in header)
+    rows = []
+    for cells in body:
+        rows.append("<tr>" + "".join(
+            f"<td>{'<b>' + html.escape(text) + '</b>' if bold else html.escape(text)}</td>" for text, bold in cells)
+            + "</tr>")
+    style = ("body{font-family:sans-serif}table{border-collapse:collapse}"
+             "th,td{border:1px solid #ccc;padding:3px 8px}td:nth-child(n+3){text-align:right}")
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Selected model vs controls</title>"
+            f"<style>{style}</style></head><body>\n<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
+            + "\n".join(rows) + "\n</tbody>\n</table>\n<p>Bold: best per column. Published rows are test scores of the "
+            "reference study.</p>\n</body></html>\n")
+
+
+def _write_tsv(table: pd.DataFrame, path: Path) -> None:
+    table.to_csv(path, sep="\t", index=False, na_rep="", lineterminator="\n")
+
+
+def write_selection(best_files: Sequence[Path], target_tasks: Sequence[str], out_dir: Path, *, rule: str = "mean_dev",
+                    published: Mapping[str, Mapping[str, float]] | None = REFERENCE_RESULTS) -> dict[str, Path]:
+    """Every artefact of the selection step under ``out_dir``; returns them by name."""
+    from tweetbert.plots.selection import plot_candidates, plot_dev_by_epochs  # matplotlib only when plotting
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table = aggregate(best_files)
+    selection = select_best(table, target_tasks, rule)
+    controls = control_table(table, target_tasks, published, rule=rule)
+    paths = {name: out_dir / file for name, file in (
+        ("aggregate", "aggregate.tsv"), ("best_model", "best_model.json"), ("controls", "controls.tsv"),
+        ("controls_html", "controls.html"), ("controls_markdown", "controls.md"),
+        ("candidates_scatter", "candidates_scatter.png"), ("epochs", "epochs.png"))}
+    _write_tsv(table, paths["aggregate"])
+    paths["best_model"].write_text(json.dumps(selection, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    _write_tsv(controls, paths["controls"])
+    paths["controls_html"].write_text(html_with_bold(controls), encoding="utf-8")
+    paths["controls_markdown"].write_text(markdown_with_bold(controls), encoding="utf-8")
+    plot_candidates(table, selection, paths["candidates_scatter"])
+    plot_dev_by_epochs(table, selection["target_tasks"], paths["epochs"])
+    return paths

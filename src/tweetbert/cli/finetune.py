@@ -1,0 +1,117 @@
+"""Fine-tuning stages: finetune-sweep (one worker of a study), finetune-best (test once at the best trial)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from tweetbert.cli import command, key_value, write_json
+
+
+def _task_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="model directory or hub id")
+    p.add_argument("--random-init", action="store_true", help="train the model's architecture from fresh weights")
+    p.add_argument("--task", required=True, help="task name in the registry (tweetbert.tasks.registry)")
+    p.add_argument("--task-option", action="append", default=[], type=key_value, metavar="KEY=VALUE",
+                   help="a loader option of the task, e.g. path=data/jts1k.csv (repeatable; values are YAML)")
+    p.add_argument("--storage", required=True, help="journal file path or RDB URL of the study")
+    p.add_argument("--study", required=True, help="study name")
+    p.add_argument("--space", default="{}", help="search space as JSON (config sweep.space)")
+    p.add_argument("--max-length", type=int, default=128)
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _load(args: argparse.Namespace):
+    import yaml
+
+    from tweetbert.tasks.registry import get_task, load_task
+
+    options = {key: yaml.safe_load(value) for key, value in args.task_option}
+    return get_task(args.task), load_task(args.task, options)
+
+
+def _sweep_args(p: argparse.ArgumentParser) -> None:
+    _task_args(p)
+    p.add_argument("--n-trials", type=int, required=True, help="finished trials the study needs in total")
+    p.add_argument("--worker-id", required=True, help="this worker's id (letters, digits, _ and -)")
+    p.add_argument("--pruner", default="median", choices=["median", "hyperband", "none"])
+    p.add_argument("--lease-timeout", type=float, default=600.0)
+    p.add_argument("--summary", required=True, type=Path, help="JSON written when the study is complete")
+
+
+@command("finetune-sweep", "One worker of a model x task Optuna study; returns once the study has N trials.",
+         _sweep_args)
+def finetune_sweep(args: argparse.Namespace) -> None:
+    import tempfile
+
+    import optuna
+
+    from tweetbert.finetune.train import finetune
+    from tweetbert.sweep.callback import OptunaReportCallback
+    from tweetbert.sweep.space import parse_space, suggest
+    from tweetbert.sweep.storage import open_storage
+    from tweetbert.sweep.workers import run_worker
+
+    spec, task = _load(args)
+    space = parse_space(json.loads(args.space))
+
+    def objective(trial: optuna.Trial) -> float:
+        report = OptunaReportCallback(trial, spec.main_metric)
+        with tempfile.TemporaryDirectory() as scratch:
+            result = finetune(args.model, task, spec, suggest(trial, space), seed=args.seed, output_dir=Path(scratch),
+                              callbacks=[report], random_init=args.random_init, max_length=args.max_length)
+        trial.set_user_attr("steps", result["steps"])
+        report.raise_if_pruned()
+        return float(result["best_dev"])
+
+    run_worker(args.study, args.storage, objective, args.n_trials, seed=args.seed, worker_id=args.worker_id,
+               pruner=args.pruner, lease_timeout=args.lease_timeout)
+    study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
+    write_json({"study": args.study, "worker": args.worker_id, "trials": len(study.trials)}, args.summary)
+
+
+def _best_args(p: argparse.ArgumentParser) -> None:
+    _task_args(p)
+    p.add_argument("--name", required=True, help="the model's name in results (candidate slug or control name)")
+    p.add_argument("--best", required=True, type=Path, help="best.json: params, best dev metric, test metric")
+    p.add_argument("--trials", required=True, type=Path, help="trials.tsv of the whole study")
+
+
+@command("finetune-best", "Re-train the best trial's configuration once and score it on the test split.", _best_args)
+def finetune_best(args: argparse.Namespace) -> None:
+    import tempfile
+
+    import optuna
+
+    from tweetbert.finetune.train import finetune
+    from tweetbert.sweep.results import best_trial_summary, trials_table
+    from tweetbert.sweep.storage import open_storage
+
+    spec, task = _load(args)
+    study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
+    summary = best_trial_summary(study)
+    params = study.best_trial.params
+    with tempfile.TemporaryDirectory() as scratch:
+        result = finetune(args.model, task, spec, params, seed=args.seed, output_dir=Path(scratch),
+                          evaluate_test=True, random_init=args.random_init, max_length=args.max_length)
+    args.trials.parent.mkdir(parents=True, exist_ok=True)
+    trials_table(study).to_csv(args.trials, sep="\t", index=False, float_format="%.6g")
+    write_json({"model": args.name, "task": args.task, "main_metric": spec.main_metric,
+                "best_dev": summary["best_value"], "params": params, "n_trials": len(study.trials),
+                "refit_dev": result["best_dev"], "test": result["test"], "study": summary}, args.best)
+
+
+def _select_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--best", required=True, type=Path, nargs="+", help="every model x task best.json")
+    p.add_argument("--target-task", required=True, action="append", help="a target task (repeatable, in order)")
+    p.add_argument("--rule", default="mean_dev", choices=["mean_dev", "min_dev"])
+    p.add_argument("--out-dir", required=True, type=Path)
+
+
+@command("select-best", "Aggregate every sweep, compare candidates with controls and select the best candidate.",
+         _select_args)
+def select_best(args: argparse.Namespace) -> None:
+    from tweetbert.analysis.selection import write_selection
+
+    write_selection(args.best, args.target_task, args.out_dir, rule=args.rule)

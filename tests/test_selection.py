@@ -1,0 +1,143 @@
+"""Aggregation of sweep results and the choice of the final model: max mean dev, stable tie-breaks, controls apart."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tweetbert.analysis.selection import (
+    REFERENCE_RESULTS, aggregate, control_table, html_with_bold, markdown_with_bold, select_best, write_selection,
+)
+from tweetbert.errors import InputError
+from tweetbert.modeling.candidates import Candidate
+
+TARGETS = ["jts1k", "jtdd"]
+
+
+def slug(corpus: str, epochs: int, beta1: float = 0.9) -> str:
+    return Candidate(corpus, 1e-4, 0.03, epochs, beta1, 0.999, 1e-8).slug
+
+
+def write_best(directory: Path, model: str, task: str, dev: float, test: float | None = None,
+               metric: str = "accuracy") -> Path:
+    path = directory / model / task / "best.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"model": model, "task": task, "main_metric": metric, "best_dev": dev,
+              "test": None if test is None else {metric: test}, "params": {"learning_rate": 3e-5}, "n_trials": 4}
+    path.write_text(json.dumps(record), encoding="utf-8")
+    return path
+
+
+def write_results(directory: Path, results: dict[str, dict[str, float]]) -> list[Path]:
+    return [write_best(directory, model, task, dev, test=dev - 0.01)
+            for model, by_task in results.items() for task, dev in by_task.items()]
+
+
+def test_aggregate_has_one_sorted_row_per_sweep_and_parses_slugs(tmp_path):
+    files = write_results(tmp_path, {"random": {"jtdd": 0.4, "jts1k": 0.5}, slug("dedup", 3): {"jts1k": 0.7}})
+    table = aggregate(files[::-1])
+    assert list(zip(table["model"], table["task"])) == sorted(zip(table["model"], table["task"]))
+    assert dict(zip(table["model"], table["kind"])) == {"random": "control", slug("dedup", 3): "candidate"}
+    candidate = table[table["kind"] == "candidate"].iloc[0]
+    assert (candidate["corpus"], candidate["epochs"]) == ("dedup", 3)
+    assert table.loc[table["model"] == "random", "epochs"].isna().all()
+    assert "test_accuracy" in table.columns
+
+
+def test_a_duplicate_sweep_and_a_bad_best_dev_name_the_file(tmp_path):
+    first = write_best(tmp_path / "a", "base", "jts1k", 0.6)
+    second = write_best(tmp_path / "b", "base", "jts1k", 0.6)
+    with pytest.raises(InputError, match="second result for model 'base' on task 'jts1k'"):
+        aggregate([first, second])
+    bad = write_best(tmp_path / "c", "base", "jtdd", float("nan"))
+    with pytest.raises(InputError, match=r"best\.json.*best_dev"):
+        aggregate([bad])
+
+
+def test_selection_picks_the_highest_mean_dev(tmp_path):
+    results = {slug("dedup", 1): {"jts1k": 0.70, "jtdd": 0.60},
+               slug("dedup", 2): {"jts1k": 0.66, "jtdd": 0.68},
+               slug("balanced", 4): {"jts1k": 0.75, "jtdd": 0.57}}
+    choice = select_best(aggregate(write_results(tmp_path, results)), TARGETS)
+    assert choice["model"] == slug("dedup", 2)
+    assert choice["score"] == pytest.approx(0.67)
+    assert [entry["model"] for entry in choice["ranking"]] == [slug("dedup", 2), slug("balanced", 4),
+                                                               slug("dedup", 1)]
+    assert choice["target_tasks"] == TARGETS and choice["rule"] == "mean_dev"
+
+
+def test_ties_go_to_higher_minimum_then_fewer_epochs_then_slug_order(tmp_path):
+    # every mean is 0.4, reached in a different float order; dev values are k/10 like real accuracies
+    results = {slug("dedup", 5): {"jts1k": 0.1, "jtdd": 0.7},     # min 0.1
+               slug("dedup", 6): {"jts1k": 0.3, "jtdd": 0.5},     # min 0.3, more epochs
+               slug("dedup", 2, 0.9): {"jts1k": 0.5, "jtdd": 0.3},
+               slug("dedup", 2, 0.8): {"jts1k": 0.3, "jtdd": 0.5}}
+    ranking = [e["model"] for e in select_best(aggregate(write_results(tmp_path, results)), TARGETS)["ranking"]]
+    assert ranking == [slug("dedup", 2, 0.8), slug("dedup", 2, 0.9), slug("dedup", 6), slug("dedup", 5)]
+
+
+def test_a_candidate_missing_a_target_task_is_named(tmp_path):
+    files = write_results(tmp_path, {slug("dedup", 1): {"jts1k": 0.7, "jtdd": 0.6}, slug("dedup", 2): {"jts1k": 0.8}})
+    with pytest.raises(ValueError, match=rf"{slug('dedup', 2)}.*'jtdd'"):
+        select_best(aggregate(files), TARGETS)
+
+
+def test_controls_are_never_selected_however_good(tmp_path):
+    files = write_results(tmp_path, {"base": {"jts1k": 0.99, "jtdd": 0.99}, slug("dedup", 1): {"jts1k": 0.5,
+                                                                                                 "jtdd": 0.5}})
+    choice = select_best(aggregate(files), TARGETS)
+    assert choice["model"] == slug("dedup", 1)
+    assert [entry["model"] for entry in choice["ranking"]] == [slug("dedup", 1)]
+    with pytest.raises(ValueError, match="no candidate"):
+        select_best(aggregate(files[:2]), TARGETS)
+
+
+def test_control_table_rows_and_published_rows_only_for_present_tasks(tmp_path):
+    results = {slug("dedup", 1): {"jts1k": 0.70, "jtdd": 0.60, "jtbr": 0.8},
+               slug("balanced", 2): {"jts1k": 0.72, "jtdd": 0.50, "jtbr": 0.9},
+               "base": {"jts1k": 0.65, "jtdd": 0.62}}
+    table = aggregate(write_results(tmp_path, results))
+    controls = control_table(table, ["jts1k", "jtbr"], REFERENCE_RESULTS)
+    roles = list(zip(controls["role"], controls["model"]))
+    assert roles[:4] == [("selected", slug("balanced", 2)), ("best balanced", slug("balanced", 2)),
+                         ("best dedup", slug("dedup", 1)), ("control", "base")]
+    published = controls[controls["role"] == "published"]
+    assert list(published["model"]) == list(REFERENCE_RESULTS["jts1k"])
+    assert published["jts1k test accuracy"].tolist() == list(REFERENCE_RESULTS["jts1k"].values())
+    assert published["jtbr test accuracy"].isna().all() and published["jts1k dev accuracy"].isna().all()
+    assert not any("jtdd" in column for column in controls.columns)
+    assert controls.loc[controls["model"] == "base", "jtbr dev accuracy"].isna().all()
+    assert "published" not in set(control_table(table, ["jtbr"], REFERENCE_RESULTS)["role"])
+    assert "published" not in set(control_table(table, ["jts1k"], None)["role"])
+
+
+def test_renderings_bold_the_best_of_each_column(tmp_path):
+    results = {slug("dedup", 1): {"jts1k": 0.70}, "base": {"jts1k": 0.80}}
+    controls = control_table(aggregate(write_results(tmp_path, results)), ["jts1k"], None)
+    markdown = markdown_with_bold(controls)
+    assert "| control | base | **0.800** | **0.790** |" in markdown
+    assert "| 0.700 | 0.690 |" in markdown
+    assert "<td><b>0.800</b></td>" in html_with_bold(controls)
+
+
+def test_write_selection_writes_everything_byte_identically(tmp_path):
+    results = {slug("dedup", e): {"jts1k": 0.6 + e / 100, "jtdd": 0.6 - e / 200} for e in (1, 2, 3)}
+    results |= {slug("balanced", e): {"jts1k": 0.62 + e / 100, "jtdd": 0.58} for e in (2, 4)}
+    results |= {"base": {"jts1k": 0.64, "jtdd": 0.61}, "random": {"jts1k": 0.4, "jtdd": 0.3}}
+    files = write_results(tmp_path / "in", results)
+    first = write_selection(files, TARGETS, tmp_path / "one")
+    second = write_selection(files[::-1], TARGETS, tmp_path / "two")
+    names = {path.name for path in first.values()}
+    assert {"aggregate.tsv", "best_model.json", "controls.tsv", "controls.html", "candidates_scatter.png",
+            "epochs.png"} <= names
+    assert all(path.is_file() and path.stat().st_size for path in first.values())
+    for key in ("aggregate", "best_model", "controls", "controls_html", "controls_markdown"):
+        assert first[key].read_bytes() == second[key].read_bytes()
+    assert json.loads(first["best_model"].read_text())["model"] == slug("balanced", 4)
+
+
+def test_a_single_target_task_gets_a_strip_plot(tmp_path):
+    results = {slug("dedup", 1): {"jts1k": 0.7}, slug("balanced", 2): {"jts1k": 0.6}, "base": {"jts1k": 0.65}}
+    paths = write_selection(write_results(tmp_path / "in", results), ["jts1k"], tmp_path / "out", published=None)
+    assert paths["candidates_scatter"].stat().st_size
+    assert json.loads(paths["best_model"].read_text())["model"] == slug("dedup", 1)

@@ -1,0 +1,101 @@
+# Fine-tuning stage: an Optuna sweep per (model, task) over candidates and controls, then one test evaluation.
+
+
+rule finetune_sweep:
+    input:
+        unpack(get_finetune_input),
+    output:
+        "results/finetune/{model}/{task}/workers/{worker}.json",
+    log:
+        "logs/finetune_sweep/{model}/{task}/{worker}.log",
+    benchmark:
+        "results/benchmarks/finetune_sweep/{model}/{task}/{worker}.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    resources:
+        gpu=1,
+    params:
+        model=get_model_args,
+        task=get_task_args,
+        storage=get_study_storage,
+        sweep=get_sweep_args(),
+        seed=config["seed"],
+    shell:
+        "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage}"
+        " --study {wildcards.model}/{wildcards.task} --worker-id {wildcards.worker}"
+        " {params.sweep} --seed {params.seed} --summary {output} > {log} 2>&1"
+
+
+rule finetune_best:
+    input:
+        unpack(get_finetune_input),
+        workers=expand(
+            "results/finetune/{{model}}/{{task}}/workers/{worker}.json",
+            worker=SWEEP_WORKERS,
+        ),
+    output:
+        best="results/finetune/{model}/{task}/best.json",
+        trials="results/finetune/{model}/{task}/trials.tsv",
+    log:
+        "logs/finetune_best/{model}/{task}.log",
+    conda:
+        "../envs/cpu.yaml"
+    resources:
+        gpu=1,
+    params:
+        model=get_model_args,
+        task=get_task_args,
+        storage=get_study_storage,
+        max_length=config["sweep"]["max_length"],
+        seed=config["seed"],
+    shell:
+        "tweetbert finetune-best {params.model} {params.task} --storage {params.storage}"
+        " --study {wildcards.model}/{wildcards.task} --name {wildcards.model}"
+        " --max-length {params.max_length} --seed {params.seed}"
+        " --best {output.best} --trials {output.trials} > {log} 2>&1"
+
+
+rule select_best:
+    input:
+        expand(
+            "results/finetune/{model}/{task}/best.json",
+            model=MODELS,
+            task=config["target_tasks"],
+        ),
+    output:
+        best="results/selection/best_model.json",
+        table=report(
+            "results/selection/aggregate.tsv",
+            caption="../report/selection_aggregate.rst",
+            category="Fine-tuning",
+            labels={"figure": "all sweeps"},
+        ),
+        controls=report(
+            "results/selection/controls.html",
+            caption="../report/selection_controls.rst",
+            category="Fine-tuning",
+            labels={"figure": "candidates vs controls"},
+        ),
+        scatter=report(
+            "results/selection/candidates_scatter.png",
+            caption="../report/selection_scatter.rst",
+            category="Fine-tuning",
+            labels={"figure": "candidate scatter"},
+        ),
+        epochs=report(
+            "results/selection/epochs.png",
+            caption="../report/selection_epochs.rst",
+            category="Fine-tuning",
+            labels={"figure": "downstream metric by epochs"},
+        ),
+    log:
+        "logs/select_best.log",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        targets=" ".join(f"--target-task {task}" for task in config["target_tasks"]),
+        rule=config["selection"]["rule"],
+        out_dir=get_output_dir,
+    shell:
+        "tweetbert select-best --best {input} {params.targets} --rule {params.rule}"
+        " --out-dir {params.out_dir} 2> {log}"
