@@ -128,7 +128,7 @@ def test_snakemake_files_are_formatted():
 def test_the_slurm_profile_dry_run_lists_the_thesis_grid(tmp_path):
     resources = tmp_path / "resources"
     resources.mkdir()
-    for name in ("tweets.parquet", "template_posts.parquet", "control_tweets.parquet"):
+    for name in ("tweets.parquet", "template_posts.parquet", "control_tweets.parquet", "jts1k.csv", "jtdd.csv"):
         (resources / name).touch()  # placeholders: a dry run plans jobs without reading inputs
     run = snakemake(tmp_path, "--profile", str(REPO / "profiles" / "slurm"),
                     "--configfile", str(REPO / "configs" / "thesis.yaml"), "-n")
@@ -136,3 +136,6 @@ def test_the_slurm_profile_dry_run_lists_the_thesis_grid(tmp_path):
     counts = dict(line.split()[:2] for line in run.stdout.splitlines() if line.startswith(("pretrain_", "dedup_")))
     assert counts["pretrain_candidate"] == "96"
     assert counts["dedup_signatures"] == "32"
+    finetune = dict(line.split()[:2] for line in run.stdout.splitlines() if line.startswith("finetune_"))
+    assert finetune["finetune_best"] == str((96 + 6) * 2)
+    assert finetune["finetune_sweep"] == str((96 + 6) * 2 * 4)
