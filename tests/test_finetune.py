@@ -7,10 +7,8 @@ import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer, TrainerCallback
 
 from tweetbert.demo import write_tasks
-from tweetbert.demo.general_text import generate_general_text
 from tweetbert.finetune import Encoder, PaddingCollator, build_features, finetune, load_model, qa_answers, qa_features
 from tweetbert.finetune.features import truncate_pair
-from tweetbert.modeling.demo_base import build_demo_base_model
 from tweetbert.tasks import ProblemType, TaskData, get_task, load_task
 
 PARAMS = {"learning_rate": 1e-3, "batch_size": 16, "epochs": 2, "warmup_ratio": 0.1, "weight_decay": 0.01}
@@ -26,13 +24,8 @@ def one_thread():
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("base")
-    general = root / "general.txt"
-    general.write_text("\n".join(generate_general_text(1000, seed=0)) + "\n", encoding="utf-8")
-    build_demo_base_model(general, root / "model", vocab_size=1500, hidden_size=32, num_layers=1, num_heads=2,
-                          intermediate_size=64, max_position=64, steps=20, batch_size=16, seed=0)
-    return root / "model"
+def model_dir(tiny_base_model) -> Path:
+    return tiny_base_model
 
 
 @pytest.fixture(scope="module")

@@ -22,11 +22,10 @@ import torch
 from safetensors.torch import load_file
 
 from tweetbert.corpus.normalize import normalize_texts
-from tweetbert.demo import generate_general_text, generate_tweets
+from tweetbert.demo import generate_tweets
 from tweetbert.errors import ConfigError, InputError
 from tweetbert.modeling.calibrate import calibrate_batch_size, largest_fitting, with_margin
 from tweetbert.modeling.checkpoint import TrainingState, latest_checkpoint, load_checkpoint, save_checkpoint
-from tweetbert.modeling.demo_base import build_demo_base_model
 from tweetbert.modeling.masking import IGNORE_INDEX, WholeWordMasking
 from tweetbert.modeling.pretrain import (
     TIMING_METRICS,
@@ -112,13 +111,8 @@ def test_masking_rate_and_80_10_10_split_on_a_large_sample():
 
 
 @pytest.fixture(scope="module")
-def base_dir(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("base")
-    general = root / "general.txt"
-    general.write_text("\n".join(generate_general_text(1000, seed=0)) + "\n", encoding="utf-8")
-    build_demo_base_model(general, root / "model", vocab_size=1500, hidden_size=32, num_layers=1, num_heads=2,
-                          intermediate_size=64, max_position=64, steps=20, batch_size=16, seed=0)
-    return root / "model"
+def base_dir(tiny_base_model) -> Path:
+    return tiny_base_model
 
 
 @pytest.fixture(scope="module")
