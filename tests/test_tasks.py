@@ -9,7 +9,7 @@ import pytest
 
 from tweetbert.demo import write_tasks
 from tweetbert.errors import ConfigError, InputError
-from tweetbert.tasks import TASKS, ProblemType, compute_metrics, get_task, load_task
+from tweetbert.tasks import TASKS, ProblemType, compute_metrics, load_task
 from tweetbert.tasks.loaders import EMOTIONS, WRIME_GROUPS
 from tweetbert.tasks.metrics import (
     accuracy, best_over_answers, char_f1, exact_match, matthews_corrcoef, multilabel_f1, pearson, spearman,

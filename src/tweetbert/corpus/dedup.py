@@ -347,7 +347,12 @@ def merge_clusters(corpus: Path, shard_dirs: Sequence[Path], link_files: Sequenc
 def deduplicate(texts: Sequence[str], params: DedupParams = DedupParams(), *, workers: int | None = None,
                 progress: bool = False) -> DedupResult:
     """All three steps in memory: the one-call API for notebooks, tests and benchmarks."""
-    shard = compute_signatures(texts, params, workers=workers, progress=progress)
+    return cluster_shard(compute_signatures(texts, params, workers=workers, progress=progress), params)
+
+
+def cluster_shard(shard: SignatureShard, params: DedupParams) -> DedupResult:
+    """Steps 2 and 3 in memory on signatures already computed (they depend on ngram, num_perm and seed only, so
+    one set serves every threshold)."""
     links = near_duplicate_links(shard.signature, shard.n_shingles, params.lsh, range(params.lsh.bands),
                                  shard.signature if params.verify else None, params.threshold)
     return cluster_rows(shard.text_hash, shard.n_shingles, [links], params)
