@@ -58,7 +58,21 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
             known = ", ".join(sorted(error.schema.get("properties", {})))
             message = f"unknown key (known keys here: {known})"
         raise ConfigError(key, message)
+    _check_references(config)
     return config
+
+
+def _check_references(config: dict) -> None:
+    """Keys that name tasks or controls must name configured ones (a typo would otherwise fail deep in the DAG)."""
+    references = (("target_tasks", config.get("target_tasks", []), "tasks"),
+                  ("downstream.tasks", config.get("downstream", {}).get("tasks", []), "tasks"),
+                  ("downstream.controls", config.get("downstream", {}).get("controls") or [], "controls"))
+    for key, names, section in references:
+        known = config.get(section, {})
+        for i, name in enumerate(names):
+            if name not in known:
+                raise ConfigError(f"{key}[{i}]", f"{name!r} is not configured under `{section}` "
+                                                  f"(configured: {', '.join(sorted(known)) or 'none'})")
 
 
 def load_config(path: str | Path) -> dict:

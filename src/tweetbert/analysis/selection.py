@@ -227,7 +227,8 @@ def markdown_with_bold(table: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join(lines) + "\n"
 
 
-def html_with_bold(table: pd.DataFrame, digits: int = 3) -> str:
+def html_with_bold(table: pd.DataFrame, digits: int = 3, *, title: str = "Selected model vs controls",
+                   note: str = "Bold: best per column. Published rows are test scores of the reference study.") -> str:
     """A standalone HTML page (Snakemake reports embed ``.html`` as is), the best of each metric column in bold."""
     header, body = _formatted_with_best(table, digits)
     head = "".join(f"<th>{html.escape(name)}</th>" for name in header)
@@ -238,13 +239,12 @@ def html_with_bold(table: pd.DataFrame, digits: int = 3) -> str:
             + "</tr>")
     style = ("body{font-family:sans-serif}table{border-collapse:collapse}"
              "th,td{border:1px solid #ccc;padding:3px 8px}td:nth-child(n+3){text-align:right}")
-    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Selected model vs controls</title>"
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
             f"<style>{style}</style></head><body>\n<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
-            + "\n".join(rows) + "\n</tbody>\n</table>\n<p>Bold: best per column. Published rows are test scores of the "
-            "reference study.</p>\n</body></html>\n")
+            + "\n".join(rows) + f"\n</tbody>\n</table>\n<p>{html.escape(note)}</p>\n</body></html>\n")
 
 
-def _write_tsv(table: pd.DataFrame, path: Path) -> None:
+def write_tsv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, sep="\t", index=False, na_rep="", lineterminator="\n")
 
 
@@ -262,9 +262,9 @@ def write_selection(best_files: Sequence[Path], target_tasks: Sequence[str], out
         ("aggregate", "aggregate.tsv"), ("best_model", "best_model.json"), ("controls", "controls.tsv"),
         ("controls_html", "controls.html"), ("controls_markdown", "controls.md"),
         ("candidates_scatter", "candidates_scatter.png"), ("epochs", "epochs.png"))}
-    _write_tsv(table, paths["aggregate"])
+    write_tsv(table, paths["aggregate"])
     paths["best_model"].write_text(json.dumps(selection, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    _write_tsv(controls, paths["controls"])
+    write_tsv(controls, paths["controls"])
     paths["controls_html"].write_text(html_with_bold(controls), encoding="utf-8")
     paths["controls_markdown"].write_text(markdown_with_bold(controls), encoding="utf-8")
     plot_candidates(table, selection, paths["candidates_scatter"])

@@ -394,6 +394,17 @@ def _read_table(path: Path, format: str) -> tuple[list[str], int | None, list[Fi
     return (list(records[0].values), records[0].row, records) if records else ([], None, [])
 
 
+def read_texts(path: str | Path, column: str) -> list[str]:
+    """One text column of a CSV / TSV / JSON Lines / Parquet table (e.g. WRIME's ``Sentence``), row errors located."""
+    path = Path(path)
+    if path.suffix.lower() not in TABLE_FORMATS:
+        raise InputError(path, f"cannot tell the table format from the suffix (known: {sorted(TABLE_FORMATS)})")
+    columns, header_row, records = _read_table(path, TABLE_FORMATS[path.suffix.lower()])
+    if records and column not in columns:
+        raise InputError(path, "missing column", row=header_row, column=column)
+    return [record.text(column) for record in records]
+
+
 def _sorted_labels(labels: set[str]) -> list[str]:
     """Label order (so ids) independent of row order: numeric where every label is an integer."""
     if all(_INTEGER.fullmatch(label) for label in labels):
