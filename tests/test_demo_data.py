@@ -6,7 +6,7 @@ import itertools
 import json
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import fugashi
@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tweetbert.demo import generate_tweets, write_demo_data
+from tweetbert.demo import generate_tweets, write_demo_data, write_tasks
+from tweetbert.demo import vocabulary as V
+from tweetbert.tasks import ProblemType, load_task
 
 N_TWEETS = 3000
 EMOTIONS = ("Joy", "Sadness", "Anticipation", "Surprise", "Anger", "Fear", "Disgust", "Trust")
@@ -165,6 +167,8 @@ def test_wrime_tsv_has_every_published_column(demo_dir: Path) -> None:
     ("jnli", ["sentence_pair_id", "yjcaptions_id", "sentence1", "sentence2", "label"]),
     ("jsts", ["sentence_pair_id", "yjcaptions_id", "sentence1", "sentence2", "label"]),
     ("jcommonsenseqa", ["q_id", "question", "choice0", "choice1", "choice2", "choice3", "choice4", "label"]),
+    ("marc_ja", ["sentence", "label", "review_id"]),
+    ("jcola", ["uid", "source", "label", "diacritic", "sentence", "original"]),
 ])
 def test_jglue_json_lines_have_published_keys(demo_dir: Path, task: str, keys: list[str]) -> None:
     for split, low in (("train", 500), ("valid", 100), ("test", 100)):
@@ -177,6 +181,12 @@ def test_jglue_json_lines_have_published_keys(demo_dir: Path, task: str, keys: l
             assert labels == {"entailment", "contradiction", "neutral"}
         elif task == "jsts":
             assert all(isinstance(x, float) and 0.0 <= x <= 5.0 for x in labels)
+        elif task == "marc_ja":
+            assert labels == {"positive", "negative"}
+            assert all(re.fullmatch(r"R[0-9A-Z]{13}", row["review_id"]) for row in rows)
+        elif task == "jcola":
+            assert labels == {0, 1} and all(type(row["label"]) is int for row in rows)
+            assert all(row["diacritic"] == ("g" if row["label"] else "*") for row in rows)
         else:
             assert labels == {0, 1, 2, 3, 4}
 
@@ -222,6 +232,87 @@ def test_generic_csv_tasks_have_text_and_learnable_labels(demo_dir: Path) -> Non
         assert table.columns.tolist() == ["text", "label"]
         assert set(table["label"]) == labels and table["text"].str.len().min() > 0
         assert _naive_bayes_gain(table["text"], table["label"], n_train=1000) > 0.15, name
+
+
+@pytest.mark.parametrize("name, relative, labels, sizes", [
+    ("marc_ja", "jglue/marc_ja", ["positive", "negative"], (557, 43, 150, 150)),
+    ("jcola", "jglue/jcola", ["unacceptable", "acceptable"], (557, 43, 150, 150)),
+    ("jtbr", "jtbr.csv", ["negative", "neutral", "positive"], (975, 75, 225, 225)),
+])
+def test_marc_ja_jcola_jtbr_load_through_the_registry_with_every_class_in_every_split(
+        demo_dir: Path, name: str, relative: str, labels: list[str], sizes: tuple[int, ...]) -> None:
+    data = load_task(name, {"path": str(demo_dir / "tasks" / relative)})
+    assert data.problem_type is ProblemType.SINGLE_LABEL and data.label_names == labels
+    assert tuple(len(data[split]) for split in ("train", "validation", "dev", "test")) == sizes
+    for split, examples in data.splits.items():
+        counts = Counter(example["label"] for example in examples)
+        assert set(counts) == set(range(len(labels))), (name, split)
+        assert max(counts.values()) < 0.7 * len(examples), (name, split)  # no class dominates
+    if name == "jtbr":  # the target is the second segment and is named in the tweet
+        assert all(example["text_pair"] in example["text"] for example in data["train"])
+    else:
+        assert (data.sources["dev"], data.sources["test"]) == ("valid-v1.3.json", "test-v1.3.json")
+
+
+def _jglue_rows(demo_dir: Path, task: str) -> list[dict]:
+    folder = demo_dir / "tasks" / "jglue" / task
+    return [json.loads(line) for split in ("train", "valid", "test")
+            for line in (folder / f"{split}-v1.3.json").read_text(encoding="utf-8").splitlines()]
+
+
+def test_marc_ja_sentiment_is_learnable_from_words(demo_dir: Path) -> None:
+    rows = _jglue_rows(demo_dir, "marc_ja")
+    assert 0.5 < np.mean([row["label"] == "positive" for row in rows]) < 0.7
+    texts, labels = pd.Series([row["sentence"] for row in rows]), pd.Series([row["label"] for row in rows])
+    gain = _naive_bayes_gain(texts, labels, n_train=600)
+    assert 0.15 < gain < 0.4
+
+
+def test_jcola_unacceptable_sentences_break_a_systematic_rule(demo_dir: Path) -> None:
+    """Doubled case particles, a genitive object or dictionary form + た; only label noise breaks the pattern."""
+    forms = "|".join(sorted({form for dictionary, past, _ in V.ACCEPTABILITY_VERBS for form in (dictionary, past)},
+                            key=len, reverse=True))
+    broken = re.compile(rf"がが|をを|の(?:{forms})。$|(?:{'|'.join(d for d, _, _ in V.ACCEPTABILITY_VERBS)})た。$")
+    rows = pd.DataFrame(_jglue_rows(demo_dir, "jcola"))
+    assert rows["uid"].tolist() == list(range(len(rows)))
+    assert (rows["sentence"] == rows["original"]).all() and rows["sentence"].str.endswith("。").all()
+    share_broken = rows["sentence"].map(lambda text: bool(broken.search(text))).groupby(rows["label"]).mean()
+    assert share_broken[0] > 0.85 and share_broken[1] < 0.1
+    assert 0.5 < rows["label"].mean() < 0.65
+
+
+def test_jtbr_label_follows_what_the_tweet_says_about_the_target(demo_dir: Path) -> None:
+    table = pd.read_csv(demo_dir / "tasks" / "jtbr.csv")
+    assert table.columns.tolist() == ["text", "target", "label"]
+    assert set(table["label"]) == {"positive", "neutral", "negative"}
+    assert set(table["target"]) <= set(V.REPUTATION_BRANDS)
+    polarity = {phrase: label for label, phrases in V.REPUTATION_PHRASES.items() for phrase in phrases}
+    phrases = "|".join(sorted(polarity, key=len, reverse=True))
+    about = re.compile(rf"(?P<brand>{'|'.join(V.REPUTATION_BRANDS)})の[^、。]+、(?P<phrase>{phrases})")
+
+    def said(text: str) -> dict[str, str]:
+        return {match["brand"]: polarity[match["phrase"]] for match in about.finditer(text)}
+
+    opinions = table["text"].map(said)
+    two = opinions.map(len) == 2
+    assert 0.2 < two.mean() < 0.4  # tweets that rate a second brand as well
+    on_target = pd.Series([o[t] == y for o, t, y in zip(opinions, table["target"], table["label"])])
+    on_other = pd.Series([any(v == y for b, v in o.items() if b != t)
+                          for o, t, y in zip(opinions, table["target"], table["label"])])
+    assert on_target.mean() > 0.88 and on_target[two].mean() > 0.88 and on_other[two].mean() < 0.12
+    assert _naive_bayes_gain(table["text"], table["label"], n_train=1000) > 0.15
+
+
+def test_write_tasks_returns_every_file_and_is_deterministic_per_seed(demo_dir: Path, tmp_path: Path) -> None:
+    paths = write_tasks(tmp_path / "a", seed=0)
+    for key, relative in (("marc_ja_train", "jglue/marc_ja/train-v1.3.json"),
+                          ("jcola_test", "jglue/jcola/test-v1.3.json"), ("jtbr", "jtbr.csv")):
+        assert paths[key] == tmp_path / "a" / relative
+    assert {key for key in paths if key.startswith(("marc_ja_", "jcola_"))} == {
+        f"{task}_{split}" for task in ("marc_ja", "jcola") for split in ("train", "valid", "test")}
+    assert _files(tmp_path / "a") == _files(demo_dir / "tasks")
+    other = _files(write_tasks(tmp_path / "b", seed=1)["jtbr"].parent)
+    assert all(other[name] != data for name, data in _files(tmp_path / "a").items())
 
 
 def test_general_text_is_formal_one_sentence_per_line(demo_dir: Path) -> None:

@@ -22,6 +22,8 @@ _JGLUE_SIZES = {"train": 600, "valid": 150, "test": 150}
 _JSQUAD_PARAGRAPHS = {"train": 200, "valid": 50}
 _AREA_NAMES = tuple(area for area, _ in V.AREAS)
 _ENDINGS = ("", "！", "。", "…", "!!", "〜", "ね", "な")  # carry no sentiment, so labels stay word-driven
+_REVIEW_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_JCOLA_SOURCES = ("Demo_1976", "Demo_1992", "Demo_2013")
 
 
 def _pick(rng: np.random.Generator, pool: tuple[str, ...]) -> str:
@@ -153,6 +155,70 @@ def jcommonsenseqa_rows(n_rows: int, rng: np.random.Generator, first_id: int) ->
     return rows
 
 
+def marc_ja_rows(n_rows: int, rng: np.random.Generator, first_id: int) -> list[dict]:
+    """Product reviews (60 % positive): the closing verdict sets the label; 5 % of labels are flipped.
+
+    A third of the reviews first praise or fault one aspect with the opposite polarity ("…は軽いけど、"), so the
+    verdict, not the mere presence of a sentiment word, decides. ``first_id`` is unused: review ids are random.
+    """
+    rows = []
+    for _ in range(n_rows):
+        label = "positive" if rng.random() < 0.6 else "negative"
+        other = "negative" if label == "positive" else "positive"
+        product = _pick(rng, V.REVIEW_PRODUCTS)
+        opening = (f"{product}を購入。", f"{_pick(rng, V.PEOPLE)}へのプレゼントに{product}を買いました。",
+                   f"{_pick(rng, V.TIMES)}届いた{product}です。", f"{product}、")[int(rng.integers(4))]
+        shape = rng.random()
+        if shape < 1 / 3:
+            middle = f"{_pick(rng, V.REVIEW_ASPECTS)}は{_pick(rng, V.REVIEW_POINTS[other])}けど、"
+        elif shape < 2 / 3:
+            middle = f"{_pick(rng, V.REVIEW_ASPECTS)}は普通。"
+        else:
+            middle = ""
+        sentence = opening + middle + _pick(rng, V.REVIEW_VERDICTS[label]) + "。"
+        if rng.random() < 0.05:
+            label = other
+        review_id = "R" + "".join(_REVIEW_ID_CHARS[k] for k in rng.integers(len(_REVIEW_ID_CHARS), size=13).tolist())
+        rows.append({"sentence": sentence, "label": label, "review_id": review_id})
+    return rows
+
+
+def jcola_rows(n_rows: int, rng: np.random.Generator, first_id: int) -> list[dict]:
+    """Sentences "[adverb][person]が[place で][thing]を[verb]。" (55 % acceptable); 5 % of labels are flipped.
+
+    An unacceptable sentence breaks one rule: half double a case particle (母がが… / …傘をを借りた), a quarter mark
+    the object with the genitive (…傘の借りた), a quarter build the past tense as dictionary form + た (作るた,
+    見るた). Time adverbs always agree with the tense. A tiny model learns these cues in a few epochs; swapped
+    particles or adverb–tense clashes, tried too, stayed near chance at the demo's fine-tuning budget.
+    """
+    rows = []
+    for i in range(n_rows):
+        dictionary, past, objects = V.ACCEPTABILITY_VERBS[int(rng.integers(len(V.ACCEPTABILITY_VERBS)))]
+        subject, thing = _pick(rng, V.ACCEPTABILITY_SUBJECTS), _pick(rng, objects)
+        is_past = bool(rng.random() < 0.5)
+        verb = past if is_past else dictionary
+        adverb = _pick(rng, V.PAST_ADVERBS if is_past else V.FUTURE_ADVERBS) if rng.random() < 0.4 else ""
+        place = f"{_pick(rng, V.VENUES)}で" if rng.random() < 0.4 else ""
+        label = int(rng.random() < 0.55)
+        subject_particle, object_particle = "が", "を"
+        if not label:
+            error = rng.random()
+            if error < 0.25:
+                subject_particle = "がが"
+            elif error < 0.5:
+                object_particle = "をを"
+            elif error < 0.75:
+                object_particle = "の"
+            else:
+                verb = dictionary + "た"
+        sentence = f"{adverb}{subject}{subject_particle}{place}{thing}{object_particle}{verb}。"
+        if rng.random() < 0.05:
+            label = 1 - label
+        rows.append({"uid": first_id + i, "source": _pick(rng, _JCOLA_SOURCES), "label": label,
+                     "diacritic": "g" if label else "*", "sentence": sentence, "original": sentence})
+    return rows
+
+
 def jsquad_document(n_paragraphs: int, rng: np.random.Generator, split: str) -> dict:
     """SQuAD-form articles about invented institutions; answer offsets are recorded while the context is built."""
     data = []
@@ -229,11 +295,37 @@ def defamation_frame(n_rows: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def jtbr_frame(n_rows: int, seed: int) -> pd.DataFrame:
+    """Brand reputation: the sentiment (positive / neutral / negative) a tweet expresses toward ``target``.
+
+    Three tweets in ten also rate a second brand with a different sentiment, in either order, so there only the
+    target (the second segment) tells which phrase counts; 10 % of labels are replaced at random.
+    """
+    rng = np.random.default_rng([seed, 4])
+    labels = ("positive", "neutral", "negative")
+    rows = []
+    for _ in range(n_rows):
+        label = labels[int(rng.integers(3))]
+        target, other = (V.REPUTATION_BRANDS[k] for k in rng.choice(len(V.REPUTATION_BRANDS), 2, replace=False).tolist())
+        about = f"{target}の{_pick(rng, V.REPUTATION_ASPECTS)}、{_pick(rng, V.REPUTATION_PHRASES[label])}"
+        if rng.random() < 0.3:
+            other_label = labels[(labels.index(label) + 1 + int(rng.integers(2))) % 3]
+            aside = f"{other}の{_pick(rng, V.REPUTATION_ASPECTS)}、{_pick(rng, V.REPUTATION_PHRASES[other_label])}"
+            about = f"{about}。{aside}" if rng.random() < 0.5 else f"{aside}。{about}"
+        text = _context(rng) + about + _pick(rng, _ENDINGS)
+        if rng.random() < 0.1:
+            label = labels[int(rng.integers(3))]
+        rows.append({"text": text, "target": target, "label": label})
+    return pd.DataFrame(rows)
+
+
 def write_tasks(out_dir: Path, seed: int = 0) -> dict[str, Path]:
     """Writes every task file under ``out_dir`` (WRIME, JGLUE, generic CSV) and returns name -> path."""
     out_dir = Path(out_dir)
     paths = {"wrime": _write_table(out_dir / "wrime.tsv", wrime_frame(1500, seed), sep="\t")}
-    builders = {"jnli": jnli_rows, "jsts": jsts_rows, "jcommonsenseqa": jcommonsenseqa_rows}
+    # Each task has its own stream [seed, 10 + position]: append new tasks, never reorder.
+    builders = {"jnli": jnli_rows, "jsts": jsts_rows, "jcommonsenseqa": jcommonsenseqa_rows, "marc_ja": marc_ja_rows,
+                "jcola": jcola_rows}
     for t, (task, build) in enumerate(builders.items()):
         rng = np.random.default_rng([seed, 10 + t])
         first_id = 0
@@ -249,4 +341,5 @@ def write_tasks(out_dir: Path, seed: int = 0) -> dict[str, Path]:
         paths[f"jsquad_{split}"] = path
     paths["sentiment3"] = _write_table(out_dir / "sentiment3.csv", sentiment3_frame(1500, seed), sep=",")
     paths["defamation"] = _write_table(out_dir / "defamation.csv", defamation_frame(1500, seed), sep=",")
+    paths["jtbr"] = _write_table(out_dir / "jtbr.csv", jtbr_frame(1500, seed), sep=",")
     return paths

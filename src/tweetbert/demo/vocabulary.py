@@ -188,7 +188,6 @@ EMOJI = _words("""
 ❤️ 💙 💛 💜 🖤 🐱 🐶 🐰 🐻 🎮 🎧 🎵 📷 📚 🚃 🏃 🍀 🍁 ⛄ 🎄 🎃 💤 💯 🤣 😤 😳 🥲 🫠 🤗 🍙 🍓
 """)
 
-# Kaomoji that MeCab splits into at most five words (longer ones would form shared shingles on their own).
 # Kaomoji that MeCab splits into at most three words (longer ones would form shared shingles on their own).
 KAOMOJI = _words("""
 (^^) (^_^) (;_;) (>_<) (*^^*) (^_^;) orz m(__)m (^-^) (^^;) (ToT) (´∀`) (^^)v (*_*) (-_-) (-_-;) (^^ゞ
@@ -359,3 +358,85 @@ MOUNTAINS = _words("白峰山 青嶺山 朝霧山 雲取岳 星見岳 風越山 
 OCCUPATIONS = _words("作家 画家 建築家 作曲家 映画監督 写真家 彫刻家 詩人 俳優 棋士")
 AWARDS = _words("文化賞 芸術選奨 学術奨励賞 功労賞 新人賞 特別賞 大賞")
 ERAS = _words("江戸時代 明治時代 大正時代 昭和初期 戦後")
+
+# MARC-ja verdicts, JCoLA and JTBR carry their labels in a few words (a verdict, a particle, a verb ending, a brand),
+# so these words are ones the demo's small tokenizers (~4k pieces, trained on the demo tweets and the general text)
+# keep without [UNK]; the label-free words (products, aspects) need not be.
+
+# MARC-ja: product reviews; the closing verdict carries the label, a contrastive "…けど" clause the opposite one.
+REVIEW_PRODUCTS = _words("""
+イヤホン スマホケース 充電器 加湿器 電気ケトル 炊飯器 掃除機 ドライヤー リュック 財布 腕時計 スニーカー
+マットレス 枕 マグカップ 水筒 フライパン 包丁 卓上ライト マウス キーボード モニター スピーカー 体重計
+電動歯ブラシ ハンドクリーム シャンプー 化粧水 日焼け止め 文庫本 ボードゲーム 折りたたみ傘 手袋 マフラー
+電子書籍リーダー ヘッドホン 延長コード 収納ボックス 保冷バッグ ペンケース
+""")
+REVIEW_ASPECTS = _words("""
+音質 画質 使い心地 デザイン 品質 サイズ 値段 耐久性 付属品 梱包 配送 説明書 色 重さ 手触り 香り 操作性
+バッテリー 容量 作り 素材 見た目
+""")
+REVIEW_POINTS = {  # predicates that take "けど"; none of them is also a verdict
+    "positive": _words("良い 安い 軽い 明るい 新しい 強い 早い 使いやすい 楽しい 美しい"),
+    "negative": _words("悪い 高い 重い 暗い 古い 弱い 遅い 使いにくい つまらない 短い"),
+}
+REVIEW_VERDICTS = {
+    "positive": _words("""
+        最高でした 買って良かった 大好きです おすすめです 助かっています また買いたい リピートします ありがたいです
+        毎日使っています 気に入りました 星五つ 長く使いたい 最高です 気に入った
+    """),
+    "negative": _words("""
+        がっかりでした 二度と買わない すぐ壊れた 使えなかった 無理でした 届かなかった 動かなかった 星一つ
+        不良品でした 悲しいです 買わない 壊れました 使えない 嫌いです
+    """),
+}
+
+# JCoLA: people (subjects) and transitive frames (dictionary form, past form, inanimate objects).
+ACCEPTABILITY_SUBJECTS = _words("""
+鈴木さん 高橋さん 田中さん 山本さん 吉田さん 山田さん 松本さん 林さん 清水さん 森さん 池田さん 石川さん 中島さん
+小川さん 前田さん 岡田さん 藤田さん 青木さん 坂本さん 橋本さん 健太 花子 さくら 誠 恵 裕子 隆 修 彩 大和 母 父
+兄 姉 弟 妹 息子 娘 上司 部長 店長
+""")
+ACCEPTABILITY_VERBS = (
+    ("書く", "書いた", _words("レポート メール 年賀状 資料")),
+    ("見る", "見た", _words("映画 アニメ 写真 夕焼け")),
+    ("撮る", "撮った", _words("写真 桜 夕焼け 空")),
+    ("作る", "作った", _words("料理 カレー ケーキ 資料 パスタ")),
+    ("探す", "探した", _words("傘 荷物 部屋 鍵 カフェ")),
+    ("開ける", "開けた", _words("窓 ドア 箱 店")),
+    ("閉める", "閉めた", _words("窓 ドア 箱 店")),
+    ("送る", "送った", _words("メール 荷物 写真 年賀状")),
+    ("持つ", "持った", _words("傘 荷物 カメラ 鍵")),
+    ("借りる", "借りた", _words("傘 自転車 部屋 カメラ 漫画 本")),
+    ("返す", "返した", _words("傘 自転車 漫画 本 鍵")),
+    ("貸す", "貸した", _words("傘 自転車 漫画 パソコン 本")),
+    ("聴く", "聴いた", _words("新曲 アルバム ラジオ")),
+    ("描く", "描いた", _words("イラスト 絵 漫画")),
+    ("育てる", "育てた", _words("観葉植物 花 桜")),
+    ("建てる", "建てた", _words("家 城 神社 図書館 博物館 ホテル")),
+    ("集める", "集めた", _words("缶バッジ アクスタ チケット 写真 資料")),
+    ("売る", "売った", _words("パン カメラ 自転車 ケーキ 家")),
+    ("忘れる", "忘れた", _words("傘 資料 荷物 鍵 帽子")),
+    ("見つける", "見つけた", _words("傘 鍵 カフェ 喫茶店 帽子")),
+    ("直す", "直した", _words("自転車 パソコン 資料 椅子 机")),
+    ("始める", "始めた", _words("筋トレ ランニング 料理 英語 読書 釣り")),
+    ("続ける", "続けた", _words("筋トレ ランニング 英語 読書 バイト")),
+    ("教える", "教えた", _words("英語 料理 数学")),
+    ("出す", "出した", _words("メール 年賀状 レポート 資料")),
+    ("注文する", "注文した", _words("ラーメン 寿司 カレー パスタ ビール ケーキ")),
+    ("修理する", "修理した", _words("自転車 パソコン 傘 冷蔵庫")),
+    ("整理する", "整理した", _words("部屋 資料 荷物 写真")),
+    ("計画する", "計画した", _words("一人旅 登山 引っ越し 旅行")),
+)
+PAST_ADVERBS = _words("昨日 去年 さっき おととい")
+FUTURE_ADVERBS = _words("明日 明後日 来年")
+
+# JTBR: invented shops and companies (the distinguishing part comes first) and what tweets say about them.
+REPUTATION_BRANDS = _words("""
+鏡川書店 霧川商事 星川飲料 月見川ストア 若草川工業 青葉川マート 朝日川ホテル 緑川商店 白川堂 桜川グループ
+尾道商店 倉敷マート 別府飲料 鎌倉堂 吉祥寺カフェ 下北沢ストア 石垣商事 函館工業 高円寺書店 元町グループ
+""")
+REPUTATION_ASPECTS = _words("アプリ サービス セール サポート ライブ 会見 味 店 カフェ ポイント 発表 新曲")
+REPUTATION_PHRASES = {
+    "positive": _words("最高 神 大好き 良かった 楽しかった 好き 応援したい また行きたい ありがたい おすすめ 良い 助かった"),
+    "negative": _words("嫌い がっかり 無理 つまらない 悲しい 怖い ムカつく 二度と行かない 疲れた 腹が立つ 惜しかった 悔しい"),
+    "neutral": _words("始まった 終わった 届いた 行った 見た 買った 今日から 明日から 始まるらしい 決まった 変わった"),
+}
