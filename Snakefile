@@ -1,4 +1,4 @@
-# tweetbert: raw Japanese tweets -> refined corpora -> (later stages) a domain-adapted Japanese BERT.
+# tweetbert: raw Japanese tweets -> refined corpora -> a domain-adapted Japanese BERT -> probes, benchmarks, report.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -16,6 +16,7 @@ include: "workflow/rules/corpus.smk"
 include: "workflow/rules/tokenizer.smk"
 include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/finetune.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 rule all:

@@ -264,13 +264,105 @@ def get_study_storage(wildcards):
     return location
 
 
-def get_sweep_args():
+def get_n_trials(task):
+    """Trials of a study: target tasks use sweep.n_trials (the selection reuses them); others may use fewer."""
+    downstream_trials = config["downstream"]["n_trials"]
+    if task in config["target_tasks"] or downstream_trials is None:
+        return config["sweep"]["n_trials"]
+    return downstream_trials
+
+
+def get_sweep_args(wildcards):
     sweep = config["sweep"]
     return (
-        f"--n-trials {sweep['n_trials']} --pruner {sweep['pruner']}"
+        f"--n-trials {get_n_trials(wildcards.task)} --pruner {sweep['pruner']}"
         f" --lease-timeout {sweep['lease_timeout']} --max-length {sweep['max_length']}"
         f" --space '{json.dumps(sweep['space'])}'"
     )
+
+
+def get_selected_model():
+    """The candidate select_best chose; known once that checkpoint has run."""
+    with open(checkpoints.select_best.get().output.best, encoding="utf-8") as handle:
+        return json.load(handle)["model"]
+
+
+def get_selected_input(wildcards):
+    """The selected candidate's pre-training run and the base model, the two models every probe compares."""
+    run, _ = RUN_OF_CANDIDATE[get_selected_model()]
+    return {
+        "run": f"results/pretrain/runs/{run.slug}/metrics.json",
+        **get_base_model_input(),
+    }
+
+
+def get_probe_model_args(wildcards):
+    location, _ = get_model_location(get_selected_model())
+    return f"--model base={get_base_model()} --model adapted={location}"
+
+
+def get_selected_location(wildcards):
+    return get_model_location(get_selected_model())[0]
+
+
+def get_evaluation_texts(wildcards):
+    """The held-out split of the selected candidate's corpus, or the configured table of texts."""
+    texts = config["probes"]["evaluation_texts"]
+    if texts["path"] != "held_out":
+        return texts["path"]
+    run, _ = RUN_OF_CANDIDATE[get_selected_model()]
+    return f"results/corpus/{run.corpus}/split.parquet"
+
+
+def get_evaluation_text_args():
+    texts = config["probes"]["evaluation_texts"]
+    if texts["path"] == "held_out":
+        return f"--split {texts['split']}"
+    return f"--text-column {texts['column']}"
+
+
+def get_noun_classes_arg():
+    return json.dumps(config["probes"]["noun_classes"], ensure_ascii=False)
+
+
+def get_downstream_controls():
+    """The configured comparison models, or by default the controls that are the base model itself."""
+    named = config["downstream"]["controls"]
+    if named is not None:
+        return list(named)
+    return [
+        name
+        for name, location in sorted(config["controls"].items())
+        if location in ("base", config["base_model"])
+    ]
+
+
+def get_downstream_best(wildcards):
+    models = [get_selected_model(), *get_downstream_controls()]
+    return expand(
+        "results/finetune/{model}/{task}/best.json",
+        model=models,
+        task=config["downstream"]["tasks"],
+    )
+
+
+def get_filled_sheets():
+    filled = config["acceptability"]["filled_sheets"]
+    return ["results/demo/annotations/sheet.csv"] if filled == "demo" else list(filled)
+
+
+def get_analysis_outputs():
+    """The probes and benchmarks of the selected model that the configuration enables."""
+    outputs = [
+        "results/analysis/probes/tsne.png",
+        "results/analysis/topk/topk.png",
+        "results/analysis/acceptability/kit/sheet.csv",
+    ]
+    if get_filled_sheets():
+        outputs.append("results/analysis/acceptability/acceptability_by_k.png")
+    if config["downstream"]["tasks"]:
+        outputs.append("results/analysis/downstream/downstream.html")
+    return outputs
 
 
 def get_final_outputs():
@@ -285,5 +377,9 @@ def get_final_outputs():
         ),
         *expand("results/migrate/{corpus}/migration.json", corpus=config["corpora"]),
         "results/pretrain/candidates.tsv",
-        *(["results/selection/best_model.json"] if config["target_tasks"] else []),
+        *(
+            ["results/selection/best_model.json", *get_analysis_outputs()]
+            if config["target_tasks"]
+            else []
+        ),
     ]

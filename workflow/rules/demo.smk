@@ -10,6 +10,14 @@ rule demo_data:
         general_text="results/demo/general_text.txt",
         sentiment3="results/demo/tasks/sentiment3.csv",
         defamation="results/demo/tasks/defamation.csv",
+        jtbr="results/demo/tasks/jtbr.csv",
+        wrime="results/demo/tasks/wrime.tsv",
+        marc_ja=directory("results/demo/tasks/jglue/marc_ja"),
+        jsts=directory("results/demo/tasks/jglue/jsts"),
+        jcola=directory("results/demo/tasks/jglue/jcola"),
+        jnli=directory("results/demo/tasks/jglue/jnli"),
+        jsquad=directory("results/demo/tasks/jglue/jsquad"),
+        jcommonsenseqa=directory("results/demo/tasks/jglue/jcommonsenseqa"),
     log:
         "logs/demo_data.log",
     conda:
@@ -40,3 +48,17 @@ rule build_base_model:
     shell:
         "tweetbert build-base-model --text {input} --output {output} {params.options}"
         " --seed {params.seed} 2> {log}"
+
+
+rule demo_annotations:
+    input:
+        key="results/analysis/acceptability/kit/key.tsv",
+        sheet="results/analysis/acceptability/kit/sheet.csv",
+    output:
+        "results/demo/annotations/sheet.csv",
+    log:
+        "logs/demo_annotations.log",
+    conda:
+        "../envs/cpu.yaml"
+    shell:
+        "tweetbert demo-annotate --key {input.key} --sheet {input.sheet} --output {output} 2> {log}"

@@ -18,7 +18,7 @@ rule finetune_sweep:
         model=get_model_args,
         task=get_task_args,
         storage=get_study_storage,
-        sweep=get_sweep_args(),
+        sweep=get_sweep_args,
         seed=config["seed"],
     shell:
         "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage}"
@@ -38,6 +38,8 @@ rule finetune_best:
         trials="results/finetune/{model}/{task}/trials.tsv",
     log:
         "logs/finetune_best/{model}/{task}.log",
+    benchmark:
+        "results/benchmarks/finetune_best/{model}/{task}.tsv"
     conda:
         "../envs/cpu.yaml"
     resources:
@@ -55,7 +57,7 @@ rule finetune_best:
         " --best {output.best} --trials {output.trials} > {log} 2>&1"
 
 
-rule select_best:
+checkpoint select_best:
     input:
         expand(
             "results/finetune/{model}/{task}/best.json",

@@ -37,3 +37,17 @@ def demo_data(args: argparse.Namespace) -> None:
     target, control = calibration_sets(tweets, truth, CALIBRATION_SIZE, args.seed)
     _write_jsonl(target, args.out_dir / "tune_target.jsonl")
     _write_jsonl(control, args.out_dir / "tune_control.jsonl")
+
+
+def _annotate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--key", required=True, type=Path, help="the acceptability kit's key.tsv")
+    p.add_argument("--sheet", required=True, type=Path, help="the kit's empty sheet.csv")
+    p.add_argument("--output", required=True, type=Path, help="the filled copy")
+
+
+@command("demo-annotate", "Fill the demo's acceptability sheet with two rule-based stand-in annotators "
+                          "(part-of-speech agreement; not human judgements).", _annotate_args)
+def demo_annotate(args: argparse.Namespace) -> None:
+    from tweetbert.demo.annotations import annotate_demo_sheet
+
+    annotate_demo_sheet(args.key, args.sheet, args.output)

@@ -1,0 +1,187 @@
+# Analysis of the selected model: t-SNE probes, top-K masked-token accuracy, the acceptability kit and its report,
+# and downstream benchmarks against the base model (all after the select_best checkpoint).
+
+
+rule probe_embeddings:
+    input:
+        unpack(get_selected_input),
+    output:
+        plot=report(
+            "results/analysis/probes/tsne.png",
+            caption="../report/probes_tsne.rst",
+            category="Analysis",
+            subcategory="Probes",
+            labels={"figure": "t-SNE of word classes"},
+        ),
+        scores=report(
+            "results/analysis/probes/separation.tsv",
+            caption="../report/probes_separation.rst",
+            category="Analysis",
+            subcategory="Probes",
+            labels={"figure": "class separation (silhouette)"},
+        ),
+        coordinates="results/analysis/probes/tsne_coordinates.tsv",
+        summary="results/analysis/probes/probes.json",
+    log:
+        "logs/probe_embeddings.log",
+    benchmark:
+        "results/benchmarks/probe_embeddings.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    resources:
+        gpu=1,
+    params:
+        models=get_probe_model_args,
+        classes=get_noun_classes_arg(),
+        n_kanji=config["probes"]["n_kanji"],
+        n_emoji=config["probes"]["n_emoji"],
+        seed=config["seed"],
+        out_dir=get_output_dir,
+    shell:
+        "tweetbert probe-embeddings {params.models} --noun-classes '{params.classes}'"
+        " --n-kanji {params.n_kanji} --n-emoji {params.n_emoji} --seed {params.seed}"
+        " --out-dir {params.out_dir} 2> {log}"
+
+
+rule topk_accuracy:
+    input:
+        unpack(get_selected_input),
+        texts=get_evaluation_texts,
+    output:
+        plot=report(
+            "results/analysis/topk/topk.png",
+            caption="../report/topk.rst",
+            category="Analysis",
+            subcategory="Probes",
+            labels={"figure": "top-K masked-token accuracy"},
+        ),
+        table="results/analysis/topk/topk.tsv",
+        examples="results/analysis/topk/examples.tsv",
+        stats="results/analysis/topk/topk.json",
+    log:
+        "logs/topk_accuracy.log",
+    benchmark:
+        "results/benchmarks/topk_accuracy.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    resources:
+        gpu=1,
+    params:
+        models=get_probe_model_args,
+        texts=get_evaluation_text_args(),
+        ks=" ".join(f"--k {k}" for k in config["probes"]["top_k"]),
+        max_examples=config["probes"]["max_examples"],
+        max_length=config["probes"]["max_length"],
+        seed=config["seed"],
+        out_dir=get_output_dir,
+    shell:
+        "tweetbert topk-accuracy {params.models} --texts {input.texts} {params.texts} {params.ks}"
+        " --max-examples {params.max_examples} --max-length {params.max_length} --seed {params.seed}"
+        " --out-dir {params.out_dir} 2> {log}"
+
+
+rule acceptability_sheet:
+    input:
+        unpack(get_selected_input),
+        texts=get_evaluation_texts,
+    output:
+        key="results/analysis/acceptability/kit/key.tsv",
+        sheet="results/analysis/acceptability/kit/sheet.csv",
+        page=report(
+            "results/analysis/acceptability/kit/sheet.html",
+            caption="../report/acceptability_sheet.rst",
+            category="Analysis",
+            subcategory="Acceptability",
+            labels={"figure": "annotation sheet"},
+        ),
+        stats="results/analysis/acceptability/kit/kit.json",
+    log:
+        "logs/acceptability_sheet.log",
+    benchmark:
+        "results/benchmarks/acceptability_sheet.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        model=get_selected_location,
+        texts=get_evaluation_text_args(),
+        ks=" ".join(f"--k {k}" for k in config["acceptability"]["ks"]),
+        per_k=config["acceptability"]["per_k"],
+        min_tokens=config["acceptability"]["min_tokens"],
+        max_tokens=config["acceptability"]["max_tokens"],
+        annotators=" ".join(
+            f"--annotator {name}" for name in config["acceptability"]["annotators"]
+        ),
+        seed=config["seed"],
+        out_dir=get_output_dir,
+    shell:
+        "tweetbert acceptability-sheet --model {params.model} --texts {input.texts} {params.texts}"
+        " {params.ks} --per-k {params.per_k} --min-tokens {params.min_tokens}"
+        " --max-tokens {params.max_tokens} {params.annotators} --seed {params.seed}"
+        " --out-dir {params.out_dir} 2> {log}"
+
+
+rule acceptability_report:
+    input:
+        key="results/analysis/acceptability/kit/key.tsv",
+        sheets=get_filled_sheets(),
+    output:
+        plot=report(
+            "results/analysis/acceptability/acceptability_by_k.png",
+            caption="../report/acceptability_by_k.rst",
+            category="Analysis",
+            subcategory="Acceptability",
+            labels={"figure": "acceptability by K"},
+        ),
+        annotators=report(
+            "results/analysis/acceptability/annotators.png",
+            caption="../report/acceptability_annotators.rst",
+            category="Analysis",
+            subcategory="Acceptability",
+            labels={"figure": "annotators' labels"},
+        ),
+        table="results/analysis/acceptability/by_k.tsv",
+        summary="results/analysis/acceptability/summary.json",
+    log:
+        "logs/acceptability_report.log",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        sheets=lambda wildcards, input: " ".join(f"--sheet {s}" for s in input.sheets),
+        out_dir=get_output_dir,
+    shell:
+        "tweetbert acceptability-report --key {input.key} {params.sheets}"
+        " --out-dir {params.out_dir} 2> {log}"
+
+
+rule downstream:
+    input:
+        selection="results/selection/best_model.json",
+        best=get_downstream_best,
+    output:
+        table=report(
+            "results/analysis/downstream/downstream.html",
+            caption="../report/downstream_table.rst",
+            category="Analysis",
+            subcategory="Downstream",
+            labels={"figure": "benchmark table"},
+        ),
+        plot=report(
+            "results/analysis/downstream/downstream.png",
+            caption="../report/downstream_plot.rst",
+            category="Analysis",
+            subcategory="Downstream",
+            labels={"figure": "main metric by task"},
+        ),
+        tsv="results/analysis/downstream/downstream.tsv",
+        markdown="results/analysis/downstream/downstream.md",
+    log:
+        "logs/downstream.log",
+    conda:
+        "../envs/cpu.yaml"
+    params:
+        controls=" ".join(f"--control {name}" for name in get_downstream_controls()),
+        tasks=" ".join(f"--task {task}" for task in config["downstream"]["tasks"]),
+        out_dir=get_output_dir,
+    shell:
+        "tweetbert downstream --best {input.best} --selection {input.selection}"
+        " {params.controls} {params.tasks} --out-dir {params.out_dir} 2> {log}"
