@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from report_browser import CHROMIUM, render_report
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or shutil.which("snakemake")
@@ -34,6 +35,10 @@ def finished_run(tmp_path_factory):
     config["demo_base_model"].update(steps=30, vocab_size=2000)
     config["tokenizer"]["vocab_size"] = 3000
     config["sweep"].update(n_trials=2, space={"epochs": {"low": 1, "high": 2}, "batch_size": {"choices": [32]}})
+    config["downstream"].update(tasks=["sentiment3", "jsquad", "jcommonsenseqa"], controls=["base"], n_trials=1)
+    config["probes"].update(max_examples=100, noun_classes={"food": ["ラーメン", "寿司", "カレー"],
+                                                             "people": ["友達", "先輩", "母"]}, n_kanji=5, n_emoji=5)
+    config["acceptability"].update(per_k=2, min_tokens=10)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     run = snakemake(workdir, "--configfile", str(workdir / "config.yaml"), "--cores", "2")
     assert run.returncode == 0, run.stderr[-4000:]
@@ -87,15 +92,49 @@ def test_the_dag_sweeps_every_model_and_selects_a_candidate(finished_run):
         assert (trials["state"].isin(["COMPLETE", "PRUNED"])).sum() == 2
 
 
-def test_the_report_holds_the_corpus_figures(finished_run):
+def test_the_dag_probes_and_benchmarks_the_selected_model(finished_run):
+    analysis = finished_run / "results" / "analysis"
+    topk = json.loads((analysis / "topk" / "topk.json").read_text())
+    assert topk["examples"] == 100 and set(topk["accuracy"]) == {"base", "adapted"}
+    separation = pd.read_csv(analysis / "probes" / "separation.tsv", sep="\t")
+    assert set(separation["model"]) == {"base", "adapted"} and len(separation) == 4
+    key = pd.read_csv(analysis / "acceptability" / "kit" / "key.tsv", sep="\t")
+    assert key["k"].value_counts().to_dict() == {k: 2 for k in (1, 3, 5, 10, 100)}
+    summary = json.loads((analysis / "acceptability" / "summary.json").read_text())
+    assert summary["annotators"] == ["a1", "a2"] and summary["items"] == 10
+    table = pd.read_csv(analysis / "downstream" / "downstream.tsv", sep="\t")
+    assert table["role"].tolist()[:2] == ["selected", "control"]
+    assert {"sentiment3 accuracy", "jsquad f1", "jcommonsenseqa accuracy"} <= set(table.columns)
+    selected = json.loads((finished_run / "results" / "selection" / "best_model.json").read_text())["model"]
+    trials = pd.read_csv(finished_run / "results" / "finetune" / selected / "jsquad" / "trials.tsv", sep="\t")
+    assert len(trials) == 1  # downstream.n_trials for a task that is not a target task
+
+
+@pytest.fixture(scope="module")
+def report(finished_run) -> Path:
     run = snakemake(finished_run, "--configfile", str(finished_run / "config.yaml"), "--cores", "1",
                     "--report", "report.html")
     assert run.returncode == 0, run.stderr[-4000:]
-    html = (finished_run / "report.html").read_text(errors="replace")
+    return finished_run / "report.html"
+
+
+def test_the_report_holds_every_stage_figure(report):
+    html = report.read_text(errors="replace")
     for name in ("tune_dedup.png", "duplicates_by_activity.png", "diversity.png", "user_contribution.png",
                  "char_coverage.png", "length_histogram.png", "composition.png", "overlap.png",
-                 "lr_wd_heatmap.png", "loss_by_epochs.png", "candidates_scatter.png", "controls.html"):
+                 "lr_wd_heatmap.png", "loss_by_epochs.png", "candidates_scatter.png", "controls.html",
+                 "tsne.png", "topk.png", "sheet.html", "acceptability_by_k.png", "annotators.png",
+                 "downstream.html", "downstream.png"):
         assert name in html
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium package is not installed (apt-get install chromium)")
+def test_the_report_renders_in_chromium_with_every_category_and_image(report, tmp_path):
+    render = render_report(report, tmp_path)
+    for category in ("Corpus", "Tokenizer", "Pre-training", "Fine-tuning", "Analysis"):
+        assert category in render.nav_text
+    assert len(render.images) >= 20
+    assert render.failed == [], f"images that did not load: {render.failed}"
 
 
 def test_a_rerun_has_nothing_to_do(finished_run):
@@ -128,8 +167,11 @@ def test_snakemake_files_are_formatted():
 def test_the_slurm_profile_dry_run_lists_the_thesis_grid(tmp_path):
     resources = tmp_path / "resources"
     resources.mkdir()
-    for name in ("tweets.parquet", "template_posts.parquet", "control_tweets.parquet", "jts1k.csv", "jtdd.csv"):
+    for name in ("tweets.parquet", "template_posts.parquet", "control_tweets.parquet", "jts1k.csv", "jtdd.csv",
+                 "jtbr.csv", "wrime-ver2.tsv"):
         (resources / name).touch()  # placeholders: a dry run plans jobs without reading inputs
+    for task in ("marc_ja", "jsts", "jcola", "jnli", "jsquad", "jcommonsenseqa"):
+        (resources / "jglue" / task).mkdir(parents=True)
     run = snakemake(tmp_path, "--profile", str(REPO / "profiles" / "slurm"),
                     "--configfile", str(REPO / "configs" / "thesis.yaml"), "-n")
     assert run.returncode == 0, run.stderr[-4000:]
