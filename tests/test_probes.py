@@ -123,6 +123,9 @@ def test_probes_score_each_model_and_mark_unknown_items(tiny_base_model, tmp_pat
     unknown = coordinates[coordinates["item"].isin(["🦩", "🪼"])]["unknown"]
     assert unknown.all(), "emoji outside the tiny vocabulary must be marked [UNK]"
     assert (scores["scored_items"] < len(items)).all()
+    again = write_probes({"base": tiny_base_model, "again": tiny_base_model}, items, tmp_path / "again", seed=0)
+    for name in ("coordinates", "scores", "summary"):
+        assert paths[name].read_bytes() == again[name].read_bytes()
 
 
 def test_token_spans_follow_pieces_whitespace_and_refuse_a_mismatch():
@@ -149,6 +152,9 @@ def test_the_kit_has_one_group_per_k_and_hides_k_from_annotators(tiny_base_model
     assert list(sheet.columns) == ["item", "sentence", "replacement", "label_ann1", "label_ann2"]
     assert sheet[["label_ann1", "label_ann2"]].isna().all().all()
     assert "<mark>" in paths["html"].read_text(encoding="utf-8")
+    again = write_kit([f"t{i}" for i in range(len(texts))], texts, tiny_base_model, tmp_path / "again", ks=[1, 3, 10],
+                      per_k=4, min_tokens=5, max_tokens=40, annotators=["ann1", "ann2"], seed=0)
+    assert all(paths[name].read_bytes() == again[name].read_bytes() for name in ("key", "sheet", "html", "stats"))
 
 
 def test_the_kit_says_how_many_examples_it_could_not_find(tiny_lm, texts):

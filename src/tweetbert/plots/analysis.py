@@ -35,8 +35,7 @@ def plot_tsne(coordinates: pd.DataFrame, scores: pd.DataFrame, path: Path) -> No
             ax.set_yticks([])
     handles = [plt.Line2D([], [], marker="o", linestyle="", color=palette[c], label=c) for c in classes]
     handles.append(plt.Line2D([], [], marker="X", linestyle="", color="grey", label="[UNK] in this model"))
-    fig.legend(handles=handles, loc="center right", frameon=False, fontsize=9)
-    fig.tight_layout(rect=(0, 0, 0.85, 1))
+    axes[0][-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=9)
     save_figure(fig, path)
 
 
