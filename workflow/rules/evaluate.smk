@@ -69,13 +69,13 @@ rule topk_accuracy:
     params:
         models=get_probe_model_args,
         texts=get_evaluation_text_args(),
-        ks=" ".join(f"--k {k}" for k in config["probes"]["top_k"]),
+        ks=config["probes"]["top_k"],
         max_examples=config["probes"]["max_examples"],
         max_length=config["probes"]["max_length"],
         seed=config["seed"],
         out_dir=get_output_dir,
     shell:
-        "tweetbert topk-accuracy {params.models} --texts {input.texts} {params.texts} {params.ks}"
+        "tweetbert topk-accuracy {params.models} --texts {input.texts} {params.texts} --k {params.ks}"
         " --max-examples {params.max_examples} --max-length {params.max_length} --seed {params.seed}"
         " --out-dir {params.out_dir} 2> {log}"
 
@@ -104,19 +104,17 @@ rule acceptability_sheet:
     params:
         model=get_selected_location,
         texts=get_evaluation_text_args(),
-        ks=" ".join(f"--k {k}" for k in config["acceptability"]["ks"]),
+        ks=config["acceptability"]["ks"],
         per_k=config["acceptability"]["per_k"],
         min_tokens=config["acceptability"]["min_tokens"],
         max_tokens=config["acceptability"]["max_tokens"],
-        annotators=" ".join(
-            f"--annotator {name}" for name in config["acceptability"]["annotators"]
-        ),
+        annotators=config["acceptability"]["annotators"],
         seed=config["seed"],
         out_dir=get_output_dir,
     shell:
         "tweetbert acceptability-sheet --model {params.model} --texts {input.texts} {params.texts}"
-        " {params.ks} --per-k {params.per_k} --min-tokens {params.min_tokens}"
-        " --max-tokens {params.max_tokens} {params.annotators} --seed {params.seed}"
+        " --k {params.ks} --per-k {params.per_k} --min-tokens {params.min_tokens}"
+        " --max-tokens {params.max_tokens} --annotator {params.annotators} --seed {params.seed}"
         " --out-dir {params.out_dir} 2> {log}"
 
 
@@ -146,10 +144,9 @@ rule acceptability_report:
     conda:
         "../envs/cpu.yaml"
     params:
-        sheets=lambda wildcards, input: " ".join(f"--sheet {s}" for s in input.sheets),
         out_dir=get_output_dir,
     shell:
-        "tweetbert acceptability-report --key {input.key} {params.sheets}"
+        "tweetbert acceptability-report --key {input.key} --sheet {input.sheets}"
         " --out-dir {params.out_dir} 2> {log}"
 
 
@@ -179,9 +176,9 @@ rule downstream:
     conda:
         "../envs/cpu.yaml"
     params:
-        controls=" ".join(f"--control {name}" for name in get_downstream_controls()),
-        tasks=" ".join(f"--task {task}" for task in config["downstream"]["tasks"]),
+        controls=get_downstream_controls(),
+        tasks=config["downstream"]["tasks"],
         out_dir=get_output_dir,
     shell:
         "tweetbert downstream --best {input.best} --selection {input.selection}"
-        " {params.controls} {params.tasks} --out-dir {params.out_dir} 2> {log}"
+        " --control {params.controls} --task {params.tasks} --out-dir {params.out_dir} 2> {log}"

@@ -53,6 +53,8 @@ PUBLISHED_KAPPA = 0.38
 KEY_ENCODING = "utf-8-sig"  # the key has no BOM; reading it this way also tolerates one
 SHEET_ENCODING = "utf-8-sig"
 LABEL_PREFIX = "label_"
+OPEN_MARK, CLOSE_MARK = "【", "】"
+"""Around the replacement in the key's (and the sheet's) ``sentence``."""
 MEAN = "mean"
 """The annotator name of the mean-over-annotators rows; reserved, so no annotator may be called so."""
 ITEM, K, SENTENCE = "item", "k", "sentence"

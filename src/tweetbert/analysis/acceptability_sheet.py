@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tweetbert.analysis.acceptability_report import CLOSE_MARK, LABEL_PREFIX, OPEN_MARK, SHEET_ENCODING
 from tweetbert.analysis.masked_words import MaskedLM, is_word_token, pick, shared_targets
 
-OPEN_MARK, CLOSE_MARK = "【", "】"
 KEY_COLUMNS = ["item", "example_id", "k", "original", "replacement", "original_sentence", "sentence"]
 
 
@@ -95,7 +95,7 @@ def ranked_words(model: MaskedLM, examples: Sequence[KitExample], ranks: Sequenc
     positions = [example.position + 1 for example in examples]
     words: list[str] = []
     for start, logits in zip(range(0, len(ids), 64), model.logits(ids, positions, 64)):
-        logits = logits[:, :len(allowed)].masked_fill(~allowed[:logits.shape[1]], float("-inf"))
+        logits = logits.masked_fill(~allowed, float("-inf"))
         order = torch.argsort(logits, dim=1, descending=True, stable=True)
         for row, rank in enumerate(ranks[start:start + len(logits)]):
             words.append(model.tokenizer.convert_ids_to_tokens(int(order[row, rank - 1])))
@@ -129,7 +129,7 @@ def annotation_sheet(key: pd.DataFrame, annotators: Sequence[str]) -> pd.DataFra
     """What annotators see: item, sentence, the replacement, and an empty label column each (no K, no original)."""
     sheet = key[["item", "sentence", "replacement"]].copy()
     for name in annotators:
-        sheet[f"label_{name}"] = ""
+        sheet[LABEL_PREFIX + name] = ""
     return sheet
 
 
@@ -140,7 +140,8 @@ def sheet_html(key: pd.DataFrame, annotators: Sequence[str]) -> str:
     for row in key.itertuples():
         before, rest = row.sentence.split(OPEN_MARK, 1)
         word, after = rest.split(CLOSE_MARK, 1)
-        sentence = (html.escape(before) + f"<mark>{html.escape(word)}</mark>" + html.escape(after)).replace("\n", "<br>")
+        sentence = html.escape(before) + f"<mark>{html.escape(word)}</mark>" + html.escape(after)
+        sentence = sentence.replace("\n", "<br>")
         rows.append(f"<tr><td>{row.item}</td><td>{sentence}</td>{boxes}</tr>")
     heads = "".join(f"<th>{html.escape(name)}</th>" for name in annotators)
     style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
@@ -169,7 +170,7 @@ def write_kit(ids: Sequence[str], texts: Sequence[str], model_location: str | Pa
     paths = {name: out_dir / file for name, file in (
         ("key", "key.tsv"), ("sheet", "sheet.csv"), ("html", "sheet.html"), ("stats", "kit.json"))}
     key.to_csv(paths["key"], sep="\t", index=False, lineterminator="\n")
-    annotation_sheet(key, annotators).to_csv(paths["sheet"], index=False, encoding="utf-8-sig", lineterminator="\n")
+    annotation_sheet(key, annotators).to_csv(paths["sheet"], index=False, encoding=SHEET_ENCODING, lineterminator="\n")
     paths["html"].write_text(sheet_html(key, annotators), encoding="utf-8")
     stats["annotators"] = list(annotators)
     paths["stats"].write_text(json.dumps(stats, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from tweetbert.analysis.selection import PUBLISHED, aggregate, html_with_bold, markdown_with_bold, write_tsv
+from tweetbert.analysis.selection import (
+    PUBLISHED, REFERENCE_RESULTS, aggregate, html_with_bold, markdown_with_bold, write_tsv,
+)
 
 SELECTED = "selected"
 CONTROL = "control"
@@ -20,8 +22,9 @@ TWEET_MODEL = "tweet model"
 JAPANESE_BERT = "Japanese BERT"
 
 PUBLISHED_DOWNSTREAM: dict[str, dict[str, dict[str, float]]] = {
-    "jts1k": {"accuracy": {TWEET_MODEL: 0.737, JAPANESE_BERT: 0.644}},
-    "jtdd": {"accuracy": {TWEET_MODEL: 0.649, JAPANESE_BERT: 0.618}},
+    **{task: {"accuracy": {TWEET_MODEL: REFERENCE_RESULTS[task]["tweet model (dedup)"],
+                           JAPANESE_BERT: REFERENCE_RESULTS[task]["Japanese BERT base"]}}
+       for task in ("jts1k", "jtdd")},
     "jtbr": {"accuracy": {TWEET_MODEL: 0.864, JAPANESE_BERT: 0.855}},
     "wrime_emotion": {"top1_accuracy": {TWEET_MODEL: 0.694, JAPANESE_BERT: 0.672},
                       "macro_f1": {TWEET_MODEL: 0.639, JAPANESE_BERT: 0.612}},

@@ -9,6 +9,7 @@ item would share one vector with every other and fake a tight cluster.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -96,8 +97,7 @@ def write_probes(models: Mapping[str, str | Path], items: Sequence[tuple[str, st
         ("plot", "tsne.png"))}
     coordinates.to_csv(paths["coordinates"], sep="\t", index=False, float_format="%.4f", lineterminator="\n")
     scores.to_csv(paths["scores"], sep="\t", index=False, float_format="%.6g", lineterminator="\n")
-    summary = {"classes": {label: sum(1 for item_label, _ in items if item_label == label)
-                           for label in dict.fromkeys(label for label, _ in items)},
+    summary = {"classes": dict(Counter(label for label, _ in items)),
                "silhouette": {f"{row.model} / {row.representation}": row.silhouette for row in scores.itertuples()}}
     paths["summary"].write_text(json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                 encoding="utf-8")

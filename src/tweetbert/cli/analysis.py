@@ -50,7 +50,7 @@ def probe_embeddings(args: argparse.Namespace) -> None:
 def _topk_args(p: argparse.ArgumentParser) -> None:
     _models_arg(p)
     _texts_args(p)
-    p.add_argument("--k", type=int, action="append", required=True, help="a K of top-K accuracy (repeatable)")
+    p.add_argument("--k", type=int, nargs="+", required=True, help="the K values of top-K accuracy")
     p.add_argument("--max-examples", type=int, default=2000)
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
@@ -69,11 +69,11 @@ def topk_accuracy(args: argparse.Namespace) -> None:
 def _sheet_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="the selected model's directory")
     _texts_args(p)
-    p.add_argument("--k", type=int, action="append", required=True, help="a prediction rank (repeatable)")
+    p.add_argument("--k", type=int, nargs="+", required=True, help="the prediction ranks, one group of examples each")
     p.add_argument("--per-k", type=int, default=30)
     p.add_argument("--min-tokens", type=int, default=20)
     p.add_argument("--max-tokens", type=int, default=40)
-    p.add_argument("--annotator", action="append", required=True, help="an annotator's name (repeatable)")
+    p.add_argument("--annotator", nargs="+", required=True, help="the annotators' names (one label column each)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out-dir", required=True, type=Path)
 
@@ -90,7 +90,7 @@ def acceptability_sheet(args: argparse.Namespace) -> None:
 
 def _report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--key", required=True, type=Path, help="the kit's key.tsv")
-    p.add_argument("--sheet", required=True, type=Path, action="append", help="a filled sheet.csv (repeatable)")
+    p.add_argument("--sheet", required=True, type=Path, nargs="+", help="the filled copies of sheet.csv")
     p.add_argument("--out-dir", required=True, type=Path)
 
 
@@ -105,8 +105,8 @@ def acceptability_report(args: argparse.Namespace) -> None:
 def _downstream_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--best", required=True, type=Path, nargs="+", help="best.json of every model x task")
     p.add_argument("--selection", required=True, type=Path, help="best_model.json of select-best")
-    p.add_argument("--control", action="append", default=[], help="a control model's name (repeatable)")
-    p.add_argument("--task", action="append", required=True, help="a benchmark task (repeatable)")
+    p.add_argument("--control", nargs="*", default=[], help="the control models' names")
+    p.add_argument("--task", nargs="+", required=True, help="the benchmark tasks")
     p.add_argument("--out-dir", required=True, type=Path)
 
 

@@ -30,7 +30,9 @@ from pathlib import Path
 
 from tweetbert.analysis.acceptability_report import (
     ACCEPTABLE,
+    CLOSE_MARK,
     NOT_ACCEPTABLE,
+    OPEN_MARK,
     SHEET_ENCODING,
     KeyItem,
     label_columns,
@@ -44,7 +46,6 @@ from tweetbert.tokenization.mecab import CORE_SPECIAL_TOKENS, SPECIAL_WORDS, mec
 POS1, POS1_POS2 = "pos1", "pos1+pos2"
 RULES = (POS1, POS1_POS2)
 """The rule of each label column, in header order, cycled."""
-OPEN_MARK, CLOSE_MARK = "【", "】"
 _PREFIX = "接頭辞"
 
 PartOfSpeech = tuple[str, str]
