@@ -4,7 +4,11 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# config.yaml is the demo: it applies only when no --configfile is given, so a study's config is never mixed
+# with the demo's values (see run_name: each config also writes to its own results/<run_name>/).
+if not workflow.config_settings.configfiles:
+
+    configfile: "config.yaml"
 
 
 report: "workflow/report/workflow.rst"

@@ -11,9 +11,14 @@ import pandas as pd
 import pytest
 import yaml
 from report_browser import CHROMIUM, render_report
+from smoke_config import smoke_config
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or shutil.which("snakemake")
+
+RUN_NAME = "smoke"
+# Hang guard only (a normal run takes 3-5 minutes on 2 cores; loaded CI machines are much slower).
+HANG_GUARD_SECONDS = 3600
 
 pytestmark = [pytest.mark.smoke, pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")]
 
@@ -22,31 +27,21 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "HF_HUB_OFFLINE": "1"}
     command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
-    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True,
+                          timeout=HANG_GUARD_SECONDS)
 
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("smoke")
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    config["demo"]["n_tweets"] = 3000
-    config["tune_dedup"].update(ngram_sizes=[3, 5], thresholds=[0.2, 0.5])
-    config["balance"]["max_per_user"] = 20
-    config["demo_base_model"].update(steps=30, vocab_size=2000)
-    config["tokenizer"]["vocab_size"] = 3000
-    config["sweep"].update(n_trials=2, space={"epochs": {"low": 1, "high": 2}, "batch_size": {"choices": [32]}})
-    config["downstream"].update(tasks=["sentiment3", "jsquad", "jcommonsenseqa"], controls=["base"], n_trials=1)
-    config["probes"].update(max_examples=100, noun_classes={"food": ["ラーメン", "寿司", "カレー"],
-                                                             "people": ["友達", "先輩", "母"]}, n_kanji=5, n_emoji=5)
-    config["acceptability"].update(per_k=2, min_tokens=10)
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    (workdir / "config.yaml").write_text(yaml.safe_dump(smoke_config(RUN_NAME)))
     run = snakemake(workdir, "--configfile", str(workdir / "config.yaml"), "--cores", "2")
     assert run.returncode == 0, run.stderr[-4000:]
     return workdir
 
 
 def test_the_dag_builds_every_corpus_target(finished_run):
-    results = finished_run / "results" / "corpus"
+    results = finished_run / "results" / RUN_NAME / "corpus"
     for corpus in ("dedup", "balanced"):
         split = pd.read_parquet(results / corpus / "split.parquet")
         assert set(split["split"]) == {"train", "validation", "dev", "test"}
@@ -63,11 +58,11 @@ def test_the_dag_builds_tokenizers_lengths_and_migrated_models(finished_run):
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
     for corpus in ("dedup", "balanced"):
-        tokenizer_dir = finished_run / "results" / "tokenizer" / corpus
+        tokenizer_dir = finished_run / "results" / RUN_NAME / "tokenizer" / corpus
         assert json.loads((tokenizer_dir / "max_seq_length.json").read_text())["max_seq_length"] > 5
         summary = pd.read_csv(tokenizer_dir / "stats" / "summary.tsv", sep="\t").set_index("tokenizer")
         assert summary.loc[corpus, "unk_rate"] < summary.loc["base", "unk_rate"]
-        migrated = finished_run / "results" / "migrate" / corpus
+        migrated = finished_run / "results" / RUN_NAME / "migrate" / corpus
         counts = json.loads((migrated / "migration.json").read_text())
         assert counts["shared"] > 0 and counts["new"] > 0
         model = AutoModelForMaskedLM.from_pretrained(migrated / "model")
@@ -75,14 +70,14 @@ def test_the_dag_builds_tokenizers_lengths_and_migrated_models(finished_run):
 
 
 def test_the_dag_pretrains_every_candidate(finished_run):
-    table = pd.read_csv(finished_run / "results" / "pretrain" / "candidates.tsv", sep="\t")
+    table = pd.read_csv(finished_run / "results" / RUN_NAME / "pretrain" / "candidates.tsv", sep="\t")
     assert len(table) == 8 and table["validation_loss"].notna().all()
-    assert not (finished_run / "results" / "pretrain" / ".checkpoints").exists() or not any(
-        (finished_run / "results" / "pretrain" / ".checkpoints").iterdir())
+    assert not (finished_run / "results" / RUN_NAME / "pretrain" / ".checkpoints").exists() or not any(
+        (finished_run / "results" / RUN_NAME / "pretrain" / ".checkpoints").iterdir())
 
 
 def test_the_dag_sweeps_every_model_and_selects_a_candidate(finished_run):
-    results = finished_run / "results"
+    results = finished_run / "results" / RUN_NAME
     best = json.loads((results / "selection" / "best_model.json").read_text())
     assert best["model"].startswith(("dedup-", "balanced-"))
     aggregate = pd.read_csv(results / "selection" / "aggregate.tsv", sep="\t")
@@ -93,7 +88,7 @@ def test_the_dag_sweeps_every_model_and_selects_a_candidate(finished_run):
 
 
 def test_the_dag_probes_and_benchmarks_the_selected_model(finished_run):
-    analysis = finished_run / "results" / "analysis"
+    analysis = finished_run / "results" / RUN_NAME / "analysis"
     topk = json.loads((analysis / "topk" / "topk.json").read_text())
     assert topk["examples"] == 100 and set(topk["accuracy"]) == {"base", "adapted"}
     separation = pd.read_csv(analysis / "probes" / "separation.tsv", sep="\t")
@@ -105,8 +100,8 @@ def test_the_dag_probes_and_benchmarks_the_selected_model(finished_run):
     table = pd.read_csv(analysis / "downstream" / "downstream.tsv", sep="\t")
     assert table["role"].tolist()[:2] == ["selected", "control"]
     assert {"sentiment3 accuracy", "jsquad f1", "jcommonsenseqa accuracy"} <= set(table.columns)
-    selected = json.loads((finished_run / "results" / "selection" / "best_model.json").read_text())["model"]
-    trials = pd.read_csv(finished_run / "results" / "finetune" / selected / "jsquad" / "trials.tsv", sep="\t")
+    selected = json.loads((finished_run / "results" / RUN_NAME / "selection" / "best_model.json").read_text())["model"]
+    trials = pd.read_csv(finished_run / "results" / RUN_NAME / "finetune" / selected / "jsquad" / "trials.tsv", sep="\t")
     assert len(trials) == 1  # downstream.n_trials for a task that is not a target task
 
 
@@ -164,20 +159,64 @@ def test_snakemake_files_are_formatted():
     assert run.returncode == 0, run.stderr
 
 
-def test_the_slurm_profile_dry_run_lists_the_thesis_grid(tmp_path):
-    resources = tmp_path / "resources"
+def thesis_checkout(root: Path) -> Path:
+    """A checkout as a cluster user has it: both configs and placeholder files in resources/."""
+    (root / "configs").mkdir()
+    shutil.copy(REPO / "config.yaml", root / "config.yaml")
+    shutil.copy(REPO / "configs" / "thesis.yaml", root / "configs" / "thesis.yaml")
+    resources = root / "resources"
     resources.mkdir()
     for name in ("tweets.parquet", "template_posts.parquet", "control_tweets.parquet", "jts1k.csv", "jtdd.csv",
                  "jtbr.csv", "wrime-ver2.tsv"):
         (resources / name).touch()  # placeholders: a dry run plans jobs without reading inputs
     for task in ("marc_ja", "jsts", "jcola", "jnli", "jsquad", "jcommonsenseqa"):
         (resources / "jglue" / task).mkdir(parents=True)
-    run = snakemake(tmp_path, "--profile", str(REPO / "profiles" / "slurm"),
-                    "--configfile", str(REPO / "configs" / "thesis.yaml"), "-n")
+    return root
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """Rule -> planned jobs, from the job-stats table a dry run prints."""
+    counts = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def test_the_slurm_profile_plans_exactly_the_study_and_nothing_of_the_demo(tmp_path):
+    checkout = thesis_checkout(tmp_path)
+    for leftover in ("results/demo/corpus/normalized.parquet", "results/corpus/normalized.parquet",
+                     "results/corpus/raw.parquet"):  # a demo run's outputs, in today's and the old layout
+        (checkout / leftover).parent.mkdir(parents=True, exist_ok=True)
+        (checkout / leftover).touch()
+    thesis = yaml.safe_load((REPO / "configs" / "thesis.yaml").read_text())
+    demo = yaml.safe_load((REPO / "config.yaml").read_text())
+    # The profile as shipped names configs/thesis.yaml itself: no --configfile here.
+    run = snakemake(checkout, "--profile", str(REPO / "profiles" / "slurm"), "-n")
     assert run.returncode == 0, run.stderr[-4000:]
-    counts = dict(line.split()[:2] for line in run.stdout.splitlines() if line.startswith(("pretrain_", "dedup_")))
-    assert counts["pretrain_candidate"] == "96"
-    assert counts["dedup_signatures"] == "32"
-    finetune = dict(line.split()[:2] for line in run.stdout.splitlines() if line.startswith("finetune_"))
-    assert finetune["finetune_best"] == str((96 + 6) * 2)
-    assert finetune["finetune_sweep"] == str((96 + 6) * 2 * 4)
+    output = run.stdout + run.stderr
+    counts = job_counts(output)
+    assert counts["ingest"] == 1 and counts["normalize"] == 1  # the demo's corpus is never reused
+    assert counts["pretrain_candidate"] == 96
+    assert counts["dedup_signatures"] == thesis["dedup"]["shards"] == 32
+    n_models = 96 + len(thesis["controls"])
+    assert counts["finetune_best"] == n_models * len(thesis["target_tasks"])
+    assert counts["finetune_sweep"] == n_models * len(thesis["target_tasks"]) * thesis["sweep"]["workers"]
+    assert "results/thesis/corpus/raw.parquet" in output
+    for task in set(demo["tasks"]) - set(thesis["tasks"]):
+        assert f"task={task}" not in output
+    for control in set(demo["controls"]) - set(thesis["controls"]):
+        assert f"model={control}," not in output and f"/finetune/{control}/" not in output
+    assert "'{}'" in output  # thesis sweep.space: the schema's defaults, not the demo's search space
+    assert json.dumps(demo["sweep"]["space"]) not in output
+
+
+def test_each_config_writes_under_its_own_run_name(tmp_path):
+    checkout = thesis_checkout(tmp_path)
+    demo = snakemake(checkout, "-n", "--cores", "1")
+    assert demo.returncode == 0, demo.stderr[-4000:]
+    assert "results/demo/corpus/raw.parquet" in demo.stdout and "results/thesis/" not in demo.stdout
+    study = snakemake(checkout, "-n", "--cores", "1", "--configfile", "configs/thesis.yaml")
+    assert study.returncode == 0, study.stderr[-4000:]
+    assert "results/thesis/corpus/raw.parquet" in study.stdout and "results/demo/" not in study.stdout

@@ -4,6 +4,7 @@ import os
 import re
 
 from tweetbert.config import validate_config
+from tweetbert.errors import ConfigError
 from tweetbert.modeling.candidates import Candidate, expand_grids, training_runs
 
 config = validate_config(config)
@@ -16,8 +17,22 @@ MODELS = sorted(RUN_OF_CANDIDATE) + sorted(config["controls"])
 TASKS = sorted(config["tasks"])
 SWEEP_WORKERS = [f"w{k}" for k in range(config["sweep"]["workers"])]
 
+# Jobs that spread their work over worker processes ask for this many threads. One machine caps it at --cores;
+# on SLURM the profile sizes each such rule (set-threads), and that is the number of CPUs the job requests.
+PARALLEL_THREADS = 32
+
 SIGNATURE_SHARDS = range(config["dedup"]["shards"])
 BAND_GROUPS = range(config["dedup"]["band_groups"])
+
+
+def results(path):
+    """Where an output of this study lives: results/<run_name>/, so two configs never share or reuse outputs."""
+    return os.path.join("results", config["run_name"], path)
+
+
+def logs(path):
+    """Where a job of this study logs: logs/<run_name>/."""
+    return os.path.join("logs", config["run_name"], path)
 
 
 wildcard_constraints:
@@ -35,12 +50,12 @@ def is_demo():
 
 
 def get_raw_tweets():
-    return "results/demo/tweets.jsonl" if is_demo() else config["raw"]["path"]
+    return results("demo/tweets.jsonl") if is_demo() else config["raw"]["path"]
 
 
 def get_tune_table(which):
     path = config["tune_dedup"][which]
-    return f"results/demo/tune_{which}.jsonl" if path == "demo" else path
+    return results(f"demo/tune_{which}.jsonl") if path == "demo" else path
 
 
 def get_column_args():
@@ -84,18 +99,13 @@ def get_split_ratio_args():
 
 def get_split_input(wildcards):
     if wildcards.corpus == "balanced":
-        return "results/corpus/balanced.parquet"
-    return "results/corpus/dedup_annotated.parquet"
+        return results("corpus/balanced.parquet")
+    return results("corpus/dedup_annotated.parquet")
 
 
 def get_output_dir(wildcards, output):
     """Directory of a rule's first output, for CLIs that write several files into one place."""
     return os.path.dirname(output[0])
-
-
-def get_mem_mb(wildcards, attempt):
-    """Memory of the corpus-wide jobs, doubled on each retry after running out."""
-    return 4000 * attempt
 
 
 def is_demo_base_model():
@@ -104,7 +114,7 @@ def is_demo_base_model():
 
 def get_base_model():
     """The base model's location: the demo's own directory, or the configured hub id / local directory."""
-    return "results/demo/base_model" if is_demo_base_model() else config["base_model"]
+    return results("demo/base_model") if is_demo_base_model() else config["base_model"]
 
 
 def get_base_model_input():
@@ -115,17 +125,17 @@ def get_base_model_input():
 
 def get_migrate_input(wildcards):
     return {
-        "tokenizer": f"results/tokenizer/{wildcards.corpus}/tokenizer",
-        "corpus": f"results/corpus/{wildcards.corpus}/split.parquet",
+        "tokenizer": results(f"tokenizer/{wildcards.corpus}/tokenizer"),
+        "corpus": results(f"corpus/{wildcards.corpus}/split.parquet"),
         **get_base_model_input(),
     }
 
 
 def get_tokenizer_stats_input(wildcards):
     return {
-        "corpus": f"results/corpus/{wildcards.corpus}/split.parquet",
+        "corpus": results(f"corpus/{wildcards.corpus}/split.parquet"),
         "tokenizers": expand(
-            "results/tokenizer/{corpus}/tokenizer", corpus=config["corpora"]
+            results("tokenizer/{corpus}/tokenizer"), corpus=config["corpora"]
         ),
         **get_base_model_input(),
     }
@@ -134,7 +144,8 @@ def get_tokenizer_stats_input(wildcards):
 def get_tokenizer_stats_args(wildcards):
     names = [f"--tokenizer base={get_base_model()}"]
     names += [
-        f"--tokenizer {c}=results/tokenizer/{c}/tokenizer" for c in config["corpora"]
+        f"--tokenizer {c}={results(f'tokenizer/{c}/tokenizer')}"
+        for c in config["corpora"]
     ]
     return " ".join(names)
 
@@ -154,12 +165,12 @@ def get_demo_base_model_args():
 def get_pretrain_input(wildcards):
     corpus = Candidate.from_slug(wildcards.run).corpus
     inputs = {
-        "model": f"results/migrate/{corpus}/model",
-        "corpus": f"results/corpus/{corpus}/split.parquet",
-        "length": f"results/tokenizer/{corpus}/max_seq_length.json",
+        "model": results(f"migrate/{corpus}/model"),
+        "corpus": results(f"corpus/{corpus}/split.parquet"),
+        "length": results(f"tokenizer/{corpus}/max_seq_length.json"),
     }
     if PRETRAIN["batch_size"] == "auto":
-        inputs["calibration"] = f"results/pretrain/calibration/{corpus}.json"
+        inputs["calibration"] = results(f"pretrain/calibration/{corpus}.json")
     return inputs
 
 
@@ -199,13 +210,13 @@ def get_pretrain_args(wildcards, input):
     return {"batch": batch, "options": " ".join(options)}
 
 
-def get_pretrain_runtime(wildcards, attempt):
-    """Minutes per attempt: a retried run resumes from its checkpoint, so later attempts may take as long."""
-    return 60 * 24 * attempt
+def get_runs_dir(wildcards, input):
+    """The folder holding every run's folder, from the runs' metrics files."""
+    return os.path.dirname(os.path.dirname(input[0]))
 
 
 def get_pretrain_metrics():
-    return expand("results/pretrain/runs/{run}/metrics.json", run=RUNS)
+    return expand(results("pretrain/runs/{run}/metrics.json"), run=RUNS)
 
 
 def get_candidate_args():
@@ -220,8 +231,8 @@ def get_model_location(model):
     if model in RUN_OF_CANDIDATE:
         run, epoch = RUN_OF_CANDIDATE[model]
         if epoch == run.epochs:
-            return f"results/pretrain/runs/{run.slug}/model", False
-        return f"results/pretrain/runs/{run.slug}/epochs/epoch-{epoch}", False
+            return results(f"pretrain/runs/{run.slug}/model"), False
+        return results(f"pretrain/runs/{run.slug}/epochs/epoch-{epoch}"), False
     location = config["controls"][model]
     if location in ("base", "random"):
         return get_base_model(), location == "random"
@@ -232,15 +243,14 @@ def get_finetune_input(wildcards):
     inputs = {}
     if wildcards.model in RUN_OF_CANDIDATE:
         run, _ = RUN_OF_CANDIDATE[wildcards.model]
-        inputs["run"] = f"results/pretrain/runs/{run.slug}/metrics.json"
+        inputs["run"] = results(f"pretrain/runs/{run.slug}/metrics.json")
     else:
         location, _ = get_model_location(wildcards.model)
         if location == get_base_model():
             inputs.update(get_base_model_input())
         elif os.path.isdir(location):
             inputs["model"] = location
-    path = config["tasks"][wildcards.task]["path"]
-    inputs["task"] = path
+    inputs["task"] = get_task_path(wildcards.task)
     return inputs
 
 
@@ -249,8 +259,44 @@ def get_model_args(wildcards):
     return f"--model {location}" + (" --random-init" if random_init else "")
 
 
+DEMO_TASK_FILES = {
+    "sentiment3": "demo/tasks/sentiment3.csv",
+    "defamation": "demo/tasks/defamation.csv",
+    "jtbr": "demo/tasks/jtbr.csv",
+    "wrime_emotion": "demo/tasks/wrime.tsv",
+    "wrime_sentiment": "demo/tasks/wrime.tsv",
+    **{
+        task: f"demo/tasks/jglue/{task}"
+        for task in ("marc_ja", "jsts", "jcola", "jnli", "jsquad", "jcommonsenseqa")
+    },
+}
+
+
+def check_demo_tasks():
+    """`path: demo` names a generated file, so only tasks the demo generates may use it."""
+    for task, options in config["tasks"].items():
+        if options["path"] == "demo" and task not in DEMO_TASK_FILES:
+            raise ConfigError(
+                f"tasks.{task}.path",
+                f"the demo generates no file for {task!r} "
+                f"(it does for: {', '.join(sorted(DEMO_TASK_FILES))})",
+            )
+
+
+check_demo_tasks()
+
+
+def get_task_path(task):
+    """A task's file: as configured, or `demo` for the file demo_data generates for it."""
+    path = config["tasks"][task]["path"]
+    return results(DEMO_TASK_FILES[task]) if path == "demo" else path
+
+
 def get_task_args(wildcards):
-    options = config["tasks"][wildcards.task]
+    options = {
+        **config["tasks"][wildcards.task],
+        "path": get_task_path(wildcards.task),
+    }
     pairs = [
         f"--task-option {key}={json.dumps(value)}" for key, value in options.items()
     ]
@@ -260,7 +306,7 @@ def get_task_args(wildcards):
 def get_study_storage(wildcards):
     location = config["sweep"]["storage"]
     if location == "journal":
-        return f"results/finetune/{wildcards.model}/{wildcards.task}/study.journal"
+        return results(f"finetune/{wildcards.model}/{wildcards.task}/study.journal")
     return location
 
 
@@ -291,7 +337,7 @@ def get_selected_input(wildcards):
     """The selected candidate's pre-training run and the base model, the two models every probe compares."""
     run, _ = RUN_OF_CANDIDATE[get_selected_model()]
     return {
-        "run": f"results/pretrain/runs/{run.slug}/metrics.json",
+        "run": results(f"pretrain/runs/{run.slug}/metrics.json"),
         **get_base_model_input(),
     }
 
@@ -311,7 +357,7 @@ def get_evaluation_texts(wildcards):
     if texts["path"] != "held_out":
         return texts["path"]
     run, _ = RUN_OF_CANDIDATE[get_selected_model()]
-    return f"results/corpus/{run.corpus}/split.parquet"
+    return results(f"corpus/{run.corpus}/split.parquet")
 
 
 def get_evaluation_text_args():
@@ -340,7 +386,7 @@ def get_downstream_controls():
 def get_downstream_best(wildcards):
     models = [get_selected_model(), *get_downstream_controls()]
     return expand(
-        "results/finetune/{model}/{task}/best.json",
+        results("finetune/{model}/{task}/best.json"),
         model=models,
         task=config["downstream"]["tasks"],
     )
@@ -348,37 +394,37 @@ def get_downstream_best(wildcards):
 
 def get_filled_sheets():
     filled = config["acceptability"]["filled_sheets"]
-    return ["results/demo/annotations/sheet.csv"] if filled == "demo" else list(filled)
+    return [results("demo/annotations/sheet.csv")] if filled == "demo" else list(filled)
 
 
 def get_analysis_outputs():
     """The probes and benchmarks of the selected model that the configuration enables."""
     outputs = [
-        "results/analysis/probes/tsne.png",
-        "results/analysis/topk/topk.png",
-        "results/analysis/acceptability/kit/sheet.csv",
+        results("analysis/probes/tsne.png"),
+        results("analysis/topk/topk.png"),
+        results("analysis/acceptability/kit/sheet.csv"),
     ]
     if get_filled_sheets():
-        outputs.append("results/analysis/acceptability/acceptability_by_k.png")
+        outputs.append(results("analysis/acceptability/acceptability_by_k.png"))
     if config["downstream"]["tasks"]:
-        outputs.append("results/analysis/downstream/downstream.html")
+        outputs.append(results("analysis/downstream/downstream.html"))
     return outputs
 
 
 def get_final_outputs():
     return [
-        "results/corpus/tune_dedup.tsv",
-        "results/corpus/stats/summary.tsv",
-        *expand("results/corpus/{corpus}/split.parquet", corpus=config["corpora"]),
+        results("corpus/tune_dedup.tsv"),
+        results("corpus/stats/summary.tsv"),
+        *expand(results("corpus/{corpus}/split.parquet"), corpus=config["corpora"]),
         *expand(
-            "results/tokenizer/{corpus}/{name}",
+            results("tokenizer/{corpus}/{name}"),
             corpus=config["corpora"],
             name=["max_seq_length.json", "char_coverage.png", "stats/summary.tsv"],
         ),
-        *expand("results/migrate/{corpus}/migration.json", corpus=config["corpora"]),
-        "results/pretrain/candidates.tsv",
+        *expand(results("migrate/{corpus}/migration.json"), corpus=config["corpora"]),
+        results("pretrain/candidates.tsv"),
         *(
-            ["results/selection/best_model.json", *get_analysis_outputs()]
+            [results("selection/best_model.json"), *get_analysis_outputs()]
             if config["target_tasks"]
             else []
         ),

@@ -5,10 +5,10 @@ rule ingest:
     input:
         get_raw_tweets(),
     output:
-        corpus="results/corpus/raw.parquet",
-        stats="results/corpus/ingest.json",
+        corpus=results("corpus/raw.parquet"),
+        stats=results("corpus/ingest.json"),
     log:
-        "logs/ingest.log",
+        logs("ingest.log"),
     conda:
         "../envs/cpu.yaml"
     params:
@@ -22,12 +22,12 @@ rule ingest:
 
 rule normalize:
     input:
-        "results/corpus/raw.parquet",
+        results("corpus/raw.parquet"),
     output:
-        corpus="results/corpus/normalized.parquet",
-        stats="results/corpus/normalize.json",
+        corpus=results("corpus/normalized.parquet"),
+        stats=results("corpus/normalize.json"),
     log:
-        "logs/normalize.log",
+        logs("normalize.log"),
     conda:
         "../envs/cpu.yaml"
     params:
@@ -39,18 +39,16 @@ rule normalize:
 
 rule dedup_signatures:
     input:
-        "results/corpus/normalized.parquet",
+        results("corpus/normalized.parquet"),
     output:
-        directory("results/corpus/dedup/signatures/shard-{shard}"),
+        directory(results("corpus/dedup/signatures/shard-{shard}")),
     log:
-        "logs/dedup_signatures/shard-{shard}.log",
+        logs("dedup_signatures/shard-{shard}.log"),
     benchmark:
-        "results/benchmarks/dedup_signatures/shard-{shard}.tsv"
+        results("benchmarks/dedup_signatures/shard-{shard}.tsv")
     conda:
         "../envs/cpu.yaml"
-    threads: workflow.cores
-    resources:
-        mem_mb=get_mem_mb,
+    threads: PARALLEL_THREADS
     params:
         shards=config["dedup"]["shards"],
         dedup=get_dedup_args(),
@@ -61,17 +59,15 @@ rule dedup_signatures:
 
 rule dedup_bands:
     input:
-        expand("results/corpus/dedup/signatures/shard-{shard}", shard=SIGNATURE_SHARDS),
+        expand(results("corpus/dedup/signatures/shard-{shard}"), shard=SIGNATURE_SHARDS),
     output:
-        "results/corpus/dedup/links/group-{group}.npy",
+        results("corpus/dedup/links/group-{group}.npy"),
     log:
-        "logs/dedup_bands/group-{group}.log",
+        logs("dedup_bands/group-{group}.log"),
     benchmark:
-        "results/benchmarks/dedup_bands/group-{group}.tsv"
+        results("benchmarks/dedup_bands/group-{group}.tsv")
     conda:
         "../envs/cpu.yaml"
-    resources:
-        mem_mb=get_mem_mb,
     params:
         groups=config["dedup"]["band_groups"],
         dedup=get_dedup_args(),
@@ -82,18 +78,18 @@ rule dedup_bands:
 
 rule dedup:
     input:
-        corpus="results/corpus/normalized.parquet",
+        corpus=results("corpus/normalized.parquet"),
         signatures=expand(
-            "results/corpus/dedup/signatures/shard-{shard}", shard=SIGNATURE_SHARDS
+            results("corpus/dedup/signatures/shard-{shard}"), shard=SIGNATURE_SHARDS
         ),
-        links=expand("results/corpus/dedup/links/group-{group}.npy", group=BAND_GROUPS),
+        links=expand(results("corpus/dedup/links/group-{group}.npy"), group=BAND_GROUPS),
     output:
-        corpus="results/corpus/dedup_annotated.parquet",
-        stats="results/corpus/dedup.json",
+        corpus=results("corpus/dedup_annotated.parquet"),
+        stats=results("corpus/dedup.json"),
     log:
-        "logs/dedup.log",
+        logs("dedup.log"),
     benchmark:
-        "results/benchmarks/dedup.tsv"
+        results("benchmarks/dedup.tsv")
     conda:
         "../envs/cpu.yaml"
     params:
@@ -109,21 +105,21 @@ rule tune_dedup:
         control=get_tune_table("control"),
     output:
         table=report(
-            "results/corpus/tune_dedup.tsv",
+            results("corpus/tune_dedup.tsv"),
             caption="../report/tune_dedup_table.rst",
             category="Corpus",
             subcategory="Deduplication",
             labels={"figure": "calibration grid (table)"},
         ),
         plot=report(
-            "results/corpus/tune_dedup.png",
+            results("corpus/tune_dedup.png"),
             caption="../report/tune_dedup.rst",
             category="Corpus",
             subcategory="Deduplication",
             labels={"figure": "calibration grid"},
         ),
     log:
-        "logs/tune_dedup.log",
+        logs("tune_dedup.log"),
     conda:
         "../envs/cpu.yaml"
     params:
@@ -142,12 +138,12 @@ rule tune_dedup:
 
 rule balance:
     input:
-        "results/corpus/dedup_annotated.parquet",
+        results("corpus/dedup_annotated.parquet"),
     output:
-        corpus="results/corpus/balanced.parquet",
-        stats="results/corpus/balance.json",
+        corpus=results("corpus/balanced.parquet"),
+        stats=results("corpus/balance.json"),
     log:
-        "logs/balance.log",
+        logs("balance.log"),
     conda:
         "../envs/cpu.yaml"
     params:
@@ -160,47 +156,47 @@ rule balance:
 
 rule corpus_stats:
     input:
-        raw="results/corpus/raw.parquet",
-        dedup="results/corpus/dedup_annotated.parquet",
-        balanced="results/corpus/balanced.parquet",
+        raw=results("corpus/raw.parquet"),
+        dedup=results("corpus/dedup_annotated.parquet"),
+        balanced=results("corpus/balanced.parquet"),
     output:
         summary=report(
-            "results/corpus/stats/summary.tsv",
+            results("corpus/stats/summary.tsv"),
             caption="../report/corpus_summary.rst",
             category="Corpus",
             subcategory="Statistics",
             labels={"figure": "summary"},
         ),
         by_activity=report(
-            "results/corpus/stats/duplicates_by_activity.png",
+            results("corpus/stats/duplicates_by_activity.png"),
             caption="../report/duplicates_by_activity.rst",
             category="Corpus",
             subcategory="Statistics",
             labels={"figure": "duplicates by user activity"},
         ),
         contribution=report(
-            "results/corpus/stats/user_contribution.png",
+            results("corpus/stats/user_contribution.png"),
             caption="../report/user_contribution.rst",
             category="Corpus",
             subcategory="Statistics",
             labels={"figure": "tweets per user"},
         ),
         diversity=report(
-            "results/corpus/stats/diversity.png",
+            results("corpus/stats/diversity.png"),
             caption="../report/diversity.rst",
             category="Corpus",
             subcategory="Statistics",
             labels={"figure": "diversity"},
         ),
         tables=multiext(
-            "results/corpus/stats/",
+            results("corpus/stats/"),
             "duplicates_by_activity.tsv",
             "user_contribution.tsv",
             "top_user_share.tsv",
             "diversity.tsv",
         ),
     log:
-        "logs/corpus_stats.log",
+        logs("corpus_stats.log"),
     conda:
         "../envs/cpu.yaml"
     params:
@@ -221,22 +217,22 @@ rule corpus_stats:
 rule split:
     input:
         corpus=get_split_input,
-        annotated="results/corpus/dedup_annotated.parquet",
+        annotated=results("corpus/dedup_annotated.parquet"),
         signatures=expand(
-            "results/corpus/dedup/signatures/shard-{shard}", shard=SIGNATURE_SHARDS
+            results("corpus/dedup/signatures/shard-{shard}"), shard=SIGNATURE_SHARDS
         ),
     output:
-        corpus="results/corpus/{corpus}/split.parquet",
-        stats="results/corpus/{corpus}/split.json",
+        corpus=results("corpus/{corpus}/split.parquet"),
+        stats=results("corpus/{corpus}/split.json"),
         table=report(
-            "results/corpus/{corpus}/split.tsv",
+            results("corpus/{corpus}/split.tsv"),
             caption="../report/split.rst",
             category="Corpus",
             subcategory="Splits",
             labels={"corpus": "{corpus}"},
         ),
     log:
-        "logs/split/{corpus}.log",
+        logs("split/{corpus}.log"),
     conda:
         "../envs/cpu.yaml"
     params:

@@ -3,23 +3,23 @@
 
 rule demo_data:
     output:
-        tweets="results/demo/tweets.jsonl",
-        truth="results/demo/duplicate_clusters.tsv",
-        tune_target="results/demo/tune_target.jsonl",
-        tune_control="results/demo/tune_control.jsonl",
-        general_text="results/demo/general_text.txt",
-        sentiment3="results/demo/tasks/sentiment3.csv",
-        defamation="results/demo/tasks/defamation.csv",
-        jtbr="results/demo/tasks/jtbr.csv",
-        wrime="results/demo/tasks/wrime.tsv",
-        marc_ja=directory("results/demo/tasks/jglue/marc_ja"),
-        jsts=directory("results/demo/tasks/jglue/jsts"),
-        jcola=directory("results/demo/tasks/jglue/jcola"),
-        jnli=directory("results/demo/tasks/jglue/jnli"),
-        jsquad=directory("results/demo/tasks/jglue/jsquad"),
-        jcommonsenseqa=directory("results/demo/tasks/jglue/jcommonsenseqa"),
+        tweets=results("demo/tweets.jsonl"),
+        truth=results("demo/duplicate_clusters.tsv"),
+        tune_target=results("demo/tune_target.jsonl"),
+        tune_control=results("demo/tune_control.jsonl"),
+        general_text=results("demo/general_text.txt"),
+        sentiment3=results("demo/tasks/sentiment3.csv"),
+        defamation=results("demo/tasks/defamation.csv"),
+        jtbr=results("demo/tasks/jtbr.csv"),
+        wrime=results("demo/tasks/wrime.tsv"),
+        marc_ja=directory(results("demo/tasks/jglue/marc_ja")),
+        jsts=directory(results("demo/tasks/jglue/jsts")),
+        jcola=directory(results("demo/tasks/jglue/jcola")),
+        jnli=directory(results("demo/tasks/jglue/jnli")),
+        jsquad=directory(results("demo/tasks/jglue/jsquad")),
+        jcommonsenseqa=directory(results("demo/tasks/jglue/jcommonsenseqa")),
     log:
-        "logs/demo_data.log",
+        logs("demo_data.log"),
     conda:
         "../envs/cpu.yaml"
     params:
@@ -32,16 +32,16 @@ rule demo_data:
 
 rule build_base_model:
     input:
-        "results/demo/general_text.txt",
+        results("demo/general_text.txt"),
     output:
-        directory("results/demo/base_model"),
+        directory(results("demo/base_model")),
     log:
-        "logs/build_base_model.log",
+        logs("build_base_model.log"),
     benchmark:
-        "results/benchmarks/build_base_model.tsv"
+        results("benchmarks/build_base_model.tsv")
     conda:
         "../envs/cpu.yaml"
-    threads: workflow.cores
+    threads: PARALLEL_THREADS
     params:
         options=get_demo_base_model_args(),
         seed=config["seed"],
@@ -52,12 +52,12 @@ rule build_base_model:
 
 rule demo_annotations:
     input:
-        key="results/analysis/acceptability/kit/key.tsv",
-        sheet="results/analysis/acceptability/kit/sheet.csv",
+        key=results("analysis/acceptability/kit/key.tsv"),
+        sheet=results("analysis/acceptability/kit/sheet.csv"),
     output:
-        "results/demo/annotations/sheet.csv",
+        results("demo/annotations/sheet.csv"),
     log:
-        "logs/demo_annotations.log",
+        logs("demo_annotations.log"),
     conda:
         "../envs/cpu.yaml"
     shell:

@@ -7,25 +7,25 @@ rule probe_embeddings:
         unpack(get_selected_input),
     output:
         plot=report(
-            "results/analysis/probes/tsne.png",
+            results("analysis/probes/tsne.png"),
             caption="../report/probes_tsne.rst",
             category="Analysis",
             subcategory="Probes",
             labels={"figure": "t-SNE of word classes"},
         ),
         scores=report(
-            "results/analysis/probes/separation.tsv",
+            results("analysis/probes/separation.tsv"),
             caption="../report/probes_separation.rst",
             category="Analysis",
             subcategory="Probes",
             labels={"figure": "class separation (silhouette)"},
         ),
-        coordinates="results/analysis/probes/tsne_coordinates.tsv",
-        summary="results/analysis/probes/probes.json",
+        coordinates=results("analysis/probes/tsne_coordinates.tsv"),
+        summary=results("analysis/probes/probes.json"),
     log:
-        "logs/probe_embeddings.log",
+        logs("probe_embeddings.log"),
     benchmark:
-        "results/benchmarks/probe_embeddings.tsv"
+        results("benchmarks/probe_embeddings.tsv")
     conda:
         "../envs/cpu.yaml"
     resources:
@@ -49,19 +49,19 @@ rule topk_accuracy:
         texts=get_evaluation_texts,
     output:
         plot=report(
-            "results/analysis/topk/topk.png",
+            results("analysis/topk/topk.png"),
             caption="../report/topk.rst",
             category="Analysis",
             subcategory="Probes",
             labels={"figure": "top-K masked-token accuracy"},
         ),
-        table="results/analysis/topk/topk.tsv",
-        examples="results/analysis/topk/examples.tsv",
-        stats="results/analysis/topk/topk.json",
+        table=results("analysis/topk/topk.tsv"),
+        examples=results("analysis/topk/examples.tsv"),
+        stats=results("analysis/topk/topk.json"),
     log:
-        "logs/topk_accuracy.log",
+        logs("topk_accuracy.log"),
     benchmark:
-        "results/benchmarks/topk_accuracy.tsv"
+        results("benchmarks/topk_accuracy.tsv")
     conda:
         "../envs/cpu.yaml"
     resources:
@@ -85,20 +85,20 @@ rule acceptability_sheet:
         unpack(get_selected_input),
         texts=get_evaluation_texts,
     output:
-        key="results/analysis/acceptability/kit/key.tsv",
-        sheet="results/analysis/acceptability/kit/sheet.csv",
+        key=results("analysis/acceptability/kit/key.tsv"),
+        sheet=results("analysis/acceptability/kit/sheet.csv"),
         page=report(
-            "results/analysis/acceptability/kit/sheet.html",
+            results("analysis/acceptability/kit/sheet.html"),
             caption="../report/acceptability_sheet.rst",
             category="Analysis",
             subcategory="Acceptability",
             labels={"figure": "annotation sheet"},
         ),
-        stats="results/analysis/acceptability/kit/kit.json",
+        stats=results("analysis/acceptability/kit/kit.json"),
     log:
-        "logs/acceptability_sheet.log",
+        logs("acceptability_sheet.log"),
     benchmark:
-        "results/benchmarks/acceptability_sheet.tsv"
+        results("benchmarks/acceptability_sheet.tsv")
     conda:
         "../envs/cpu.yaml"
     params:
@@ -120,27 +120,27 @@ rule acceptability_sheet:
 
 rule acceptability_report:
     input:
-        key="results/analysis/acceptability/kit/key.tsv",
+        key=results("analysis/acceptability/kit/key.tsv"),
         sheets=get_filled_sheets(),
     output:
         plot=report(
-            "results/analysis/acceptability/acceptability_by_k.png",
+            results("analysis/acceptability/acceptability_by_k.png"),
             caption="../report/acceptability_by_k.rst",
             category="Analysis",
             subcategory="Acceptability",
             labels={"figure": "acceptability by K"},
         ),
         annotators=report(
-            "results/analysis/acceptability/annotators.png",
+            results("analysis/acceptability/annotators.png"),
             caption="../report/acceptability_annotators.rst",
             category="Analysis",
             subcategory="Acceptability",
             labels={"figure": "annotators' labels"},
         ),
-        table="results/analysis/acceptability/by_k.tsv",
-        summary="results/analysis/acceptability/summary.json",
+        table=results("analysis/acceptability/by_k.tsv"),
+        summary=results("analysis/acceptability/summary.json"),
     log:
-        "logs/acceptability_report.log",
+        logs("acceptability_report.log"),
     conda:
         "../envs/cpu.yaml"
     params:
@@ -152,27 +152,27 @@ rule acceptability_report:
 
 rule downstream:
     input:
-        selection="results/selection/best_model.json",
+        selection=results("selection/best_model.json"),
         best=get_downstream_best,
     output:
         table=report(
-            "results/analysis/downstream/downstream.html",
+            results("analysis/downstream/downstream.html"),
             caption="../report/downstream_table.rst",
             category="Analysis",
             subcategory="Downstream",
             labels={"figure": "benchmark table"},
         ),
         plot=report(
-            "results/analysis/downstream/downstream.png",
+            results("analysis/downstream/downstream.png"),
             caption="../report/downstream_plot.rst",
             category="Analysis",
             subcategory="Downstream",
             labels={"figure": "main metric by task"},
         ),
-        tsv="results/analysis/downstream/downstream.tsv",
-        markdown="results/analysis/downstream/downstream.md",
+        tsv=results("analysis/downstream/downstream.tsv"),
+        markdown=results("analysis/downstream/downstream.md"),
     log:
-        "logs/downstream.log",
+        logs("downstream.log"),
     conda:
         "../envs/cpu.yaml"
     params:

@@ -5,11 +5,11 @@ rule finetune_sweep:
     input:
         unpack(get_finetune_input),
     output:
-        "results/finetune/{model}/{task}/workers/{worker}.json",
+        results("finetune/{model}/{task}/workers/{worker}.json"),
     log:
-        "logs/finetune_sweep/{model}/{task}/{worker}.log",
+        logs("finetune_sweep/{model}/{task}/{worker}.log"),
     benchmark:
-        "results/benchmarks/finetune_sweep/{model}/{task}/{worker}.tsv"
+        results("benchmarks/finetune_sweep/{model}/{task}/{worker}.tsv")
     conda:
         "../envs/cpu.yaml"
     resources:
@@ -30,16 +30,16 @@ rule finetune_best:
     input:
         unpack(get_finetune_input),
         workers=expand(
-            "results/finetune/{{model}}/{{task}}/workers/{worker}.json",
+            results("finetune/{{model}}/{{task}}/workers/{worker}.json"),
             worker=SWEEP_WORKERS,
         ),
     output:
-        best="results/finetune/{model}/{task}/best.json",
-        trials="results/finetune/{model}/{task}/trials.tsv",
+        best=results("finetune/{model}/{task}/best.json"),
+        trials=results("finetune/{model}/{task}/trials.tsv"),
     log:
-        "logs/finetune_best/{model}/{task}.log",
+        logs("finetune_best/{model}/{task}.log"),
     benchmark:
-        "results/benchmarks/finetune_best/{model}/{task}.tsv"
+        results("benchmarks/finetune_best/{model}/{task}.tsv")
     conda:
         "../envs/cpu.yaml"
     resources:
@@ -60,38 +60,38 @@ rule finetune_best:
 checkpoint select_best:
     input:
         expand(
-            "results/finetune/{model}/{task}/best.json",
+            results("finetune/{model}/{task}/best.json"),
             model=MODELS,
             task=config["target_tasks"],
         ),
     output:
-        best="results/selection/best_model.json",
+        best=results("selection/best_model.json"),
         table=report(
-            "results/selection/aggregate.tsv",
+            results("selection/aggregate.tsv"),
             caption="../report/selection_aggregate.rst",
             category="Fine-tuning",
             labels={"figure": "all sweeps"},
         ),
         controls=report(
-            "results/selection/controls.html",
+            results("selection/controls.html"),
             caption="../report/selection_controls.rst",
             category="Fine-tuning",
             labels={"figure": "candidates vs controls"},
         ),
         scatter=report(
-            "results/selection/candidates_scatter.png",
+            results("selection/candidates_scatter.png"),
             caption="../report/selection_scatter.rst",
             category="Fine-tuning",
             labels={"figure": "candidate scatter"},
         ),
         epochs=report(
-            "results/selection/epochs.png",
+            results("selection/epochs.png"),
             caption="../report/selection_epochs.rst",
             category="Fine-tuning",
             labels={"figure": "downstream metric by epochs"},
         ),
     log:
-        "logs/select_best.log",
+        logs("select_best.log"),
     conda:
         "../envs/cpu.yaml"
     params:

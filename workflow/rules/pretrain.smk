@@ -3,12 +3,12 @@
 
 rule calibrate_batch_size:
     input:
-        model="results/migrate/{corpus}/model",
-        length="results/tokenizer/{corpus}/max_seq_length.json",
+        model=results("migrate/{corpus}/model"),
+        length=results("tokenizer/{corpus}/max_seq_length.json"),
     output:
-        "results/pretrain/calibration/{corpus}.json",
+        results("pretrain/calibration/{corpus}.json"),
     log:
-        "logs/calibrate_batch_size/{corpus}.log",
+        logs("calibrate_batch_size/{corpus}.log"),
     conda:
         "../envs/cpu.yaml"
     resources:
@@ -22,23 +22,22 @@ rule pretrain_candidate:
     input:
         unpack(get_pretrain_input),
     output:
-        model=directory("results/pretrain/runs/{run}/model"),
-        metrics="results/pretrain/runs/{run}/metrics.json",
-        curve="results/pretrain/runs/{run}/loss_curve.tsv",
+        model=directory(results("pretrain/runs/{run}/model")),
+        metrics=results("pretrain/runs/{run}/metrics.json"),
+        curve=results("pretrain/runs/{run}/loss_curve.tsv"),
     log:
-        "logs/pretrain_candidate/{run}.log",
+        logs("pretrain_candidate/{run}.log"),
     benchmark:
-        "results/benchmarks/pretrain_candidate/{run}.tsv"
+        results("benchmarks/pretrain_candidate/{run}.tsv")
     conda:
         "../envs/cpu.yaml"
     resources:
         gpu=1,
-        runtime=get_pretrain_runtime,
     params:
         run_dir=get_output_dir,
         settings=get_pretrain_args,
-        checkpoints="results/pretrain/.checkpoints/{run}",
-        tensorboard="results/pretrain/tensorboard/{run}",
+        checkpoints=results("pretrain/.checkpoints/{run}"),
+        tensorboard=results("pretrain/tensorboard/{run}"),
     shell:
         "tweetbert pretrain-candidate --model {input.model} --corpus {input.corpus}"
         " --output {params.run_dir} --checkpoint-dir {params.checkpoints}"
@@ -51,29 +50,30 @@ rule pretrain_exploration:
         get_pretrain_metrics(),
     output:
         table=report(
-            "results/pretrain/candidates.tsv",
+            results("pretrain/candidates.tsv"),
             caption="../report/pretrain_candidates.rst",
             category="Pre-training",
             labels={"figure": "candidates"},
         ),
         heatmap=report(
-            "results/pretrain/lr_wd_heatmap.png",
+            results("pretrain/lr_wd_heatmap.png"),
             caption="../report/pretrain_heatmap.rst",
             category="Pre-training",
             labels={"figure": "learning rate x weight decay"},
         ),
         epochs=report(
-            "results/pretrain/loss_by_epochs.png",
+            results("pretrain/loss_by_epochs.png"),
             caption="../report/pretrain_epochs.rst",
             category="Pre-training",
             labels={"figure": "loss by epochs"},
         ),
     log:
-        "logs/pretrain_exploration.log",
+        logs("pretrain_exploration.log"),
     conda:
         "../envs/cpu.yaml"
     params:
         candidates=get_candidate_args(),
+        runs=get_runs_dir,
     shell:
-        "tweetbert pretrain-exploration {params.candidates} --runs results/pretrain/runs"
+        "tweetbert pretrain-exploration {params.candidates} --runs {params.runs}"
         " --table {output.table} --heatmap {output.heatmap} --epochs-plot {output.epochs} 2> {log}"

@@ -3,20 +3,20 @@
 
 rule char_coverage:
     input:
-        "results/corpus/{corpus}/split.parquet",
+        results("corpus/{corpus}/split.parquet"),
     output:
-        table="results/tokenizer/{corpus}/char_coverage.tsv",
-        chars="results/tokenizer/{corpus}/chars.txt",
-        stats="results/tokenizer/{corpus}/char_coverage.json",
+        table=results("tokenizer/{corpus}/char_coverage.tsv"),
+        chars=results("tokenizer/{corpus}/chars.txt"),
+        stats=results("tokenizer/{corpus}/char_coverage.json"),
         plot=report(
-            "results/tokenizer/{corpus}/char_coverage.png",
+            results("tokenizer/{corpus}/char_coverage.png"),
             caption="../report/char_coverage.rst",
             category="Tokenizer",
             subcategory="Characters",
             labels={"corpus": "{corpus}", "figure": "character coverage"},
         ),
     log:
-        "logs/char_coverage/{corpus}.log",
+        logs("char_coverage/{corpus}.log"),
     conda:
         "../envs/cpu.yaml"
     params:
@@ -28,18 +28,16 @@ rule char_coverage:
 
 rule train_tokenizer:
     input:
-        corpus="results/corpus/{corpus}/split.parquet",
-        chars="results/tokenizer/{corpus}/chars.txt",
+        corpus=results("corpus/{corpus}/split.parquet"),
+        chars=results("tokenizer/{corpus}/chars.txt"),
     output:
-        directory("results/tokenizer/{corpus}/tokenizer"),
+        directory(results("tokenizer/{corpus}/tokenizer")),
     log:
-        "logs/train_tokenizer/{corpus}.log",
+        logs("train_tokenizer/{corpus}.log"),
     benchmark:
-        "results/benchmarks/train_tokenizer/{corpus}.tsv"
+        results("benchmarks/train_tokenizer/{corpus}.tsv")
     conda:
         "../envs/cpu.yaml"
-    resources:
-        mem_mb=get_mem_mb,
     params:
         vocab_size=config["tokenizer"]["vocab_size"],
         min_frequency=config["tokenizer"]["min_frequency"],
@@ -50,23 +48,23 @@ rule train_tokenizer:
 
 rule length_histogram:
     input:
-        corpus="results/corpus/{corpus}/split.parquet",
-        tokenizer="results/tokenizer/{corpus}/tokenizer",
+        corpus=results("corpus/{corpus}/split.parquet"),
+        tokenizer=results("tokenizer/{corpus}/tokenizer"),
     output:
-        table="results/tokenizer/{corpus}/lengths.tsv",
-        choice="results/tokenizer/{corpus}/max_seq_length.json",
+        table=results("tokenizer/{corpus}/lengths.tsv"),
+        choice=results("tokenizer/{corpus}/max_seq_length.json"),
         plot=report(
-            "results/tokenizer/{corpus}/length_histogram.png",
+            results("tokenizer/{corpus}/length_histogram.png"),
             caption="../report/length_histogram.rst",
             category="Tokenizer",
             subcategory="Sequence length",
             labels={"corpus": "{corpus}", "figure": "length histogram"},
         ),
     log:
-        "logs/length_histogram/{corpus}.log",
+        logs("length_histogram/{corpus}.log"),
     conda:
         "../envs/cpu.yaml"
-    threads: workflow.cores
+    threads: PARALLEL_THREADS
     params:
         coverage=config["tokenizer"]["length_coverage"],
     shell:
@@ -80,39 +78,39 @@ rule tokenizer_stats:
         unpack(get_tokenizer_stats_input),
     output:
         summary=report(
-            "results/tokenizer/{corpus}/stats/summary.tsv",
+            results("tokenizer/{corpus}/stats/summary.tsv"),
             caption="../report/tokenizer_summary.rst",
             category="Tokenizer",
             subcategory="Vocabulary",
             labels={"corpus": "{corpus}", "figure": "summary"},
         ),
         composition=report(
-            "results/tokenizer/{corpus}/stats/composition.png",
+            results("tokenizer/{corpus}/stats/composition.png"),
             caption="../report/tokenizer_composition.rst",
             category="Tokenizer",
             subcategory="Vocabulary",
             labels={"corpus": "{corpus}", "figure": "composition"},
         ),
         overlap=report(
-            "results/tokenizer/{corpus}/stats/overlap.png",
+            results("tokenizer/{corpus}/stats/overlap.png"),
             caption="../report/tokenizer_overlap.rst",
             category="Tokenizer",
             subcategory="Vocabulary",
             labels={"corpus": "{corpus}", "figure": "overlap and unknown rate"},
         ),
         lengths=report(
-            "results/tokenizer/{corpus}/stats/lengths.png",
+            results("tokenizer/{corpus}/stats/lengths.png"),
             caption="../report/tokenizer_lengths.rst",
             category="Tokenizer",
             subcategory="Vocabulary",
             labels={"corpus": "{corpus}", "figure": "lengths"},
         ),
-        table="results/tokenizer/{corpus}/stats/composition.tsv",
+        table=results("tokenizer/{corpus}/stats/composition.tsv"),
     log:
-        "logs/tokenizer_stats/{corpus}.log",
+        logs("tokenizer_stats/{corpus}.log"),
     conda:
         "../envs/cpu.yaml"
-    threads: workflow.cores
+    threads: PARALLEL_THREADS
     params:
         tokenizers=get_tokenizer_stats_args,
         out_dir=get_output_dir,
@@ -125,14 +123,12 @@ rule migrate_embeddings:
     input:
         unpack(get_migrate_input),
     output:
-        model=directory("results/migrate/{corpus}/model"),
-        stats="results/migrate/{corpus}/migration.json",
+        model=directory(results("migrate/{corpus}/model")),
+        stats=results("migrate/{corpus}/migration.json"),
     log:
-        "logs/migrate_embeddings/{corpus}.log",
+        logs("migrate_embeddings/{corpus}.log"),
     conda:
         "../envs/cpu.yaml"
-    resources:
-        mem_mb=get_mem_mb,
     params:
         base=get_base_model(),
         method=config["migrate"]["method"],

@@ -1,0 +1,173 @@
+"""The SLURM profile for real: the smoke DAG through `snakemake --profile profiles/slurm` on a running cluster.
+
+Start a one-node cluster first (CI does): `eval "$(tests/cluster/slurm.sh start)"`. The profile runs as shipped;
+only its site variables ($TWEETBERT_…) and sizes for a small machine (--max-threads) come from outside.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from smoke_config import REPO, smoke_config
+
+RUN_NAME = "slurm"
+SITE_VARIABLES = ("TWEETBERT_ACCOUNT", "TWEETBERT_PARTITION", "TWEETBERT_GPU_PARTITION", "TWEETBERT_GPU_MODEL")
+GPU_RULES = {"calibrate_batch_size", "pretrain_candidate", "finetune_sweep", "finetune_best", "probe_embeddings",
+             "topk_accuracy"}
+PARALLEL_RULES = {"dedup_signatures", "build_base_model", "length_histogram", "tokenizer_stats"}
+# Hang guard only: a normal run takes 10-20 minutes on a 2-core machine; loaded CI machines are much slower.
+HANG_GUARD_SECONDS = 3 * 3600
+
+
+def cluster_problem() -> str | None:
+    if shutil.which("sbatch") is None:
+        return "SLURM is not installed here"
+    missing = [name for name in SITE_VARIABLES if not os.environ.get(name)]
+    if missing:
+        return f"{', '.join(missing)} not set"
+    run = subprocess.run(["sinfo", "-h", "-o", "%P %t"], capture_output=True, text=True)
+    if run.returncode != 0:
+        return f"no SLURM controller answers ({run.stderr.strip()[:200]})"
+    return None
+
+
+PROBLEM = cluster_problem()
+pytestmark = [
+    pytest.mark.cluster,
+    pytest.mark.skipif(PROBLEM is not None, reason=f"NO SLURM CLUSTER, the profile is NOT tested: {PROBLEM}; start "
+                                                   "one with `eval \"$(tests/cluster/slurm.sh start)\"`"),
+]
+
+
+def slurm(*args: str) -> str:
+    return subprocess.run(list(args), capture_output=True, text=True, check=True).stdout
+
+
+def pretrain_jobs_in_training(workdir: Path) -> list[str]:
+    """Running pretrain_candidate jobs whose trainer is past its first validation (its SIGTERM handler is set)."""
+    jobs = []
+    for line in slurm("squeue", "-h", "-t", "RUNNING", "-o", "%i|%k").splitlines():
+        job_id, comment = line.split("|", 1)
+        if not comment.startswith("rule_pretrain_candidate_wildcards_"):
+            continue
+        run = comment.split("run=", 1)[1]
+        log = workdir / "logs" / RUN_NAME / "pretrain_candidate" / f"{run}.log"
+        if log.exists() and "step 0: validation loss" in log.read_text(errors="replace"):
+            jobs.append(job_id)
+    return jobs
+
+
+def job_state(job_id: str) -> str:
+    states = slurm("sacct", "-X", "-n", "-P", "-j", job_id, "--format=State").split()
+    return states[0] if states else "PENDING"
+
+
+@pytest.fixture(scope="module")
+def cluster_run(tmp_path_factory):
+    """Runs the smoke DAG on the cluster, sending SIGTERM to one pre-training job while it trains."""
+    workdir = tmp_path_factory.mktemp("slurm")
+    config = smoke_config(RUN_NAME)
+    config["pretrain"]["fixed"]["eval_every"] = 10  # a longer training loop, so there is time to interrupt it
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    started = time.strftime("%Y-%m-%dT%H:%M:%S")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "HF_HUB_OFFLINE": "1"}
+    command = [shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake",
+               "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+               "--profile", str(REPO / "profiles" / "slurm"), "--configfile", str(workdir / "config.yaml"),
+               "--max-threads", "2", "--slurm-init-seconds-before-status-checks", "2"]
+    log_path = workdir / "snakemake.log"
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    interrupted, missed = None, []
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            while process.poll() is None:
+                assert time.monotonic() < deadline, f"hang guard: still running after {HANG_GUARD_SECONDS} s"
+                if interrupted is not None and job_state(interrupted) == "COMPLETED":
+                    missed.append(interrupted)  # it finished before the signal arrived: try another run
+                    interrupted = None
+                if interrupted is None:
+                    candidates = [job for job in pretrain_jobs_in_training(workdir) if job not in missed]
+                    if candidates:
+                        interrupted = candidates[0]
+                        subprocess.run(["scancel", "--signal=TERM", interrupted], check=True)
+                time.sleep(0.5)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    output = log_path.read_text(errors="replace")
+    assert process.returncode == 0, output[-6000:]
+    accounting = slurm("sacct", "-X", "-n", "-P", "-S", started, "--name", run_uuid(output),
+                       "--format=JobIDRaw,State,Partition,AllocTRES,ReqCPUS,Comment")
+    jobs = [dict(zip(("id", "state", "partition", "tres", "cpus", "comment"), line.split("|")))
+            for line in accounting.splitlines()]
+    for job in jobs:
+        job["rule"] = job["comment"].removeprefix("rule_").split("_wildcards_")[0]
+    return {"workdir": workdir, "output": output, "jobs": jobs, "interrupted": interrupted}
+
+
+def run_uuid(output: str) -> str:
+    """The SLURM job name the plugin gives every job of one snakemake run."""
+    for line in output.splitlines():
+        if "SLURM run ID:" in line:
+            return line.split("SLURM run ID:")[1].strip()
+    raise AssertionError("the slurm plugin printed no run ID:\n" + output[-3000:])
+
+
+def test_every_job_ran_as_a_slurm_job_and_completed_except_the_interrupted_one(cluster_run):
+    jobs = cluster_run["jobs"]
+    assert len(jobs) > 50
+    failed = [job for job in jobs if job["state"] != "COMPLETED"]
+    assert [job["id"] for job in failed] == [cluster_run["interrupted"]], failed
+    rules = {job["rule"] for job in jobs}
+    assert {"ingest", "dedup_signatures", "pretrain_candidate", "finetune_sweep", "select_best",
+            "topk_accuracy", "downstream"} <= rules
+
+
+def test_gpu_rules_run_on_the_gpu_partition_with_one_gpu_and_cpu_rules_on_the_cpu_partition(cluster_run):
+    for job in cluster_run["jobs"]:
+        if job["rule"] in GPU_RULES:
+            assert job["partition"] == os.environ["TWEETBERT_GPU_PARTITION"], job
+            assert "gres/gpu=1" in job["tres"], job
+        else:
+            assert job["partition"] == os.environ["TWEETBERT_PARTITION"], job
+            assert "gres/gpu" not in job["tres"], job
+
+
+def test_each_job_asks_for_the_cpus_of_its_threads(cluster_run):
+    for job in cluster_run["jobs"]:
+        # --max-threads 2 caps the profile's set-threads (8 per GPU job, 32 for dedup signatures) on this machine
+        expected = 2 if job["rule"] in PARALLEL_RULES | GPU_RULES else 1
+        assert int(job["cpus"]) == expected, job
+
+
+def test_the_interrupted_pretraining_job_was_retried_and_resumed_from_its_checkpoint(cluster_run):
+    interrupted = next(job for job in cluster_run["jobs"] if job["id"] == cluster_run["interrupted"])
+    assert interrupted["rule"] == "pretrain_candidate"
+    run = interrupted["comment"].split("run=", 1)[1]
+    retries = [job for job in cluster_run["jobs"] if job["comment"] == interrupted["comment"] and job is not interrupted]
+    assert [job["state"] for job in retries] == ["COMPLETED"]
+    log = (cluster_run["workdir"] / "logs" / RUN_NAME / "pretrain_candidate" / f"{run}.log").read_text()
+    assert "resuming from" in log, log[-3000:]
+    metrics = json.loads((cluster_run["workdir"] / "results" / RUN_NAME / "pretrain" / "runs" / run /
+                          "metrics.json").read_text())
+    assert metrics["optimizer_steps"] > 0
+
+
+def test_the_run_ends_with_every_target_present(cluster_run):
+    workdir = cluster_run["workdir"]
+    results = workdir / "results" / RUN_NAME
+    for target in ("corpus/tune_dedup.tsv", "pretrain/candidates.tsv", "selection/best_model.json",
+                   "analysis/topk/topk.png", "analysis/probes/tsne.png", "analysis/downstream/downstream.html"):
+        assert (results / target).stat().st_size > 0, target
+    check = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+                            "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
+                            "--cores", "1", "-n"], capture_output=True, text=True, cwd=workdir)
+    assert "Nothing to be done" in check.stdout + check.stderr, check.stdout[-3000:]
