@@ -20,6 +20,7 @@ RUN_NAME = "slurm"
 SITE_VARIABLES = ("TWEETBERT_ACCOUNT", "TWEETBERT_PARTITION", "TWEETBERT_GPU_PARTITION", "TWEETBERT_GPU_MODEL")
 GPU_RULES = {"calibrate_batch_size", "pretrain_candidate", "finetune_sweep", "finetune_best", "probe_embeddings",
              "topk_accuracy"}
+PRETRAIN_COMMENT = "rule_pretrain_candidate_wildcards_"  # the plugin's job comment: rule_<rule>_wildcards_<values>
 PARALLEL_RULES = {"dedup_signatures", "build_base_model", "length_histogram", "tokenizer_stats"}
 # Hang guard only: a normal run takes 10-20 minutes on a 2-core machine; loaded CI machines are much slower.
 HANG_GUARD_SECONDS = 3 * 3600
@@ -54,9 +55,9 @@ def pretrain_jobs_in_training(workdir: Path) -> list[str]:
     jobs = []
     for line in slurm("squeue", "-h", "-t", "RUNNING", "-o", "%i|%k").splitlines():
         job_id, comment = line.split("|", 1)
-        if not comment.startswith("rule_pretrain_candidate_wildcards_"):
+        if not comment.startswith(PRETRAIN_COMMENT):
             continue
-        run = comment.split("run=", 1)[1]
+        run = comment.removeprefix(PRETRAIN_COMMENT)
         log = workdir / "logs" / RUN_NAME / "pretrain_candidate" / f"{run}.log"
         if log.exists() and "step 0: validation loss" in log.read_text(errors="replace"):
             jobs.append(job_id)
@@ -73,6 +74,9 @@ def cluster_run(tmp_path_factory):
     """Runs the smoke DAG on the cluster, sending SIGTERM to one pre-training job while it trains."""
     workdir = tmp_path_factory.mktemp("slurm")
     config = smoke_config(RUN_NAME)
+    # Every rule of the smoke DAG, with fewer models to sweep: a 2-core cluster runs its ~45 jobs one or two at a time.
+    config["pretrain"]["grids"] = [{"corpus": ["dedup", "balanced"], "epochs": [1]}]
+    config["controls"] = {"base": "base"}
     config["pretrain"]["fixed"]["eval_every"] = 10  # a longer training loop, so there is time to interrupt it
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
@@ -151,7 +155,7 @@ def test_each_job_asks_for_the_cpus_of_its_threads(cluster_run):
 def test_the_interrupted_pretraining_job_was_retried_and_resumed_from_its_checkpoint(cluster_run):
     interrupted = next(job for job in cluster_run["jobs"] if job["id"] == cluster_run["interrupted"])
     assert interrupted["rule"] == "pretrain_candidate"
-    run = interrupted["comment"].split("run=", 1)[1]
+    run = interrupted["comment"].removeprefix(PRETRAIN_COMMENT)
     retries = [job for job in cluster_run["jobs"] if job["comment"] == interrupted["comment"] and job is not interrupted]
     assert [job["state"] for job in retries] == ["COMPLETED"]
     log = (cluster_run["workdir"] / "logs" / RUN_NAME / "pretrain_candidate" / f"{run}.log").read_text()

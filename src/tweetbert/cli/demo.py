@@ -12,7 +12,7 @@ CALIBRATION_SIZE = 3000
 
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out-dir", required=True, type=Path, help="directory for the demo files (e.g. results/demo)")
+    p.add_argument("--out-dir", required=True, type=Path, help="directory for the demo files (e.g. results/demo/demo)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-tweets", type=int, default=20000)
 
