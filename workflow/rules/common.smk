@@ -274,11 +274,15 @@ def get_n_trials(task):
 
 def get_sweep_args(wildcards):
     sweep = config["sweep"]
-    return (
-        f"--n-trials {get_n_trials(wildcards.task)} --pruner {sweep['pruner']}"
-        f" --lease-timeout {sweep['lease_timeout']} --max-length {sweep['max_length']}"
-        f" --space '{json.dumps(sweep['space'])}'"
-    )
+    args = [
+        f"--n-trials {get_n_trials(wildcards.task)} --pruner {sweep['pruner']}",
+        f"--lease-timeout {sweep['lease_timeout']} --max-length {sweep['max_length']}",
+        f"--heartbeat-interval {sweep['heartbeat_interval']}",
+        f"--space '{json.dumps(sweep['space'])}'",
+    ]
+    if sweep["grace_period"] is not None:
+        args.append(f"--grace-period {sweep['grace_period']}")
+    return " ".join(args)
 
 
 def get_selected_model():
