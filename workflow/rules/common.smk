@@ -3,10 +3,11 @@ import json
 import os
 import re
 
-from tweetbert.config import validate_config
+from tweetbert.config import check_input_files, validate_config
 from tweetbert.modeling.candidates import Candidate, expand_grids, training_runs
 
 config = validate_config(config)
+check_input_files(config)
 
 PRETRAIN = config["pretrain"]["fixed"]
 CANDIDATES = expand_grids(config["pretrain"]["grids"], PRETRAIN, config["corpora"])

@@ -80,6 +80,16 @@ def make_pruner(name: str) -> BasePruner:
     raise ConfigError("sweep.pruner", f"unknown pruner {name!r}; expected one of {', '.join(PRUNERS)}")
 
 
+def check_heartbeat(interval: int, grace_period: int | None) -> None:
+    """A positive interval, and a grace period (if any) above it: a shorter one fails trials whose worker is alive."""
+    if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
+        raise ConfigError("sweep.heartbeat_interval", f"expected a positive integer, got {interval!r}")
+    if grace_period is not None and (isinstance(grace_period, bool) or not isinstance(grace_period, int)
+                                     or grace_period <= interval):
+        raise ConfigError("sweep.grace_period", f"expected an integer above sweep.heartbeat_interval ({interval}) "
+                                                f"or null, got {grace_period!r}")
+
+
 def holds_slot(trials: Sequence[FrozenTrial], number: int, n_trials: int) -> bool:
     """Whether trial ``number`` is among the first ``n_trials`` live trials (see the module docstring)."""
     return sum(t.number < number and t.state in LIVE for t in trials) < n_trials
@@ -105,12 +115,7 @@ def run_worker(study_name: str, storage: str | Path, objective: Callable[[optuna
         raise ConfigError("sweep.direction", f"expected one of {', '.join(DIRECTIONS)}, got {direction!r}")
     if not lease_timeout > 0:
         raise ConfigError("sweep.lease_timeout", f"expected a positive number of seconds, got {lease_timeout!r}")
-    if isinstance(heartbeat_interval, bool) or not isinstance(heartbeat_interval, int) or heartbeat_interval < 1:
-        raise ConfigError("sweep.heartbeat_interval", f"expected a positive integer, got {heartbeat_interval!r}")
-    if grace_period is not None and (isinstance(grace_period, bool) or not isinstance(grace_period, int)
-                                     or grace_period <= heartbeat_interval):
-        raise ConfigError("sweep.grace_period", f"expected an integer above sweep.heartbeat_interval "
-                                                f"({heartbeat_interval}) or null, got {grace_period!r}")
+    check_heartbeat(heartbeat_interval, grace_period)
     if not _WORKER_ID.fullmatch(worker_id):
         raise ValueError(f"worker id {worker_id!r}: use letters, digits, '_' and '-' only (it names a file)")
     study = optuna.create_study(study_name=study_name, pruner=make_pruner(pruner), direction=direction,
