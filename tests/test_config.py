@@ -68,6 +68,10 @@ def test_the_full_scale_study_config_is_valid():
         ({"sweep": {"heartbeat_interval": 10, "grace_period": 5}}, "sweep.grace_period"),
         ({"tasks": {"jts2k": {"path": "jts.csv"}}}, "tasks.jts2k"),
         ({"tasks": {"jts1k": {"path": "jts.csv", "colour": "red"}}}, "tasks.jts1k.colour"),
+        ({"tasks": {"jts1k": {"path": "jts.data"}}}, "tasks.jts1k.format"),
+        ({"tasks": {"wrime_emotion": {"path": "w.tsv", "threshold": 5}}}, "tasks.wrime_emotion.threshold"),
+        ({"tasks": {"wrime_sentiment": {"path": "w.tsv", "annotator": "Reader4"}}}, "tasks.wrime_sentiment.annotator"),
+        ({"tasks": {"jnli": {"path": "jglue/jnli", "file_pattern": "v1.3.json"}}}, "tasks.jnli.file_pattern"),
         ({"acceptability": {"min_tokens": 50, "max_tokens": 40}}, "acceptability.min_tokens"),
     ],
 )

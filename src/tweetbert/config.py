@@ -73,6 +73,7 @@ def _check_values(config: dict) -> None:
     from tweetbert.sweep.space import parse_space
     from tweetbert.sweep.storage import journal_path
     from tweetbert.sweep.workers import check_heartbeat
+    from tweetbert.tasks.loaders import check_options
     from tweetbert.tasks.registry import TASKS
 
     dedup = config["dedup"]
@@ -87,7 +88,7 @@ def _check_values(config: dict) -> None:
     for name, options in config["tasks"].items():
         if name not in TASKS:
             raise ConfigError(f"tasks.{name}", f"unknown task (known: {', '.join(sorted(TASKS))})")
-        TASKS[name].resolve_options(options or {})
+        check_options(name, TASKS[name].resolve_options(options or {}))
     acceptability = config["acceptability"]
     if acceptability["min_tokens"] > acceptability["max_tokens"]:
         raise ConfigError("acceptability.min_tokens", f"{acceptability['min_tokens']} exceeds "
