@@ -12,7 +12,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml requirements/cpu-constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --constraint requirements/cpu-constraints.txt --editable '.[test,bench,focus,tensorboard]'
+	$(BIN)/python -m pip install --quiet --constraint requirements/cpu-constraints.txt --editable '.[test,bench,focus,tensorboard,postgres]'
 	touch $@
 
 demo: setup

@@ -6,8 +6,10 @@ import pytest
 
 from tweetbert.corpus.balance import balance_users
 from tweetbert.corpus.dedup import DedupParams, compute_signatures
-from tweetbert.corpus.split import DuplicateIndex, assign_splits, check_ratios, leakage, split_corpus
-from tweetbert.errors import ConfigError
+from tweetbert.corpus.split import (
+    DEFAULT_RATIOS, DuplicateIndex, assign_splits, check_ratios, leakage, require_every_split, split_corpus,
+)
+from tweetbert.errors import ConfigError, InputError
 
 
 def corpus(n_users=5, per_user=(1, 3, 50, 200, 7)):
@@ -91,3 +93,18 @@ def test_the_leakage_check_counts_duplicates_that_cross_splits():
     assert counts["near_duplicate_pairs_across_splits"] >= 2
     clusters = np.array([0, 0, 2, 3] + list(range(4, 44)))
     assert leakage(split, clusters, index.text_hash, near)["cluster_pairs_across_splits"] == 1
+
+
+def test_a_corpus_too_small_for_every_split_stops_naming_the_empty_ones():
+    # 200 copies of one tweet (or 200 URL-only tweets, all "[URL]" once normalised) leave one tweet after dedup.
+    texts = [TEXTS[0], TEXTS[2]]
+    frame = pd.DataFrame({"id": ["1", "2"], "user_id": "u", "text": texts, "cluster_id": [0, 1]})
+    out, stats = split_corpus(frame, index_of(texts), DedupParams(), DEFAULT_RATIOS, seed=0)
+    with pytest.raises(InputError, match=r"2 tweet\(s\) left after dedup, in 2 group\(s\).* would be empty.*"
+                                         r"split.ratios") as raised:
+        require_every_split(stats, DEFAULT_RATIOS, "dedup.parquet")
+    assert raised.value.path == "dedup.parquet"
+    empty = [name for name, count in stats["splits"].items() if count == 0]
+    assert f"; {'/'.join(empty)} would be empty" in str(raised.value)
+    shares = {"train": 1.0, "validation": 0.0}  # a split without a share needs no tweet
+    require_every_split({"rows": 2, "groups": 2, "splits": {"train": 2, "validation": 0}}, shares, "dedup.parquet")

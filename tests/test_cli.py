@@ -36,6 +36,27 @@ def test_bad_input_ends_in_a_located_error_message_and_exit_code_2(tmp_path, cap
     assert f"{bad}, row 2, column 'user_id'" in err
 
 
+@pytest.mark.parametrize(("stage", "content", "problem"), [
+    ("ingest", b"", "not a readable Parquet file"),
+    ("ingest", b"PAR1 cut short", "not a readable Parquet file"),
+    ("normalize", None, "holds no tweets: nothing to normalise"),
+])
+def test_an_unreadable_or_empty_input_ends_in_a_message_and_exit_code_2(tmp_path, capsys, stage, content, problem):
+    import pandas as pd
+
+    source = tmp_path / "in.parquet"
+    if content is None:
+        pd.DataFrame({c: pd.Series([], dtype="string") for c in ("id", "user_id", "created_at", "text")}).to_parquet(
+            source)
+    else:
+        source.write_bytes(content)
+    code = main([stage, "--input", str(source), "--output", str(tmp_path / "o.parquet"), "--stats",
+                 str(tmp_path / "s.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and f"tweetbert {stage}: error: {source}: {problem}" in err and "Traceback" not in err
+    assert not (tmp_path / "o.parquet").exists()
+
+
 def test_sweep_and_selection_stages_are_listed(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tweetbert.config import load_config, load_schema, validate_config
+from tweetbert.config import check_input_files, load_config, load_schema, validate_config
 from tweetbert.errors import ConfigError
 
 
@@ -55,3 +55,42 @@ def test_the_full_scale_study_config_is_valid():
     config = load_config(Path(__file__).parents[1] / "configs" / "thesis.yaml")
     assert config["dedup"]["threshold"] == 0.2 and config["balance"]["max_per_user"] == 100
     assert config["tokenizer"]["vocab_size"] == 32000
+
+
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        ({"split": {"ratios": {"train": 0.8, "test": 0.3}}}, "split.ratios"),
+        ({"dedup": {"bands": 20, "rows": 10}}, "dedup.bands"),
+        ({"dedup": {"bands": 4}}, "dedup.rows"),
+        ({"sweep": {"storage": "redis://localhost/0"}}, "sweep.storage"),
+        ({"sweep": {"space": {"learnig_rate": {"low": 1e-5, "high": 1e-4}}}}, "sweep.space.learnig_rate"),
+        ({"sweep": {"heartbeat_interval": 10, "grace_period": 5}}, "sweep.grace_period"),
+        ({"tasks": {"jts2k": {"path": "jts.csv"}}}, "tasks.jts2k"),
+        ({"tasks": {"jts1k": {"path": "jts.csv", "colour": "red"}}}, "tasks.jts1k.colour"),
+        ({"tasks": {"jts1k": {"path": "jts.data"}}}, "tasks.jts1k.format"),
+        ({"tasks": {"wrime_emotion": {"path": "w.tsv", "threshold": 5}}}, "tasks.wrime_emotion.threshold"),
+        ({"tasks": {"wrime_sentiment": {"path": "w.tsv", "annotator": "Reader4"}}}, "tasks.wrime_sentiment.annotator"),
+        ({"tasks": {"jnli": {"path": "jglue/jnli", "file_pattern": "v1.3.json"}}}, "tasks.jnli.file_pattern"),
+        ({"acceptability": {"min_tokens": 50, "max_tokens": 40}}, "acceptability.min_tokens"),
+    ],
+)
+def test_values_that_only_a_later_job_would_use_are_checked_at_validation(config, key):
+    with pytest.raises(ConfigError) as raised:
+        validate_config(config)
+    assert raised.value.key == key
+
+
+def test_the_raw_corpus_and_tuning_tables_must_be_existing_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tweets.jsonl").write_text("")
+    (tmp_path / "folder").mkdir()
+    check_input_files(validate_config({"raw": {"path": "tweets.jsonl"}}))  # demo tuning tables: nothing to check
+    for config, key, problem in [
+        ({"raw": {"path": "folder"}}, "raw.path", "is a directory"),
+        ({"raw": {"path": "missing.parquet"}}, "raw.path", "does not exist"),
+        ({"tune_dedup": {"control": "missing.jsonl"}}, "tune_dedup.control", "does not exist"),
+    ]:
+        with pytest.raises(ConfigError, match=problem) as raised:
+            check_input_files(validate_config(config))
+        assert raised.value.key == key

@@ -42,7 +42,7 @@ def test_configurable_column_names_map_onto_the_contract(tmp_path):
     [
         ([json.dumps(ROWS[0]), '{"id": "2", "user_id": "u", "text": "x"'], 2, None, "malformed"),
         ([json.dumps(ROWS[0]), json.dumps({"id": "2", "text": "x"})], 2, "user_id", "missing_column"),
-        ([json.dumps({"id": "2", "user_id": "u", "text": "  \u3000 "})], 1, "text", "empty_text"),
+        ([json.dumps(ROWS[0]), json.dumps({"id": "2", "user_id": "u", "text": "  \u3000 "})], 2, "text", "empty_text"),
         ([json.dumps(ROWS[0]), b'{"id": "3", "user_id": "u", "text": "\xff\xfe bad"}'], 2, "text", "undecodable"),
         ([json.dumps(ROWS[0]), json.dumps(ROWS[0])], 2, "id", "duplicate_id"),
     ],
@@ -67,7 +67,58 @@ def test_bad_csv_rows_are_located(tmp_path):
         read_tweets(path)
     frame, report = read_tweets(path, on_bad_row="skip")
     assert frame["id"].tolist() == ["1"]
-    assert report.skipped == {"malformed": 1, "undecodable": 1}
+    assert report.skipped == {"ragged": 1, "undecodable": 1}
+
+
+def test_an_unterminated_json_string_is_located_by_character_in_plain_words(tmp_path):
+    path = write_jsonl(tmp_path / "bad.jsonl", ['{"id": "1", "user_id": "u", "text": "open'])
+    with pytest.raises(InputError) as raised:
+        read_tweets(path)
+    assert str(raised.value).endswith("row 1: malformed JSON: Unterminated string starting at character 37")
+
+
+def _zero_row_parquet(path):
+    pd.DataFrame({name: pd.Series([], dtype="string") for name in ("id", "user_id", "text")}).to_parquet(path)
+
+
+@pytest.mark.parametrize(("name", "make", "on_bad_row", "problem"), [
+    ("empty.jsonl", lambda p: p.write_bytes(b""), "error", "holds no rows of tweets"),
+    ("blank.jsonl", lambda p: p.write_text("\n\n"), "error", "holds no rows of tweets"),
+    ("header.csv", lambda p: p.write_text("id,user_id,text\n"), "error", "holds no rows of tweets"),
+    ("zero.parquet", _zero_row_parquet, "error", "holds no rows of tweets"),
+    ("skipped.jsonl", lambda p: p.write_text('{"id": "1", "text": "x"}\nnot json\n'), "skip",
+     r"none of its 2 rows is usable \(skipped: 1 malformed, 1 missing_column\)"),
+])
+def test_an_input_without_a_usable_tweet_is_an_error_not_an_empty_corpus(tmp_path, name, make, on_bad_row, problem):
+    path = tmp_path / name
+    make(path)
+    with pytest.raises(InputError, match=problem) as raised:
+        read_tweets(path, on_bad_row=on_bad_row)
+    assert raised.value.path == str(path)
+
+
+@pytest.mark.parametrize(("name", "make", "problem"), [
+    ("zero-bytes.parquet", lambda p: p.write_bytes(b""), "not a readable Parquet file"),
+    ("truncated.parquet", lambda p: (pd.DataFrame(ROWS).to_parquet(p), p.write_bytes(p.read_bytes()[:100])),
+     "not a readable Parquet file"),
+    ("folder.jsonl", lambda p: p.mkdir(), r"is a directory, not a file of tweets \(raw.path\)"),
+    ("missing.jsonl", lambda p: None, r"no such file \(raw.path\)"),
+])
+def test_an_unreadable_input_is_a_located_error(tmp_path, name, make, problem):
+    path = tmp_path / name
+    make(path)
+    with pytest.raises(InputError, match=problem) as raised:
+        read_tweets(path)
+    assert raised.value.path == str(path)
+
+
+def test_texts_longer_than_max_chars_are_kept_and_counted(tmp_path):
+    rows = [ROWS[0], {**ROWS[1], "text": "あ" * 1_000_000}]
+    path = write_jsonl(tmp_path / "t.jsonl", [json.dumps(r, ensure_ascii=False) for r in rows])
+    frame, report = read_tweets(path)
+    assert len(frame) == 2
+    assert report.as_dict()["too_long"] == {"max_chars": 25_000, "rows": 1, "first_row": 2}
+    assert read_tweets(path, max_chars=2_000_000)[1].too_long == 0
 
 
 def test_unknown_extension_asks_for_an_explicit_format(tmp_path):

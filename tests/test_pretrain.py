@@ -1,5 +1,6 @@
 """Continued MLM pre-training: whole-word masks, the masked-only loss, the schedule, length-grouped batches, the
-outputs of a short run, and resumption (after SIGKILL and after SIGTERM) to the very same weights."""
+outputs of a short run, and resumption (after SIGKILL and after SIGTERM, from damaged checkpoints too) to the very
+same weights."""
 
 import importlib.util
 import itertools
@@ -25,9 +26,16 @@ from tweetbert.corpus.normalize import normalize_texts
 from tweetbert.demo import generate_tweets
 from tweetbert.errors import ConfigError, InputError
 from tweetbert.modeling.calibrate import calibrate_batch_size, largest_fitting, with_margin
-from tweetbert.modeling.checkpoint import TrainingState, latest_checkpoint, load_checkpoint, save_checkpoint
+from tweetbert.modeling.checkpoint import (
+    TrainingState,
+    latest_checkpoint,
+    latest_intact_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
 from tweetbert.modeling.masking import IGNORE_INDEX, WholeWordMasking
 from tweetbert.modeling.pretrain import (
+    RESUME_METRIC,
     TIMING_METRICS,
     MaskedOnlyMLM,
     PretrainSettings,
@@ -274,18 +282,45 @@ def test_a_killed_run_resumes_where_it_saved_and_ends_with_the_same_weights(tmp_
         pretrain(base_dir, corpus, tmp_path / "out", tmp_path / "checkpoints",
                  replace(SETTINGS, learning_rate=2e-3), progress=False)
 
+    stale = tmp_path / "checkpoints" / "epochs" / "epoch-1"  # as if left by an earlier session
+    stale.mkdir(parents=True)
+    (stale / "model.safetensors").write_bytes(b"stale")
     with caplog.at_level(logging.INFO, logger="tweetbert.modeling.pretrain"):
         metrics = pretrain(base_dir, corpus, tmp_path / "out", tmp_path / "checkpoints", SETTINGS, progress=False)
     assert f"resuming from {saved} at step {step} " in caplog.text
     assert "step 0: validation loss" not in caplog.text  # nothing before the checkpoint was redone
+    assert metrics[RESUME_METRIC] == {"from_step": step, "checkpoints_rejected": [], "token_cache_rebuilt": None}
     expected = reference["metrics"]
+    assert expected[RESUME_METRIC]["from_step"] is None
     assert metrics["optimizer_steps"] == expected["optimizer_steps"] == 150
-    assert {k: v for k, v in metrics.items() if k not in TIMING_METRICS} == \
-        {k: v for k, v in expected.items() if k not in TIMING_METRICS}
+    ignored = (*TIMING_METRICS, RESUME_METRIC)
+    assert {k: v for k, v in metrics.items() if k not in ignored} == \
+        {k: v for k, v in expected.items() if k not in ignored}
     assert _same_weights(tmp_path / "out" / "model", reference["out"] / "model")
     assert _same_weights(tmp_path / "out" / "epochs" / "epoch-1", reference["out"] / "epochs" / "epoch-1")
     assert (tmp_path / "out" / "loss_curve.tsv").read_text() == (reference["out"] / "loss_curve.tsv").read_text()
     assert not (tmp_path / "checkpoints").exists()
+
+
+def test_a_run_whose_checkpoint_and_token_cache_were_truncated_starts_over_and_says_so(tmp_path, base_dir, corpus,
+                                                                                      reference, caplog):
+    process, _ = _start_child(tmp_path, base_dir, corpus)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    checkpoint_dir = tmp_path / "checkpoints"
+    for damaged in [*checkpoint_dir.glob("step-*/optimizer.pt"), *checkpoint_dir.glob("tokens-*/train-ids.npy")]:
+        with damaged.open("r+b") as handle:
+            handle.truncate(damaged.stat().st_size // 2)
+
+    with caplog.at_level(logging.WARNING, logger="tweetbert.modeling.pretrain"):
+        metrics = pretrain(base_dir, corpus, tmp_path / "out", checkpoint_dir, SETTINGS, progress=False)
+    resume = metrics[RESUME_METRIC]
+    assert resume["from_step"] is None and "starting over" in caplog.text
+    assert resume["checkpoints_rejected"] and all("optimizer.pt has" in r for r in resume["checkpoints_rejected"])
+    assert resume["token_cache_rebuilt"].startswith("train-ids.npy has")
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())[RESUME_METRIC] == resume
+    assert _same_weights(tmp_path / "out" / "model", reference["out"] / "model")
+    assert _same_weights(tmp_path / "out" / "epochs" / "epoch-1", reference["out"] / "epochs" / "epoch-1")
 
 
 def test_sigterm_saves_a_checkpoint_at_the_current_step_and_exits_non_zero(tmp_path, base_dir, corpus):
@@ -317,31 +352,67 @@ def test_early_stopping_keeps_the_last_model_and_reports_the_best(tmp_path, base
     assert not (tmp_path / "out" / "epochs").exists() and not (tmp_path / "checkpoints").exists()
 
 
-def test_checkpoints_are_published_whole_keep_only_the_latest_and_name_what_differs(tmp_path):
+def _tiny_training(tmp_path: Path, steps: tuple[int, ...], identity: dict) -> tuple:
+    """A linear model trained and checkpointed at each of ``steps``; returns model, optimizer and schedule."""
     torch.manual_seed(0)
     model = torch.nn.Linear(3, 2)
     optimizer = torch.optim.AdamW(model.parameters(), lr=0.1)
     schedule = linear_schedule(optimizer, 1, 10)
-    identity = {"settings": asdict(SETTINGS), "processes": 1, "tokenised data": "abc"}
-    for step in (1, 2):
+    for step in steps:
         model(torch.ones(1, 3)).sum().backward()
         optimizer.step()
         schedule.step()
         save_checkpoint(tmp_path, model, optimizer, schedule, TrainingState(step=step), identity)
-    (tmp_path / ".tmp-step-00000003").mkdir()  # a save killed half-way
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("step-")] == ["step-00000002"]
-    assert latest_checkpoint(tmp_path).name == "step-00000002"
+    return model, optimizer, schedule
+
+
+def _restorable() -> tuple:
     restored = torch.nn.Linear(3, 2)
-    restored_optimizer = torch.optim.AdamW(restored.parameters(), lr=0.1)
-    restored_schedule = linear_schedule(restored_optimizer, 1, 10)
+    optimizer = torch.optim.AdamW(restored.parameters(), lr=0.1)
+    return restored, optimizer, linear_schedule(optimizer, 1, 10)
+
+
+def test_checkpoints_are_published_whole_keep_the_latest_two_and_name_what_differs(tmp_path):
+    identity = {"settings": asdict(SETTINGS), "processes": 1, "tokenised data": "abc"}
+    model, optimizer, schedule = _tiny_training(tmp_path, (1, 2, 3), identity)
+    (tmp_path / ".tmp-step-00000004").mkdir()  # a save killed half-way
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("step-")) == [
+        "step-00000002", "step-00000003"]
+    assert latest_intact_checkpoint(tmp_path) == (tmp_path / "step-00000003", [])
+    restored, restored_optimizer, restored_schedule = _restorable()
     state = load_checkpoint(latest_checkpoint(tmp_path), restored, restored_optimizer, restored_schedule, identity)
-    assert state.step == 2 and torch.equal(restored.weight, model.weight)
+    assert state.step == 3 and torch.equal(restored.weight, model.weight)
     assert restored_schedule.get_last_lr() == schedule.get_last_lr()
     moments = [o.state_dict()["state"][0]["exp_avg"] for o in (optimizer, restored_optimizer)]
     assert torch.equal(*moments)
     changed = {**identity, "tokenised data": "def", "settings": asdict(replace(SETTINGS, seed=4))}
     with pytest.raises(InputError, match="tokenised data: checkpoint 'abc', now 'def'; setting seed: checkpoint 3"):
         load_checkpoint(latest_checkpoint(tmp_path), restored, restored_optimizer, restored_schedule, changed)
+
+
+@pytest.mark.parametrize(("name", "damage", "problem"), [
+    ("model.safetensors", "truncate", "model.safetensors has"),
+    ("optimizer.pt", "truncate", "optimizer.pt has"),
+    ("scheduler.pt", "flip", "scheduler.pt is not what was written"),
+    ("state.json", "truncate", "state.json has"),
+    ("state.json", "delete", "state.json is missing"),
+    ("manifest.json", "truncate", "manifest.json is damaged"),
+    ("manifest.json", "delete", "no manifest.json"),
+])
+def test_a_damaged_latest_checkpoint_is_passed_over_for_the_one_before(tmp_path, name, damage, problem):
+    identity = {"settings": asdict(SETTINGS), "processes": 1, "tokenised data": "abc"}
+    _tiny_training(tmp_path, (1, 2), identity)
+    path = tmp_path / "step-00000002" / name
+    if damage == "delete":
+        path.unlink()
+    else:
+        content = path.read_bytes()
+        damaged = content[: len(content) // 2] if damage == "truncate" else content[:-1] + bytes([content[-1] ^ 0xFF])
+        path.write_bytes(damaged)
+    intact, rejected = latest_intact_checkpoint(tmp_path)
+    assert intact == tmp_path / "step-00000001"
+    assert [(p.name, text.startswith(problem)) for p, text in rejected] == [("step-00000002", True)], rejected
+    assert load_checkpoint(intact, *_restorable(), identity).step == 1
 
 
 def test_settings_are_validated():

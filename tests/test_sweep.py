@@ -1,6 +1,11 @@
-"""The fine-tuning sweep machinery, model-free: workers in separate processes sharing one journal file finish
-exactly N trials, a SIGKILLed worker's trial is failed and rerun, pruning, the search space, seeding, and the
-transformers callback that reports to the trial."""
+"""The fine-tuning sweep machinery, model-free: workers in separate processes sharing one study finish exactly N
+trials, a SIGKILLed worker's trial is failed and rerun and its replacement does not repeat it, pruning, the search
+space, seeding, and the transformers callback that reports to the trial.
+
+Storage-dependent cases run on a journal file always and on PostgreSQL when ``TWEETBERT_TEST_POSTGRES_URL`` names
+a server whose role may create databases (``export "$(tests/services/postgres.sh)"`` starts one); each case gets a
+database of its own.
+"""
 
 import datetime
 import json
@@ -11,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,7 +28,7 @@ from tweetbert.errors import ConfigError
 from tweetbert.sweep.lease import LEASE_ATTR, RETRY_OF_ATTR, lease_dir, lease_is_dead, trial_is_dead
 from tweetbert.sweep.results import best_trial_summary, trials_table
 from tweetbert.sweep.space import parse_space, suggest
-from tweetbert.sweep.storage import journal_path, open_storage
+from tweetbert.sweep.storage import database_url, journal_path, open_storage
 from tweetbert.sweep.workers import holds_slot, run_worker
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -51,62 +57,133 @@ if args.get("go"):
     while not Path(args["go"]).exists():
         time.sleep(0.02)
 run_worker(args["study"], args["storage"], objective, args["n_trials"], seed=0, worker_id=args["worker_id"],
-           pruner="none", lease_timeout=args["lease_timeout"], poll_interval=0.1)
+           pruner="none", lease_timeout=args["lease_timeout"], heartbeat_interval=args["heartbeat_interval"],
+           grace_period=args["grace_period"], poll_interval=0.1)
 """
+POSTGRES_URL = "TWEETBERT_TEST_POSTGRES_URL"
+# Quick verdicts on dead workers: lease timeout (journal), heartbeat interval and grace period (PostgreSQL).
+QUICK = {"lease_timeout": 1.0, "heartbeat_interval": 1, "grace_period": 2}
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """A fresh, empty database on the test server, dropped afterwards."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = os.environ.get(POSTGRES_URL)
+    if not base:
+        pytest.skip(f"PostgreSQL case NOT RUN: {POSTGRES_URL} is not set; start a server with "
+                    "`export \"$(tests/services/postgres.sh)\"`")
+    server = make_url(database_url(base))
+    name = f"tweetbert_test_{uuid.uuid4().hex[:12]}"
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["journal", "postgresql"])
+def storage(request, tmp_path) -> str:
+    """Where a study of the test lives: a journal file, or a PostgreSQL database of its own."""
+    if request.param == "journal":
+        return str(tmp_path / "study.journal")
+    return request.getfixturevalue("postgres_url")
 
 
 def _start(tmp_path: Path, **args) -> subprocess.Popen:
-    args = {"study": "s", "sleep": 0.0, "lease_timeout": 600.0, **args}
+    args = {"study": "s", "sleep": 0.0, "lease_timeout": 600.0, "heartbeat_interval": 60, "grace_period": None,
+            **args}
     with open(tmp_path / f"{args['worker_id']}.log", "a") as log:
         return subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], stdout=log, stderr=log)
+
+
+def _start_together(tmp_path: Path, worker_ids: list[str], **args) -> dict[str, subprocess.Popen]:
+    """Workers that wait, imports done, for one signal, so that they open the storage at the same moment."""
+    workers = {worker_id: _start(tmp_path, worker_id=worker_id, ready=str(tmp_path / f"{worker_id}.ready"),
+                                 go=str(tmp_path / "go"), **args) for worker_id in worker_ids}
+    deadline = time.monotonic() + 60
+    while not all((tmp_path / f"{w}.ready").exists() for w in workers):
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.05)
+    (tmp_path / "go").touch()
+    return workers
 
 
 def _finish(process: subprocess.Popen, tmp_path: Path, worker_id: str, timeout: float = 60) -> None:
     assert process.wait(timeout) == 0, (tmp_path / f"{worker_id}.log").read_text()
 
 
-def _load(journal: Path) -> optuna.Study:
-    return optuna.load_study(study_name="s", storage=open_storage(journal))
+def _kill_when_hanging(process: subprocess.Popen, marker: Path, log: Path) -> int:
+    """SIGKILLs a worker once it hangs in a trial; returns that trial's number."""
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return int(marker.read_text())
+
+
+def _load(storage: str | Path) -> optuna.Study:
+    return optuna.load_study(study_name="s", storage=open_storage(storage))
 
 
 def _states(study: optuna.Study) -> dict[str, int]:
     return trials_table(study)["state"].value_counts().to_dict()
 
 
-def test_two_concurrent_workers_finish_exactly_n_trials_together(tmp_path):
-    journal = tmp_path / "study.journal"
-    workers = {}
-    for worker_id in ("a", "b"):
-        workers[worker_id] = _start(tmp_path, worker_id=worker_id, storage=str(journal), n_trials=10, sleep=0.15,
-                                    ready=str(tmp_path / f"{worker_id}.ready"), go=str(tmp_path / "go"))
-    deadline = time.monotonic() + 30
-    while not all((tmp_path / f"{w}.ready").exists() for w in workers):
-        assert time.monotonic() < deadline, "the workers did not start"
-        time.sleep(0.05)
-    (tmp_path / "go").touch()
+def test_two_concurrent_workers_finish_exactly_n_trials_together(tmp_path, storage):
+    workers = _start_together(tmp_path, ["a", "b"], storage=storage, n_trials=10, sleep=0.15)
     for worker_id, process in workers.items():
         _finish(process, tmp_path, worker_id)
 
-    table = trials_table(_load(journal))
+    table = trials_table(_load(storage))
     complete = table[table["state"] == "COMPLETE"]
     assert len(complete) == 10
     assert table["number"].is_unique and set(table["state"]) <= {"COMPLETE", "FAIL"}
     assert table.loc[table["state"] == "FAIL", "surplus"].all()  # a lost race for the last slot, nothing else
     assert set(complete["worker"]) == {"a", "b"}
-    assert not list(lease_dir(journal).glob("*.json"))  # leases are given back
+    journal = journal_path(storage)
+    if journal is not None:
+        assert not list(lease_dir(journal).glob("*.json"))  # leases are given back
 
 
-def test_a_killed_workers_trial_is_failed_and_rerun_once_its_lease_is_stale(tmp_path):
+def test_four_workers_started_together_on_an_empty_database_all_join_one_study(tmp_path, postgres_url):
+    workers = _start_together(tmp_path, ["a", "b", "c", "d"], storage=postgres_url, n_trials=8, sleep=0.05)
+    for worker_id, process in workers.items():
+        _finish(process, tmp_path, worker_id)  # not: UniqueViolation ... CREATE TYPE studydirection
+    assert _states(_load(postgres_url))["COMPLETE"] == 8
+
+
+def test_a_killed_worker_is_rerun_and_its_replacement_does_not_repeat_its_trials(tmp_path, storage):
+    marker = tmp_path / "hanging"
+    process = _start(tmp_path, worker_id="a", storage=storage, n_trials=6, hang_after=2, marker=str(marker), **QUICK)
+    killed = _kill_when_hanging(process, marker, tmp_path / "a.log")
+    # The job is retried under the same worker id.
+    _finish(_start(tmp_path, worker_id="a", storage=storage, n_trials=6, **QUICK), tmp_path, "a")
+
+    study = _load(storage)
+    assert _states(study) == {"COMPLETE": 6, "FAIL": 1}
+    assert study.trials[killed].state == TrialState.FAIL
+    table = trials_table(study)
+    rerun = table[table["retry_of"] == killed]
+    assert len(rerun) == 1 and rerun["state"].tolist() == ["COMPLETE"]
+    assert study.trials[int(rerun["number"].iloc[0])].params == study.trials[killed].params
+    finished = [tuple(sorted(t.params.items())) for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(set(finished)) == 6, finished
+    journal = journal_path(storage)
+    if journal is not None:  # the dead worker's lease went with its trial's rerun; the replacement gave its own back
+        assert not list(lease_dir(journal).glob("*.json"))
+
+
+def test_a_killed_workers_lease_from_another_node_counts_as_dead_once_stale_and_is_removed(tmp_path):
     journal, marker = tmp_path / "study.journal", tmp_path / "hanging"
     process = _start(tmp_path, worker_id="a", storage=str(journal), n_trials=5, hang_after=2, marker=str(marker),
                      lease_timeout=1.0)
-    deadline = time.monotonic() + 30
-    while not marker.exists():
-        assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "a.log").read_text()
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    killed = int(marker.read_text())
+    killed = _kill_when_hanging(process, marker, tmp_path / "a.log")
 
     # As if the worker had run on another node: no pid to check, only the lease's age tells it is dead.
     study = _load(journal)
@@ -118,14 +195,12 @@ def test_a_killed_workers_trial_is_failed_and_rerun_once_its_lease_is_stale(tmp_
     time.sleep(1.2)
     assert trial_is_dead(trial, lease_dir(journal), timeout=1.0)
 
-    _finish(_start(tmp_path, worker_id="a", storage=str(journal), n_trials=5, lease_timeout=1.0), tmp_path, "a")
+    _finish(_start(tmp_path, worker_id="b", storage=str(journal), n_trials=5, lease_timeout=1.0), tmp_path, "b")
     study = _load(journal)
     assert _states(study) == {"COMPLETE": 5, "FAIL": 1}
-    assert study.trials[killed].state == TrialState.FAIL
     rerun = [t for t in study.trials if t.user_attrs.get(RETRY_OF_ATTR) == killed]
-    assert len(rerun) == 1 and rerun[0].state == TrialState.COMPLETE
-    assert rerun[0].params == study.trials[killed].params
-    assert trials_table(study).set_index("number").loc[rerun[0].number, "retry_of"] == killed
+    assert len(rerun) == 1 and rerun[0].state == TrialState.COMPLETE and rerun[0].user_attrs["worker"] == "b"
+    assert not lease.exists()
 
 
 def test_a_lease_is_dead_when_missing_stale_or_its_pid_is_gone(tmp_path):
@@ -239,6 +314,28 @@ def test_storage_urls_and_paths(tmp_path):
     assert isinstance(open_storage(tmp_path / "new" / "s.journal"), optuna.storages.JournalStorage)
     storage = open_storage(f"sqlite:///{tmp_path / 's.db'}", heartbeat_interval=5)
     assert isinstance(storage, optuna.storages.RDBStorage) and storage.get_heartbeat_interval() == 5
+    assert database_url("postgresql://u@db/optuna") == "postgresql+psycopg://u@db/optuna"  # the driver we install
+    assert database_url("postgresql+psycopg2://u@db/optuna") == "postgresql+psycopg2://u@db/optuna"
+
+
+def test_a_missing_driver_or_an_unreachable_database_is_a_config_error_that_hides_the_password():
+    with pytest.raises(ConfigError, match=r"no database driver.*tweetbert\[postgres\]") as error:
+        open_storage("postgresql+pg8000://u:secret@127.0.0.1:1/optuna")
+    assert error.value.key == "sweep.storage" and "secret" not in str(error.value)
+    pytest.importorskip("psycopg", reason="the `postgres` extra is not installed")
+    with pytest.raises(ConfigError, match="cannot open postgresql") as error:
+        open_storage("postgresql://u:secret@127.0.0.1:1/optuna")  # nothing listens on port 1
+    assert "secret" not in str(error.value)
+
+
+def test_a_grace_period_not_above_the_heartbeat_interval_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    with pytest.raises(ConfigError) as error:
+        run_worker("s", url, lambda t: 0.0, 1, seed=0, worker_id="a", heartbeat_interval=3, grace_period=3)
+    assert error.value.key == "sweep.grace_period"
+    with pytest.raises(ConfigError) as error:
+        run_worker("s", url, lambda t: 0.0, 1, seed=0, worker_id="a", heartbeat_interval=0)
+    assert error.value.key == "sweep.heartbeat_interval"
 
 
 def test_the_trainer_callback_stops_training_when_the_trial_is_pruned(tmp_path):

@@ -1,7 +1,10 @@
 """Configuration: the JSON schema in workflow/schemas is the single source of keys, defaults and descriptions.
 
 Snakemake and the CLI both validate through :func:`validate_config`, so a wrong key or value is reported the
-same way everywhere: by its dotted key path.
+same way everywhere: by its dotted key path. Beyond the schema it runs every check that needs no data (split
+ratios, dedup bands, the sweep's space, storage and heartbeat, task options, ...), so that a wrong value stops the
+workflow before its first job rather than in the job that first uses it. :func:`check_input_files` adds the input
+files that must exist (the workflow calls it at start; unit tests of configs for other machines do not).
 """
 
 from __future__ import annotations
@@ -59,7 +62,52 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
             message = f"unknown key (known keys here: {known})"
         raise ConfigError(key, message)
     _check_references(config)
+    _check_values(config)
     return config
+
+
+def _check_values(config: dict) -> None:
+    """The checks of the modules that use each value, run now (each raises ConfigError naming its key)."""
+    from tweetbert.corpus.dedup import DedupParams
+    from tweetbert.corpus.split import check_ratios
+    from tweetbert.sweep.space import parse_space
+    from tweetbert.sweep.storage import journal_path
+    from tweetbert.sweep.workers import check_heartbeat
+    from tweetbert.tasks.loaders import check_options
+    from tweetbert.tasks.registry import TASKS
+
+    dedup = config["dedup"]
+    DedupParams(ngram=dedup["ngram"], threshold=dedup["threshold"], num_perm=dedup["num_perm"], bands=dedup["bands"],
+                rows=dedup["rows"])
+    check_ratios(config["split"]["ratios"])
+    sweep = config["sweep"]
+    parse_space(sweep["space"])
+    if sweep["storage"] != "journal":
+        journal_path(sweep["storage"])
+    check_heartbeat(sweep["heartbeat_interval"], sweep["grace_period"])
+    for name, options in config["tasks"].items():
+        if name not in TASKS:
+            raise ConfigError(f"tasks.{name}", f"unknown task (known: {', '.join(sorted(TASKS))})")
+        options = TASKS[name].resolve_options(options or {})
+        if options["path"] != "demo":  # `demo`: the file demo_data writes for the task (checked by the workflow)
+            check_options(name, options)
+    acceptability = config["acceptability"]
+    if acceptability["min_tokens"] > acceptability["max_tokens"]:
+        raise ConfigError("acceptability.min_tokens", f"{acceptability['min_tokens']} exceeds "
+                                                      f"acceptability.max_tokens ({acceptability['max_tokens']})")
+
+
+def check_input_files(config: dict) -> None:
+    """The raw corpus and the dedup tuning tables (unless ``demo``) must be existing files, not folders."""
+    for key, value in (("raw.path", config["raw"]["path"]), ("tune_dedup.target", config["tune_dedup"]["target"]),
+                       ("tune_dedup.control", config["tune_dedup"]["control"])):
+        if value == "demo":
+            continue
+        path = Path(value)
+        if path.is_dir():
+            raise ConfigError(key, f"{path} is a directory; give the file of tweets (JSON Lines, CSV, TSV or Parquet)")
+        if not path.is_file():
+            raise ConfigError(key, f"{path} does not exist (relative paths start at {Path.cwd()})")
 
 
 def _check_references(config: dict) -> None:

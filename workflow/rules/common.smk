@@ -3,11 +3,12 @@ import json
 import os
 import re
 
-from tweetbert.config import validate_config
+from tweetbert.config import check_input_files, validate_config
 from tweetbert.errors import ConfigError
 from tweetbert.modeling.candidates import Candidate, expand_grids, training_runs
 
 config = validate_config(config)
+check_input_files(config)
 
 PRETRAIN = config["pretrain"]["fixed"]
 CANDIDATES = expand_grids(config["pretrain"]["grids"], PRETRAIN, config["corpora"])
@@ -320,11 +321,15 @@ def get_n_trials(task):
 
 def get_sweep_args(wildcards):
     sweep = config["sweep"]
-    return (
-        f"--n-trials {get_n_trials(wildcards.task)} --pruner {sweep['pruner']}"
-        f" --lease-timeout {sweep['lease_timeout']} --max-length {sweep['max_length']}"
-        f" --space '{json.dumps(sweep['space'])}'"
-    )
+    args = [
+        f"--n-trials {get_n_trials(wildcards.task)} --pruner {sweep['pruner']}",
+        f"--lease-timeout {sweep['lease_timeout']} --max-length {sweep['max_length']}",
+        f"--heartbeat-interval {sweep['heartbeat_interval']}",
+        f"--space '{json.dumps(sweep['space'])}'",
+    ]
+    if sweep["grace_period"] is not None:
+        args.append(f"--grace-period {sweep['grace_period']}")
+    return " ".join(args)
 
 
 def get_selected_model():

@@ -15,9 +15,11 @@ rule ingest:
         format=config["raw"]["format"],
         columns=get_column_args(),
         on_bad_row=config["raw"]["on_bad_row"],
+        max_chars=config["raw"]["max_chars"],
     shell:
         "tweetbert ingest --input {input} --output {output.corpus} --stats {output.stats}"
-        " --format {params.format} {params.columns} --on-bad-row {params.on_bad_row} 2> {log}"
+        " --format {params.format} {params.columns} --on-bad-row {params.on_bad_row}"
+        " --max-chars {params.max_chars} 2> {log}"
 
 
 rule normalize:

@@ -36,13 +36,22 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
                    help="name of a field's column in the file, e.g. --column text=body (repeatable)")
     p.add_argument("--on-bad-row", default="error", choices=["error", "skip"],
                    help="stop at the first bad row (default) or skip and count bad rows")
+    p.add_argument("--max-chars", type=int, default=25_000,
+                   help="count texts longer than this in the stats as too_long (config raw.max_chars)")
 
 
 @command("ingest", "Read a raw tweet table into the corpus Parquet contract, reporting every bad row.", _ingest_args)
 def ingest(args: argparse.Namespace) -> None:
+    import logging
+
     from tweetbert.corpus.io import read_tweets, write_corpus
 
-    frame, report = read_tweets(args.input, fmt=args.format, columns=dict(args.column), on_bad_row=args.on_bad_row)
+    frame, report = read_tweets(args.input, fmt=args.format, columns=dict(args.column), on_bad_row=args.on_bad_row,
+                                max_chars=args.max_chars)
+    if report.too_long:
+        logging.getLogger(__name__).warning(
+            "%s: %d text(s) longer than %d characters (raw.max_chars), the first on row %d: kept, counted in %s",
+            args.input, report.too_long, args.max_chars, report.first_too_long_row, args.stats)
     write_corpus(frame, args.output)
     write_json({"input": str(args.input), **report.as_dict()}, args.stats)
 
@@ -66,6 +75,8 @@ def normalize(args: argparse.Namespace) -> None:
     options = NormalizeOptions(nfkc=args.nfkc, replace_urls=args.replace_urls,
                                replace_mentions=args.replace_mentions, keep_newlines=args.keep_newlines)
     frame = read_corpus(args.input, ["id", "user_id", "created_at", "text"])
+    if frame.empty:
+        raise InputError(args.input, "holds no tweets: nothing to normalise (did ingest keep none? see raw.path)")
     frame["text"] = normalize_texts(frame["text"].tolist(), options)
     empty = frame.index[frame["text"].str.len() == 0]
     if len(empty):
@@ -152,8 +163,8 @@ def tune_dedup(args: argparse.Namespace) -> None:
     from tweetbert.corpus.tune import flag_rate_grid
     from tweetbert.plots.dedup import plot_flag_rates
 
-    target = normalize_texts(read_tweets(args.target)[0]["text"].tolist())
-    control = normalize_texts(read_tweets(args.control)[0]["text"].tolist())
+    target = normalize_texts(read_tweets(args.target, source_key="tune_dedup.target")[0]["text"].tolist())
+    control = normalize_texts(read_tweets(args.control, source_key="tune_dedup.control")[0]["text"].tolist())
     grid = flag_rate_grid(target, control, args.ngram_sizes, args.thresholds, num_perm=args.num_perm, seed=args.seed)
     args.table.parent.mkdir(parents=True, exist_ok=True)
     grid.to_csv(args.table, sep="\t", index=False, float_format="%.6f")
@@ -222,7 +233,7 @@ def split(args: argparse.Namespace) -> None:
 
     from tweetbert.corpus.dedup import load_shards
     from tweetbert.corpus.io import read_corpus, write_corpus
-    from tweetbert.corpus.split import DEFAULT_RATIOS, DuplicateIndex, split_corpus
+    from tweetbert.corpus.split import DEFAULT_RATIOS, DuplicateIndex, require_every_split, split_corpus
     from tweetbert.errors import CheckFailed, InputError
 
     ratios = {name: float(share) for name, share in args.ratio}
@@ -237,6 +248,7 @@ def split(args: argparse.Namespace) -> None:
                          row=position + 1, column="id")
     index = DuplicateIndex.from_shards(load_shards(args.signatures), rows.to_numpy(dtype="int64"))
     out, stats = split_corpus(frame, index, _dedup_params(args), ratios or DEFAULT_RATIOS, args.seed)
+    require_every_split(stats, ratios or DEFAULT_RATIOS, args.corpus)
     write_json(stats, args.stats)
     rows = [(name, count, f"{count / max(stats['rows'], 1):.4f}") for name, count in stats["splits"].items()]
     rows += [(key.replace("_", " "), value, "") for key, value in stats["leakage"].items()]

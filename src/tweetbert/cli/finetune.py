@@ -36,7 +36,12 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-trials", type=int, required=True, help="finished trials the study needs in total")
     p.add_argument("--worker-id", required=True, help="this worker's id (letters, digits, _ and -)")
     p.add_argument("--pruner", default="median", choices=["median", "hyperband", "none"])
-    p.add_argument("--lease-timeout", type=float, default=600.0)
+    p.add_argument("--lease-timeout", type=float, default=600.0, help="journal storage: seconds until a silent "
+                   "worker counts as dead (config sweep.lease_timeout)")
+    p.add_argument("--heartbeat-interval", type=int, default=60,
+                   help="RDB storage: seconds between a trial's heartbeats (config sweep.heartbeat_interval)")
+    p.add_argument("--grace-period", type=int, default=None, help="RDB storage: seconds without a heartbeat until "
+                   "a trial is failed and retried (config sweep.grace_period; default twice the interval)")
     p.add_argument("--summary", required=True, type=Path, help="JSON written when the study is complete")
 
 
@@ -66,7 +71,8 @@ def finetune_sweep(args: argparse.Namespace) -> None:
         return float(result["best_dev"])
 
     run_worker(args.study, args.storage, objective, args.n_trials, seed=args.seed, worker_id=args.worker_id,
-               pruner=args.pruner, lease_timeout=args.lease_timeout)
+               pruner=args.pruner, lease_timeout=args.lease_timeout, heartbeat_interval=args.heartbeat_interval,
+               grace_period=args.grace_period)
     study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
     write_json({"study": args.study, "worker": args.worker_id, "trials": len(study.trials)}, args.summary)
 

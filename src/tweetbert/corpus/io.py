@@ -1,7 +1,9 @@
 """Reading raw tweet tables in the formats users have (JSON Lines, CSV/TSV, Parquet) without losing a row unreported.
 
 Every malformed record either stops the stage with an :class:`~tweetbert.errors.InputError` naming the file,
-the row and the column, or — with ``on_bad_row="skip"`` — is counted by kind so the stage's stats show it.
+the row and the column, or — with ``on_bad_row="skip"`` — is counted by kind so the stage's stats show it. A file
+that cannot be read at all (missing, a folder, a damaged Parquet) or yields no tweet is an InputError too: an
+empty corpus never goes on to the next stage. Texts longer than ``max_chars`` are kept but counted (``too_long``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ CORPUS_COLUMNS = ("id", "user_id", "created_at", "text")
 REQUIRED_COLUMNS = ("id", "user_id", "text")
 FORMATS = ("jsonl", "csv", "tsv", "parquet")
 _SURROGATES = re.compile("[\udc80-\udcff]")
+MAX_CHARS = 25_000  # the longest post X allows (premium); anything longer is not one tweet
 
 
 @dataclass
@@ -35,9 +38,17 @@ class IngestReport:
     rows_read: int = 0
     rows_kept: int = 0
     skipped: Counter = field(default_factory=Counter)
+    max_chars: int = MAX_CHARS
+    too_long: int = 0  # kept texts longer than max_chars
+    first_too_long_row: int | None = None
 
     def as_dict(self) -> dict:
-        return {"rows_read": self.rows_read, "rows_kept": self.rows_kept, "skipped": dict(sorted(self.skipped.items()))}
+        return {"rows_read": self.rows_read, "rows_kept": self.rows_kept, "skipped": dict(sorted(self.skipped.items())),
+                "too_long": {"max_chars": self.max_chars, "rows": self.too_long,
+                             "first_row": self.first_too_long_row}}
+
+    def describe_skipped(self) -> str:
+        return ", ".join(f"{count} {kind}" for kind, count in sorted(self.skipped.items())) or "none"
 
 
 def detect_format(path: Path, fmt: str = "auto") -> str:
@@ -53,10 +64,13 @@ def detect_format(path: Path, fmt: str = "auto") -> str:
     raise InputError(path, "cannot tell the format from the file name; set raw.format to one of " + ", ".join(FORMATS))
 
 
-def _records(path: Path, fmt: str) -> Iterator[tuple[int, dict | None, str | None]]:
-    """Yields (row number, record or None, problem) in file order; row numbers are 1-based data rows."""
+def _records(path: Path, fmt: str) -> Iterator[tuple[int, dict | None, tuple[str, str] | None]]:
+    """Yields (row number, record or None, (kind, problem) or None) in file order; rows are 1-based data rows."""
     if fmt == "parquet":
-        table = pq.read_table(path)
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowException, OSError) as err:
+            raise InputError(path, f"not a readable Parquet file ({err}); is it complete?") from None
         for number, record in enumerate(table.to_pylist(), start=1):
             yield number, record, None
         return
@@ -67,11 +81,12 @@ def _records(path: Path, fmt: str) -> Iterator[tuple[int, dict | None, str | Non
                 continue
             try:
                 record = json.loads(line.decode("utf-8", errors="surrogateescape"))
-            except json.JSONDecodeError as err:
-                yield number, None, f"malformed JSON: {err.msg} at character {err.pos}"
+            except json.JSONDecodeError as err:  # msg may end in "at" ("Unterminated string starting at")
+                yield number, None, ("malformed", f"malformed JSON: {err.msg.removesuffix(' at')} at character "
+                                                  f"{err.pos + 1}")
                 continue
             if not isinstance(record, dict):
-                yield number, None, "malformed JSON: a line must hold one object"
+                yield number, None, ("malformed", "malformed JSON: a line must hold one object")
                 continue
             yield number, record, None
         return
@@ -82,10 +97,10 @@ def _records(path: Path, fmt: str) -> Iterator[tuple[int, dict | None, str | Non
         return
     for number, record in enumerate(reader, start=1):
         if None in record:
-            yield number, None, f"{len(record[None])} more field(s) than the header has"
+            yield number, None, ("ragged", f"{len(record[None])} more field(s) than the header has")
             continue
         if any(value is None for value in record.values()):
-            yield number, None, "fewer fields than the header has"
+            yield number, None, ("ragged", "fewer fields than the header has")
             continue
         yield number, record, None
 
@@ -104,19 +119,26 @@ def read_tweets(
     fmt: str = "auto",
     columns: Mapping[str, str] | None = None,
     on_bad_row: str = "error",
+    max_chars: int = MAX_CHARS,
+    source_key: str = "raw.path",
 ) -> tuple[pd.DataFrame, IngestReport]:
     """Reads a raw tweet table into the corpus contract (``id``, ``user_id``, ``created_at``, ``text``; all str).
 
     ``columns`` maps our names to the file's column names. ``on_bad_row`` is ``"error"`` (stop at the first
-    bad row) or ``"skip"`` (count it by kind in the report).
+    bad row) or ``"skip"`` (count it by kind in the report). A file without a single usable row is an error;
+    messages name ``source_key``, the config key that gave the path.
     """
     if on_bad_row not in ("error", "skip"):
         raise ValueError(f"on_bad_row must be 'error' or 'skip', not {on_bad_row!r}")
     path = Path(path)
+    if path.is_dir():
+        raise InputError(path, f"is a directory, not a file of tweets ({source_key})")
+    if not path.is_file():
+        raise InputError(path, f"no such file ({source_key})")
     names = {name: name for name in CORPUS_COLUMNS}
     names.update(columns or {})
     fmt = detect_format(path, fmt)
-    report = IngestReport()
+    report = IngestReport(max_chars=max_chars)
     kept: dict[str, list[str]] = {name: [] for name in CORPUS_COLUMNS}
     seen_ids: dict[str, int] = {}
     has_created_at: bool | None = None
@@ -130,7 +152,7 @@ def read_tweets(
     for number, record, problem in rows:
         report.rows_read += 1
         if problem is not None:
-            bad(number, "malformed", problem)
+            bad(number, *problem)
             continue
         undecodable = _undecodable_column(record)
         if undecodable is not None:
@@ -170,9 +192,17 @@ def read_tweets(
                 column=names["id"])
             continue
         seen_ids[values["id"]] = number
+        if len(text) > max_chars:
+            report.too_long += 1
+            report.first_too_long_row = report.first_too_long_row or number
         for name in CORPUS_COLUMNS:
             kept[name].append(values[name])
     report.rows_kept = len(kept["id"])
+    if not report.rows_read:
+        raise InputError(path, f"holds no rows of tweets: nothing to ingest ({source_key})")
+    if not report.rows_kept:
+        raise InputError(path, f"none of its {report.rows_read} rows is usable (skipped: "
+                               f"{report.describe_skipped()}); check raw.columns and raw.format")
     frame = pd.DataFrame({name: pd.array(kept[name], dtype="string") for name in CORPUS_COLUMNS})
     return frame, report
 
@@ -189,7 +219,12 @@ def write_corpus(frame: pd.DataFrame, path: str | Path) -> None:
 def read_corpus(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Reads a corpus Parquet written by :func:`write_corpus`, checking the wanted columns are there first."""
     path = Path(path)
-    present = set(pq.read_schema(path).names)
+    try:
+        present = set(pq.read_schema(path).names)
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except (pa.ArrowException, OSError) as err:
+        raise InputError(path, f"not a readable Parquet file ({err}); is it complete?") from None
     for column in columns or REQUIRED_COLUMNS:
         if column not in present:
             raise InputError(path, "missing column", column=column)

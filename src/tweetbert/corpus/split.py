@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from tweetbert.corpus.dedup import (
     DedupParams, ShardedRows, SignatureShard, component_links, exact_duplicate_links, near_duplicate_links,
 )
 from tweetbert.corpus.minhash import sorted_unique
-from tweetbert.errors import ConfigError
+from tweetbert.errors import ConfigError, InputError
 
 DEFAULT_RATIOS = {"train": 0.75, "validation": 0.05, "dev": 0.10, "test": 0.10}
 
@@ -123,3 +124,13 @@ def split_corpus(frame: pd.DataFrame, index: DuplicateIndex, params: DedupParams
     }
     return out, stats
 
+
+
+def require_every_split(stats: dict, ratios: Mapping[str, float], corpus: str | Path) -> None:
+    """Stops at a split with a positive share but no tweet (e.g. 200 copies of one tweet dedup to 1): left empty,
+    it would fail stages later (no validation loss, no held-out texts) far from its cause."""
+    empty = [name for name, share in ratios.items() if share > 0 and stats["splits"][name] == 0]
+    if empty:
+        raise InputError(corpus, f"{stats['rows']} tweet(s) left after dedup, in {stats['groups']} group(s) of "
+                                 f"duplicates; {'/'.join(empty)} would be empty. Give more distinct tweets "
+                                 f"(raw.path), or change split.ratios")

@@ -1,8 +1,11 @@
-"""Training checkpoints that survive being killed at any moment, and refuse to resume a different run.
+"""Training checkpoints that survive being killed at any moment, cannot wedge a run, and refuse to resume a
+different run.
 
 A checkpoint is a directory ``step-NNNNNNNN/`` in the checkpoint directory, written under a temporary name, flushed
 to disk and then renamed, so a kill (SIGKILL, node failure) leaves either the previous checkpoint or the new one,
-never a half-written one; older checkpoints are removed only after the new one is in place. It holds:
+never a half-written one. The last two are kept. Each ends with ``manifest.json`` (size and SHA-256 of every other
+file, written last): a checkpoint damaged afterwards (a full disk, a truncated copy, a file system repaired after a
+crash) fails :func:`verify`, and :func:`latest_intact_checkpoint` falls back to the one before it. It holds:
 
 - ``model.safetensors``: the weights (tied embeddings stored once);
 - ``optimizer.pt``, ``scheduler.pt``: their state dicts (``torch.save``; loaded with ``weights_only=True``);
@@ -15,6 +18,7 @@ position in the run is all a resumed run needs to draw the same masks, batch ord
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -27,6 +31,8 @@ from tweetbert.errors import InputError
 
 PREFIX = "step-"
 TEMPORARY_PREFIX = ".tmp-"
+MANIFEST = "manifest.json"
+KEEP = 2  # checkpoints kept: the latest, and one to fall back to if the latest turns out damaged
 
 
 @dataclass
@@ -83,30 +89,83 @@ def temporary_dir(final: Path) -> Path:
     return temporary
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(directory: Path) -> None:
+    """Records size and SHA-256 of every file under ``directory``; call last, before :func:`publish`."""
+    files = {item.relative_to(directory).as_posix(): {"size": item.stat().st_size, "sha256": _sha256(item)}
+             for item in sorted(directory.rglob("*")) if item.is_file() and item.name != MANIFEST}
+    (directory / MANIFEST).write_text(json.dumps({"files": files}, indent=1) + "\n", encoding="utf-8")
+
+
+def verify(directory: Path) -> str | None:
+    """What is wrong with ``directory`` compared with its manifest, or None when every file is as written."""
+    try:
+        files = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))["files"]
+        expected = {name: (int(entry["size"]), str(entry["sha256"])) for name, entry in files.items()}
+    except FileNotFoundError:
+        return f"no {MANIFEST} (it is written last: the directory is incomplete or from an older version)"
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return f"{MANIFEST} is damaged"
+    for name, (size, sha256) in sorted(expected.items()):
+        path = directory / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if path.stat().st_size != size:
+            return f"{name} has {path.stat().st_size} bytes, {size} were written"
+        if _sha256(path) != sha256:
+            return f"{name} is not what was written (SHA-256 differs)"
+    return None
+
+
+def checkpoints(checkpoint_dir: Path) -> list[Path]:
+    """Published checkpoints, oldest first."""
+    return sorted(Path(checkpoint_dir).glob(PREFIX + "*")) if Path(checkpoint_dir).is_dir() else []
+
+
 def latest_checkpoint(checkpoint_dir: Path) -> Path | None:
-    """The complete checkpoint with the highest step, or None."""
-    found = sorted(Path(checkpoint_dir).glob(PREFIX + "*")) if Path(checkpoint_dir).is_dir() else []
+    """The published checkpoint with the highest step, intact or not, or None."""
+    found = checkpoints(checkpoint_dir)
     return found[-1] if found else None
+
+
+def latest_intact_checkpoint(checkpoint_dir: Path) -> tuple[Path | None, list[tuple[Path, str]]]:
+    """The newest checkpoint that passes :func:`verify` (or None), and each newer one with what is wrong with it."""
+    rejected = []
+    for path in reversed(checkpoints(checkpoint_dir)):
+        problem = verify(path)
+        if problem is None:
+            return path, rejected
+        rejected.append((path, problem))
+    return None, rejected
 
 
 def save_checkpoint(checkpoint_dir: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler,
                     state: TrainingState, identity: dict) -> Path:
-    """Writes the checkpoint of ``state.step`` atomically, then removes older ones; returns its path."""
+    """Writes the checkpoint of ``state.step`` atomically, then keeps only the last :data:`KEEP`; returns its path."""
     from safetensors.torch import save_model
 
     final = Path(checkpoint_dir) / f"{PREFIX}{state.step:08d}"
-    if final.exists():  # this very step was saved already (e.g. TERM right after resuming): same content
-        return final
+    if final.exists():
+        if verify(final) is None:  # this very step was saved already (e.g. TERM right after resuming)
+            return final
+        shutil.rmtree(final)
     temporary = temporary_dir(final)
     save_model(model, str(temporary / "model.safetensors"))
     torch.save(optimizer.state_dict(), temporary / "optimizer.pt")
     torch.save(scheduler.state_dict(), temporary / "scheduler.pt")
     (temporary / "state.json").write_text(
         json.dumps({"identity": identity, "state": asdict(state)}, indent=1) + "\n", encoding="utf-8")
+    write_manifest(temporary)
     publish(temporary, final)
-    for older in Path(checkpoint_dir).glob(PREFIX + "*"):
-        if older.name < final.name:
-            shutil.rmtree(older)
+    for older in checkpoints(checkpoint_dir)[:-KEEP]:
+        shutil.rmtree(older)
     return final
 
 
@@ -129,7 +188,10 @@ def check_identity(path: Path, saved: dict, expected: dict) -> None:
 
 def load_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler,
                     identity: dict) -> TrainingState:
-    """Restores model, optimizer and scheduler in place after checking the run's identity; returns the state."""
+    """Restores model, optimizer and scheduler in place after checking the run's identity; returns the state.
+
+    Check ``path`` with :func:`verify` first: a damaged file may fail half-way, with the model already changed.
+    """
     from safetensors.torch import load_model
 
     saved = json.loads((path / "state.json").read_text(encoding="utf-8"))

@@ -18,7 +18,9 @@ The phases, in order (each a function or method that tests call on its own):
 
 Every random draw is seeded from (seed, epoch, batch, step, rank): batch order, masks and dropout. So a run killed
 at any point and resumed from its last checkpoint (:mod:`tweetbert.modeling.checkpoint`) finishes with the same
-weights as an uninterrupted one, bit for bit on a CPU with the same number of threads. With early stopping the
+weights as an uninterrupted one, bit for bit on a CPU with the same number of threads; a damaged checkpoint or
+token cache is passed over (the previous checkpoint, or a fresh start), and ``metrics.json`` says under ``resume``
+which step the last session resumed from and what it found damaged. With early stopping the
 final model is the last one, not the best: the best validation loss and its step are reported in the metrics.
 """
 
@@ -45,11 +47,13 @@ from tweetbert.errors import ConfigError, InputError
 from tweetbert.modeling.checkpoint import (
     TEMPORARY_PREFIX,
     TrainingState,
-    latest_checkpoint,
+    latest_intact_checkpoint,
     load_checkpoint,
     publish,
     save_checkpoint,
     temporary_dir,
+    verify,
+    write_manifest,
 )
 from tweetbert.modeling.masking import IGNORE_INDEX, WholeWordMasking
 
@@ -61,6 +65,7 @@ MAX_GRAD_NORM = 1.0
 TOKENIZE_CHUNK = 200_000
 CURVE_COLUMNS = ("step", "epoch", "learning_rate", "train_loss", "validation_loss")
 TIMING_METRICS = ("tokens_per_second", "train_seconds", "wall_seconds")
+RESUME_METRIC = "resume"  # how the last session started: which step it resumed from, what it found damaged
 # Streams of derived seeds, so masks, dropout and validation masks never share random numbers.
 _MASKS, _DROPOUT, _VALIDATION = 1, 2, 3
 
@@ -195,14 +200,19 @@ def weights_key(model_dir: Path) -> str:
 
 
 def load_data(corpus: Path, model_dir: Path, max_seq_length: int, cache_dir: Path, key: str, *, is_main: bool,
-              wait: Callable[[], None], workers: int = 1) -> dict[str, TokenizedSplit]:
-    """Train and validation ids, tokenised by the main process into ``cache_dir`` (reused on resume), memory-mapped.
+              wait: Callable[[], None], workers: int = 1) -> tuple[dict[str, TokenizedSplit], str | None]:
+    """Train and validation ids, tokenised by the main process into ``cache_dir`` (reused on resume), memory-mapped;
+    and, on the main process, what was wrong with a cache found damaged (it is rebuilt), else None.
 
     ``wait`` is a barrier between processes (all processes map the same files).
     """
     from tweetbert.tokenization.coverage import read_split_texts
 
     cache = Path(cache_dir) / f"tokens-{key}"
+    damaged = verify(cache) if is_main and cache.exists() else None
+    if damaged is not None:
+        log.warning("token cache %s is damaged (%s): tokenising again", cache, damaged)
+        shutil.rmtree(cache)
     if is_main and not cache.exists():
         for stale in Path(cache_dir).glob("tokens-*"):
             shutil.rmtree(stale)
@@ -216,12 +226,13 @@ def load_data(corpus: Path, model_dir: Path, max_seq_length: int, cache_dir: Pat
             np.save(temporary / f"{split}-offsets.npy", data.offsets)
             truncated[split] = data.truncated
         (temporary / "truncated.json").write_text(json.dumps(truncated) + "\n", encoding="utf-8")
+        write_manifest(temporary)
         publish(temporary, cache)
     wait()
     truncated = json.loads((cache / "truncated.json").read_text(encoding="utf-8"))
     return {split: TokenizedSplit(np.load(cache / f"{split}-ids.npy", mmap_mode="r"),
                                   np.load(cache / f"{split}-offsets.npy", mmap_mode="r"), truncated[split])
-            for split in SPLITS}
+            for split in SPLITS}, damaged
 
 
 def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
@@ -387,6 +398,7 @@ class _Run:
         self.validation = validation_batches(self.validation_data.lengths, settings.batch_size)
         self.log_every = max(1, settings.eval_every // 10)
         self.state = TrainingState()
+        self.resume: dict = {"from_step": None, "checkpoints_rejected": [], "token_cache_rebuilt": None}
         self.wall_before = 0.0  # wall seconds of earlier sessions, up to their last checkpoint
         self.pending: list[torch.Tensor] = []  # train losses since the last loss-curve row
         self.term = _TermFlag()
@@ -403,13 +415,24 @@ class _Run:
     # -- checkpoints
 
     def resume_or_start(self) -> None:
-        """Loads the latest checkpoint if there is one; otherwise clears what a different run may have left."""
-        path = latest_checkpoint(self.checkpoint_dir)
+        """Loads the newest intact checkpoint, removing damaged newer ones; with none left, starts over and clears
+        what an earlier run left. Damage is a warning in the log and in the metrics, never a dead end."""
+        path, rejected = latest_intact_checkpoint(self.checkpoint_dir)
+        self.resume["checkpoints_rejected"] = [f"{damaged.name}: {problem}" for damaged, problem in rejected]
+        for description in self.resume["checkpoints_rejected"]:
+            self.log(logging.WARNING, "checkpoint %s: passed over", description)
+        self.accelerator.wait_for_everyone()  # every process has chosen before the damaged ones go
+        if self.accelerator.is_main_process:
+            for damaged, _ in rejected:
+                shutil.rmtree(damaged)
         if path is None:
+            if rejected:
+                self.log(logging.WARNING, "no intact checkpoint left in %s: starting over", self.checkpoint_dir)
             if self.accelerator.is_main_process:
                 shutil.rmtree(self.checkpoint_dir / "epochs", ignore_errors=True)
             return
         self.state = load_checkpoint(path, self.model, self.optimizer, self.scheduler, self.identity)
+        self.resume["from_step"] = self.state.step
         self.wall_before = self.state.wall_seconds
         self.pending = [torch.tensor(loss, device=self.model.device) for loss in self.state.pending_losses[self.rank]]
         if self.accelerator.is_main_process:
@@ -435,14 +458,13 @@ class _Run:
         if not self.accelerator.is_main_process:
             return
         final = self.checkpoint_dir / "epochs" / f"epoch-{self.state.epoch + 1}"
-        if final.exists():  # a resumed run replayed this epoch's end: same weights
-            return
         temporary = temporary_dir(final)
         self.model.save_pretrained(temporary)
         self.tokenizer.save_pretrained(temporary)
         info = {"epoch": self.state.epoch + 1, "step": self.state.step,
                 "validation_loss": self.state.last_validation_loss}
         (temporary / "metrics.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        shutil.rmtree(final, ignore_errors=True)  # left by an earlier session: this run's model replaces it
         publish(temporary, final)
 
     def term_requested(self) -> bool:
@@ -630,6 +652,7 @@ class _Run:
             "mixed_precision": mixed_precision,
             "attention": self.model.config._attn_implementation,
             "settings": asdict(self.settings),
+            RESUME_METRIC: self.resume,
         }
 
     def write_outputs(self, out_dir: Path, metrics: dict) -> None:
@@ -690,13 +713,15 @@ def pretrain(model_dir: Path, corpus: Path, out_dir: Path, checkpoint_dir: Path,
         # 1. data (tokenised once, shared by all processes through the checkpoint directory)
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         key = data_key(corpus, model_dir, settings.max_seq_length)
-        data = load_data(corpus, model_dir, settings.max_seq_length, checkpoint_dir, key,
-                         is_main=accelerator.is_main_process, wait=accelerator.wait_for_everyone, workers=threads)
+        data, damaged_cache = load_data(corpus, model_dir, settings.max_seq_length, checkpoint_dir, key,
+                                        is_main=accelerator.is_main_process, wait=accelerator.wait_for_everyone,
+                                        workers=threads)
         # 2. and 3. model, optimiser and schedule; then the checkpoint, if any, before accelerate wraps them
         identity = {"settings": asdict(settings), "processes": accelerator.num_processes,
                     "tokenised data": key, "base weights": weights_key(model_dir)}
         run = _Run(accelerator, settings, corpus, data, load_model(model_dir), AutoTokenizer.from_pretrained(model_dir),
                    checkpoint_dir, identity, started)
+        run.resume["token_cache_rebuilt"] = damaged_cache
         run.resume_or_start()
         run.prepare()
         if accelerator.is_main_process:

@@ -18,7 +18,8 @@ predecessor's trials.
 
 A dead trial is set to FAIL (the storage accepts that from one worker only, so two workers recovering the same
 trial enqueue one rerun) and its parameters are enqueued, with ``retry_of`` and ``retries`` user attributes, unless
-they have already been rerun ``max_retries`` times.
+they have already been rerun ``max_retries`` times. The dead worker's lease file is then removed, so that the
+lease directory holds live workers only (a worker wrongly judged dead writes its lease again).
 """
 
 from __future__ import annotations
@@ -129,6 +130,8 @@ def recover_dead_trials(study: optuna.Study, directory: Path, timeout: float, ma
             study.tell(trial.number, state=TrialState.FAIL)
         except (ValueError, UpdateFinishedTrialError):  # finished meanwhile: by its worker, or by another recovery
             continue
+        if LEASE_ATTR in trial.user_attrs:
+            (directory / trial.user_attrs[LEASE_ATTR]).unlink(missing_ok=True)
         retries = trial.user_attrs.get(RETRIES_ATTR, 0)
         if retries >= max_retries:
             log.warning("trial %d of a dead worker failed; its parameters were already rerun %d times: given up",

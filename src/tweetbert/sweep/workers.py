@@ -54,13 +54,16 @@ class _Surplus(Exception):
     """This trial lost the race for the study's last open slot."""
 
 
-def make_sampler(seed: int, worker_id: str) -> optuna.samplers.TPESampler:
-    """TPE seeded per worker: same seed and id, same proposals; different ids, different random start-up points.
+def make_sampler(seed: int, worker_id: str, history: int = 0) -> optuna.samplers.TPESampler:
+    """TPE seeded per worker and per join: same seed, id and history, same proposals; otherwise different ones.
 
-    The offset is a CRC of the id, not ``hash()``, which differs between processes. ``constant_liar`` makes TPE
-    treat other workers' running trials as bad, so parallel workers do not propose the same region.
+    ``history`` is the number of trials the study held when the worker joined it. Without it, a worker restarted
+    under the same id after being killed (a job retry) would draw its predecessor's random start-up points again,
+    repeating the trials its predecessor finished next to the rerun of the one it was killed in. The offset is a
+    CRC, not ``hash()``, which differs between processes. ``constant_liar`` makes TPE treat other workers' running
+    trials as bad, so parallel workers do not propose the same region.
     """
-    worker_seed = (seed + zlib.crc32(worker_id.encode())) % 2**32
+    worker_seed = (seed + zlib.crc32(f"{worker_id}@{history}".encode())) % 2**32
     # Optuna 5's defaults, explicit because Optuna 3 defaulted to neither.
     return optuna.samplers.TPESampler(seed=worker_seed, multivariate=True, constant_liar=True)
 
@@ -77,6 +80,16 @@ def make_pruner(name: str) -> BasePruner:
     raise ConfigError("sweep.pruner", f"unknown pruner {name!r}; expected one of {', '.join(PRUNERS)}")
 
 
+def check_heartbeat(interval: int, grace_period: int | None) -> None:
+    """A positive interval, and a grace period (if any) above it: a shorter one fails trials whose worker is alive."""
+    if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
+        raise ConfigError("sweep.heartbeat_interval", f"expected a positive integer, got {interval!r}")
+    if grace_period is not None and (isinstance(grace_period, bool) or not isinstance(grace_period, int)
+                                     or grace_period <= interval):
+        raise ConfigError("sweep.grace_period", f"expected an integer above sweep.heartbeat_interval ({interval}) "
+                                                f"or null, got {grace_period!r}")
+
+
 def holds_slot(trials: Sequence[FrozenTrial], number: int, n_trials: int) -> bool:
     """Whether trial ``number`` is among the first ``n_trials`` live trials (see the module docstring)."""
     return sum(t.number < number and t.state in LIVE for t in trials) < n_trials
@@ -84,14 +97,17 @@ def holds_slot(trials: Sequence[FrozenTrial], number: int, n_trials: int) -> boo
 
 def run_worker(study_name: str, storage: str | Path, objective: Callable[[optuna.Trial], float], n_trials: int, *,
                seed: int, worker_id: str, pruner: str = "median", direction: str = "maximize",
-               lease_timeout: float = 600.0, poll_interval: float = 10.0, max_retries: int = MAX_RETRIES) -> None:
+               lease_timeout: float = 600.0, heartbeat_interval: int = 60, grace_period: int | None = None,
+               poll_interval: float = 10.0, max_retries: int = MAX_RETRIES) -> None:
     """Joins (or creates) the study and runs trials until it has exactly ``n_trials`` finished trials.
 
     ``storage`` is a journal path or a database URL (:func:`tweetbert.sweep.storage.open_storage`); ``worker_id``
     tells the workers apart (e.g. the job's index): it labels their trials (user attribute ``worker``) and seeds
-    their samplers. The objective raises :class:`optuna.TrialPruned` to prune. On a journal storage, a worker fails
-    and reruns the trials of dead workers (no sign of life for ``lease_timeout`` seconds; see
-    :mod:`tweetbert.sweep.lease`) before each trial and every ``poll_interval`` seconds while it waits.
+    their samplers (with the study's trial count, see :func:`make_sampler`). The objective raises
+    :class:`optuna.TrialPruned` to prune. Before each trial and every ``poll_interval`` seconds while it waits, a
+    worker fails and reruns the trials of dead workers: on a journal storage those without a sign of life for
+    ``lease_timeout`` seconds (:mod:`tweetbert.sweep.lease`), on an RDB storage those whose heartbeat (every
+    ``heartbeat_interval`` seconds) stopped for ``grace_period`` seconds (default: two intervals).
     """
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
         raise ConfigError("sweep.n_trials", f"expected a positive integer, got {n_trials!r}")
@@ -99,11 +115,14 @@ def run_worker(study_name: str, storage: str | Path, objective: Callable[[optuna
         raise ConfigError("sweep.direction", f"expected one of {', '.join(DIRECTIONS)}, got {direction!r}")
     if not lease_timeout > 0:
         raise ConfigError("sweep.lease_timeout", f"expected a positive number of seconds, got {lease_timeout!r}")
+    check_heartbeat(heartbeat_interval, grace_period)
     if not _WORKER_ID.fullmatch(worker_id):
         raise ValueError(f"worker id {worker_id!r}: use letters, digits, '_' and '-' only (it names a file)")
-    study = optuna.create_study(study_name=study_name, storage=open_storage(storage, max_retries=max_retries),
-                                sampler=make_sampler(seed, worker_id), pruner=make_pruner(pruner),
-                                direction=direction, load_if_exists=True)
+    study = optuna.create_study(study_name=study_name, pruner=make_pruner(pruner), direction=direction,
+                                storage=open_storage(storage, heartbeat_interval=heartbeat_interval,
+                                                     grace_period=grace_period, max_retries=max_retries),
+                                load_if_exists=True)
+    study.sampler = make_sampler(seed, worker_id, history=len(study.get_trials(deepcopy=False)))
     if study.direction.name.lower() != direction:  # Optuna keeps an existing study's direction without a word
         raise ConfigError("sweep.direction", f"study {study_name!r} exists and is to "
                                              f"{study.direction.name.lower()}, not {direction}")

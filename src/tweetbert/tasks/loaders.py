@@ -197,6 +197,12 @@ def _wrime_group(name: str, options: Mapping[str, Any]) -> str:
     return group
 
 
+def _wrime_threshold(name: str, threshold: Any) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold <= 3:
+        raise ConfigError(_config_key(name, "threshold"), f"must be a number in (0, 3], got {threshold!r}")
+    return threshold
+
+
 def _wrime_column(path: Path, header: Sequence[str], group: str, field: str, hint: str = "") -> str:
     """The column of ``group`` + ``field``; ver1 files spell Sadness ``Saddness`` for some readers."""
     candidates = [group + field] + ([group + "Saddness"] if field == "Sadness" else [])
@@ -231,9 +237,7 @@ def load_wrime_emotion(name: str, options: Mapping[str, Any]) -> TaskData:
     The default threshold 1 on ``Avg. Readers_`` counts every emotion the readers on average perceived at all;
     2 keeps only clear emotions and leaves most tweets without any label.
     """
-    threshold = options["threshold"]
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold <= 3:
-        raise ConfigError(_config_key(name, "threshold"), f"must be a number in (0, 3], got {threshold!r}")
+    threshold = _wrime_threshold(name, options["threshold"])
 
     def parse_for(path: Path, header: list[str], group: str) -> Callable[[Fields], Example]:
         columns = [_wrime_column(path, header, group, emotion) for emotion in EMOTIONS]
@@ -293,11 +297,16 @@ _JGLUE: dict[str, tuple[ProblemType, Callable[[Fields], Example], tuple[str, ...
 _JGLUE_ROLES = {"train": "train", "valid": "dev", "test": "test"}
 
 
-def _jglue_files(name: str, options: Mapping[str, Any]) -> tuple[Path, dict[str, Path]]:
-    """The directory and the existing file of each published split; the train file must exist."""
-    directory, pattern = Path(options["path"]), str(options["file_pattern"])
+def _jglue_pattern(name: str, pattern: Any) -> str:
+    pattern = str(pattern)
     if "{split}" not in pattern:
         raise ConfigError(_config_key(name, "file_pattern"), f"must contain '{{split}}', got {pattern!r}")
+    return pattern
+
+
+def _jglue_files(name: str, options: Mapping[str, Any]) -> tuple[Path, dict[str, Path]]:
+    """The directory and the existing file of each published split; the train file must exist."""
+    directory, pattern = Path(options["path"]), _jglue_pattern(name, options["file_pattern"])
     if not directory.is_dir():
         raise InputError(directory, "not a directory (expected the folder holding train-v1.3.json, …)")
     files = {split: directory / pattern.format(split=split) for split in _JGLUE_ROLES}
@@ -457,3 +466,18 @@ def load_table(name: str, options: Mapping[str, Any]) -> TaskData:
     splits, sources = resolve_splits(published, origins, ProblemType.SINGLE_LABEL, seed=int(options["seed"]),
                                      path=path)
     return TaskData(name, ProblemType.SINGLE_LABEL, splits, sources, label_names)
+
+
+def check_options(name: str, options: Mapping[str, Any]) -> None:
+    """The option values the loaders check, checked without reading a file (the workflow does so at start).
+
+    ``options`` are resolved (defaults filled in); each check is the one its loader runs.
+    """
+    if "annotator" in options:
+        _wrime_group(name, options)
+    if "threshold" in options:
+        _wrime_threshold(name, options["threshold"])
+    if "file_pattern" in options:
+        _jglue_pattern(name, options["file_pattern"])
+    if "format" in options:
+        _table_format(name, Path(str(options["path"])), options["format"])
