@@ -192,8 +192,9 @@ def test_the_slurm_profile_plans_exactly_the_study_and_nothing_of_the_demo(tmp_p
         (checkout / leftover).touch()
     thesis = yaml.safe_load((REPO / "configs" / "thesis.yaml").read_text())
     demo = yaml.safe_load((REPO / "config.yaml").read_text())
-    # The profile as shipped names configs/thesis.yaml itself: no --configfile here.
-    run = snakemake(checkout, "--profile", str(REPO / "profiles" / "slurm"), "-n")
+    # The profile as shipped names configs/thesis.yaml itself: no --configfile here. A dry run caps every job's
+    # threads at --cores (1 by default), a cluster run does not: --cores lifts the cap to show the real requests.
+    run = snakemake(checkout, "--profile", str(REPO / "profiles" / "slurm"), "-n", "--cores", "256")
     assert run.returncode == 0, run.stderr[-4000:]
     output = run.stdout + run.stderr
     counts = job_counts(output)
@@ -210,6 +211,29 @@ def test_the_slurm_profile_plans_exactly_the_study_and_nothing_of_the_demo(tmp_p
         assert f"model={control}," not in output and f"/finetune/{control}/" not in output
     assert "'{}'" in output  # thesis sweep.space: the schema's defaults, not the demo's search space
     assert json.dumps(demo["sweep"]["space"]) not in output
+    profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
+    for rule, job in planned_jobs(output).items():
+        # The CPUs each job will ask sbatch for: its threads, which the profile's set-threads sizes.
+        assert job["threads"] == profile["set-threads"].get(rule, 1), rule
+        gpu = "gpu=1" in job["resources"]
+        assert ("slurm_partition=$TWEETBERT_GPU_PARTITION" in job["resources"]) == gpu, rule
+        assert ("slurm_partition=$TWEETBERT_PARTITION" in job["resources"]) == (not gpu), rule
+    assert planned_jobs(output)["dedup_signatures"]["threads"] == 32
+
+
+def planned_jobs(output: str) -> dict[str, dict]:
+    """Rule -> threads and resources line of its last planned job, from a dry run's job listing."""
+    jobs, rule = {}, None
+    for line in output.splitlines():
+        if line.startswith(("rule ", "localrule ", "checkpoint ")) and line.endswith(":"):
+            rule = line.split()[1].rstrip(":")
+            jobs[rule] = {"threads": 1, "resources": ""}
+        elif rule and line.strip().startswith("threads:"):
+            jobs[rule]["threads"] = int(line.split(":")[1])
+        elif rule and line.strip().startswith("resources:"):
+            jobs[rule]["resources"] = line
+    jobs.pop("all", None)
+    return jobs
 
 
 def test_each_config_writes_under_its_own_run_name(tmp_path):
