@@ -27,6 +27,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
+import yaml  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 BUDGET_S = 15 * 60
@@ -47,8 +48,9 @@ def _snakemake(workdir: Path, *args: str) -> float:
 
 
 def job_seconds(workdir: Path) -> pd.DataFrame:
-    """Jobs and summed seconds per rule, from results/benchmarks/<rule>[/...].tsv."""
-    root = workdir / "results" / "benchmarks"
+    """Jobs and summed seconds per rule, from results/<run_name>/benchmarks/<rule>[/...].tsv."""
+    run_name = yaml.safe_load((REPO / "config.yaml").read_text())["run_name"]
+    root = workdir / "results" / run_name / "benchmarks"
     rows = []
     for path in sorted(root.rglob("*.tsv")):
         rule = path.relative_to(root).parts[0].removesuffix(".tsv")
