@@ -5,14 +5,16 @@ import re
 
 from tweetbert.config import validate_config
 from tweetbert.errors import ConfigError
-from tweetbert.modeling.candidates import Candidate, expand_grids, training_runs
+from tweetbert.modeling.candidates import expand_grids, training_runs
 
 config = validate_config(config)
 
 PRETRAIN = config["pretrain"]["fixed"]
 CANDIDATES = expand_grids(config["pretrain"]["grids"], PRETRAIN, config["corpora"])
 RUN_OF_CANDIDATE = training_runs(CANDIDATES, PRETRAIN["epoch_checkpoints"])
-RUNS = sorted({run.slug for run, _ in RUN_OF_CANDIDATE.values()})
+# A training run's settings come from the expanded grid, never from parsing its name.
+RUN_BY_SLUG = {run.slug: run for run, _ in RUN_OF_CANDIDATE.values()}
+RUNS = sorted(RUN_BY_SLUG)
 MODELS = sorted(RUN_OF_CANDIDATE) + sorted(config["controls"])
 TASKS = sorted(config["tasks"])
 SWEEP_WORKERS = [f"w{k}" for k in range(config["sweep"]["workers"])]
@@ -163,7 +165,7 @@ def get_demo_base_model_args():
 
 
 def get_pretrain_input(wildcards):
-    corpus = Candidate.from_slug(wildcards.run).corpus
+    corpus = RUN_BY_SLUG[wildcards.run].corpus
     inputs = {
         "model": results(f"migrate/{corpus}/model"),
         "corpus": results(f"corpus/{corpus}/split.parquet"),
@@ -176,7 +178,7 @@ def get_pretrain_input(wildcards):
 
 def get_pretrain_args(wildcards, input):
     """The candidate's grid values and the fixed settings, as pretrain-candidate options."""
-    run = Candidate.from_slug(wildcards.run)
+    run = RUN_BY_SLUG[wildcards.run]
     values = {
         "learning-rate": run.learning_rate,
         "weight-decay": run.weight_decay,
