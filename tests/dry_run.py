@@ -1,4 +1,4 @@
-"""Dry runs of the workflow (`snakemake -n -p`) parsed into planned jobs: what each job would run, without running it."""
+"""Dry runs of the workflow (`snakemake -n -p`) parsed into planned jobs: what each job would run, not running it."""
 
 from __future__ import annotations
 
@@ -37,12 +37,22 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
 
 
-def dry_run(workdir: Path, config: dict, *args: str) -> list[Job]:
-    """The jobs a dry run with ``config`` plans in ``workdir``, sorted (the order of a dry run means nothing)."""
+def _with_config(workdir: Path, config: dict, *args: str) -> subprocess.CompletedProcess:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "dry_run.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    run = snakemake(workdir, "-n", "-p", "--cores", "1", "--configfile", str(workdir / "dry_run.yaml"), *args)
+    run = snakemake(workdir, "--cores", "1", "--configfile", str(workdir / "dry_run.yaml"), *args)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run
+
+
+def touch(workdir: Path, config: dict, *targets: str) -> None:
+    """Marks the existing outputs of every job behind ``targets`` as made with ``config`` (params recorded too)."""
+    _with_config(workdir, config, "--touch", "--forceall", *targets)
+
+
+def dry_run(workdir: Path, config: dict, *args: str) -> list[Job]:
+    """The jobs a dry run with ``config`` plans in ``workdir``, sorted (the order of a dry run means nothing)."""
+    run = _with_config(workdir, config, "-n", "-p", *args)
     jobs, rule, lines = [], None, []
     for line in (run.stdout + "\n").splitlines():
         header = _HEADER.match(line)
@@ -59,3 +69,21 @@ def demo_config(run_name: str = "dry") -> dict:
     config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     config["run_name"] = run_name
     return config
+
+
+def planned_jobs(workdir: Path, config: dict) -> list[Job]:
+    """Every job of the DAG for ``config`` (needed or not), planned in this process: a fraction of a second each,
+    where a ``snakemake -n`` process needs several to start."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, Quietness, ResourceSettings
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    configfile = workdir / "planned.yaml"
+    configfile.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+        workflow = api.workflow(resource_settings=ResourceSettings(cores=1),
+                                config_settings=ConfigSettings(configfiles=[configfile]),
+                                snakefile=REPO / "Snakefile", workdir=workdir)
+        workflow.dag(DAGSettings()).execute_workflow(executor="dryrun")
+        return sorted(Job(job.rule.name, f"output: {', '.join(job.output)}\nShell command: {job.shellcmd}")
+                      for job in workflow._workflow.dag.jobs)

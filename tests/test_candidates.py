@@ -74,5 +74,6 @@ def test_every_value_reads_back_exactly_from_its_slug(field, value):
 
 
 def test_a_value_listed_twice_in_one_sub_grid_is_a_config_error_naming_both_points():
-    with pytest.raises(ConfigError, match=r"pretrain\.grids\.0.*learning_rate\[1\]=0\.0001.*learning_rate\[0\]=0\.0001"):
+    both = r"pretrain\.grids\.0.*learning_rate\[1\]=0\.0001.*learning_rate\[0\]=0\.0001"
+    with pytest.raises(ConfigError, match=both):
         expand_grids([{"corpus": ["dedup"], "learning_rate": [1e-4, 0.0001]}], DEFAULTS, ["dedup"])

@@ -79,14 +79,18 @@ def get_normalize_args():
     )
 
 
+def get_signature_args():
+    """What MinHash signatures depend on, and nothing else: the LSH settings never re-run the signature jobs."""
+    dedup = config["dedup"]
+    return f"--ngram {dedup['ngram']} --num-perm {dedup['num_perm']} --seed {config['seed']}"
+
+
 def get_dedup_args():
     dedup = config["dedup"]
     args = [
-        f"--ngram {dedup['ngram']}",
+        get_signature_args(),
         f"--threshold {dedup['threshold']}",
-        f"--num-perm {dedup['num_perm']}",
         "--verify" if dedup["verify"] else "--no-verify",
-        f"--seed {config['seed']}",
     ]
     if dedup["bands"] is not None:
         args.append(f"--bands {dedup['bands']} --rows {dedup['rows']}")
@@ -164,12 +168,33 @@ def get_demo_base_model_args():
     )
 
 
+def get_length_input(corpus):
+    """The length histogram's choice as an input, unless pretrain.fixed.max_seq_length fixes the length."""
+    if PRETRAIN["max_seq_length"] == "histogram":
+        return {"length": results(f"tokenizer/{corpus}/max_seq_length.json")}
+    return {}
+
+
+def get_max_seq_length(wildcards, input):
+    """--max-seq-length: the configured number, or the histogram's JSON (which the CLI reads)."""
+    if PRETRAIN["max_seq_length"] == "histogram":
+        return input.length
+    return PRETRAIN["max_seq_length"]
+
+
+def get_calibrate_input(wildcards):
+    return {
+        "model": results(f"migrate/{wildcards.corpus}/model"),
+        **get_length_input(wildcards.corpus),
+    }
+
+
 def get_pretrain_input(wildcards):
     corpus = RUN_BY_SLUG[wildcards.run].corpus
     inputs = {
         "model": results(f"migrate/{corpus}/model"),
         "corpus": results(f"corpus/{corpus}/split.parquet"),
-        "length": results(f"tokenizer/{corpus}/max_seq_length.json"),
+        **get_length_input(corpus),
     }
     if PRETRAIN["batch_size"] == "auto":
         inputs["calibration"] = results(f"pretrain/calibration/{corpus}.json")
@@ -385,11 +410,20 @@ def get_downstream_controls():
     ]
 
 
-def get_downstream_best(wildcards):
-    models = [get_selected_model(), *get_downstream_controls()]
+def get_downstream_control_best():
+    """The controls' benchmark sweeps: known before selection, so they are planned (and run) alongside it."""
     return expand(
         results("finetune/{model}/{task}/best.json"),
-        model=models,
+        model=get_downstream_controls(),
+        task=config["downstream"]["tasks"],
+    )
+
+
+def get_downstream_best(wildcards):
+    """The selected candidate's benchmark sweeps, known once select_best has run."""
+    return expand(
+        results("finetune/{model}/{task}/best.json"),
+        model=get_selected_model(),
         task=config["downstream"]["tasks"],
     )
 
