@@ -48,3 +48,23 @@ def test_a_configured_max_seq_length_replaces_the_histogram_choice(tmp_path, bat
     jobs = [job for job in planned_jobs(tmp_path, config) if job.rule in ("pretrain_candidate", "calibrate_batch_size")]
     assert jobs and all("--max-seq-length 64 " in job.command for job in jobs)
     assert not any("max_seq_length.json" in job.command for job in jobs)
+
+
+def test_per_split_wrime_files_are_inputs_and_reach_the_cli_as_one_mapping(tmp_path):
+    import shlex
+
+    import yaml
+
+    files = {split: f"wrime {split}.tsv" for split in ("train", "dev", "test")}
+    for name in files.values():
+        (tmp_path / name).touch()
+    config = demo_config()
+    config["tasks"]["wrime_emotion"] = {"path": files}
+    config["target_tasks"] = ["wrime_emotion"]
+    jobs = [job for job in planned_jobs(tmp_path, config) if job.rule == "finetune_sweep" and "/wrime_emotion/" in job.text]
+    assert jobs
+    for job in jobs:
+        words = shlex.split(job.command)
+        options = [words[i + 1] for i, word in enumerate(words) if word == "--task-option"]
+        path = next(option.split("=", 1)[1] for option in options if option.startswith("path="))
+        assert yaml.safe_load(path) == files

@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import shlex
 
 from tweetbert.config import validate_config
 from tweetbert.errors import ConfigError
@@ -277,7 +278,7 @@ def get_finetune_input(wildcards):
             inputs.update(get_base_model_input())
         elif os.path.isdir(location):
             inputs["model"] = location
-    inputs["task"] = get_task_path(wildcards.task)
+    inputs["task"] = get_task_files(wildcards.task)
     return inputs
 
 
@@ -314,9 +315,15 @@ check_demo_tasks()
 
 
 def get_task_path(task):
-    """A task's file: as configured, or `demo` for the file demo_data generates for it."""
+    """A task's file (or split -> file mapping): as configured, or `demo` for the file demo_data generates for it."""
     path = config["tasks"][task]["path"]
     return results(DEMO_TASK_FILES[task]) if path == "demo" else path
+
+
+def get_task_files(task):
+    """The files a task reads, as rule inputs."""
+    path = get_task_path(task)
+    return list(path.values()) if isinstance(path, dict) else path
 
 
 def get_task_args(wildcards):
@@ -325,7 +332,8 @@ def get_task_args(wildcards):
         "path": get_task_path(wildcards.task),
     }
     pairs = [
-        f"--task-option {key}={json.dumps(value)}" for key, value in options.items()
+        "--task-option " + shlex.quote(f"{key}={json.dumps(value, ensure_ascii=False)}")
+        for key, value in options.items()
     ]
     return " ".join([f"--task {wildcards.task}", *pairs])
 

@@ -99,7 +99,9 @@ def finetune_best(args: argparse.Namespace) -> None:
     trials_table(study).to_csv(args.trials, sep="\t", index=False, float_format="%.6g")
     write_json({"model": args.name, "task": args.task, "main_metric": spec.main_metric,
                 "best_dev": summary["best_value"], "params": params, "n_trials": len(study.trials),
-                "refit_dev": result["best_dev"], "test": result["test"], "study": summary}, args.best)
+                "refit_dev": result["best_dev"], "test": result["test"], "study": summary,
+                "splits": {role: {"examples": len(task[role]), "source": task.sources[role]} for role in task.splits}},
+               args.best)
 
 
 def _select_args(p: argparse.ArgumentParser) -> None:
