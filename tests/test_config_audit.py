@@ -114,6 +114,7 @@ CHANGES = [
     change({"sweep.max_length": 64}, "finetune_sweep", "finetune_best"),
     change({"sweep.space": {"epochs": {"low": 1, "high": 2}}}, "finetune_sweep"),
     change({"selection.rule": "min_dev"}, "select_best"),
+    change({"selection.require_beats": []}, "select_best"),
     change({"probes.evaluation_texts.path": "texts.csv"}, "topk_accuracy", "acceptability_sheet"),
     change({"probes.evaluation_texts.column": "body"}, "topk_accuracy", "acceptability_sheet",
            context={"probes.evaluation_texts.path": "texts.csv"}),

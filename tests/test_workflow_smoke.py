@@ -89,10 +89,12 @@ def test_the_dag_sweeps_every_model_and_selects_a_candidate(finished_run):
 
 def test_the_dag_probes_and_benchmarks_the_selected_model(finished_run):
     analysis = finished_run / "results" / RUN_NAME / "analysis"
+    gate = json.loads((analysis.parent / "selection" / "best_model.json").read_text())["gate"]
+    adapted = "adapted" if gate["selected_passes"] else "adapted_fails_gate"
     topk = json.loads((analysis / "topk" / "topk.json").read_text())
-    assert topk["examples"] == 100 and set(topk["accuracy"]) == {"base", "adapted"}
+    assert topk["examples"] == 100 and set(topk["accuracy"]) == {"base", adapted}
     separation = pd.read_csv(analysis / "probes" / "separation.tsv", sep="\t")
-    assert set(separation["model"]) == {"base", "adapted"} and len(separation) == 4
+    assert set(separation["model"]) == {"base", adapted} and len(separation) == 4
     key = pd.read_csv(analysis / "acceptability" / "kit" / "key.tsv", sep="\t")
     assert key["k"].value_counts().to_dict() == {k: 2 for k in (1, 3, 5, 10, 100)}
     summary = json.loads((analysis / "acceptability" / "summary.json").read_text())

@@ -362,10 +362,14 @@ def get_sweep_args(wildcards):
     )
 
 
-def get_selected_model():
-    """The candidate select_best chose; known once that checkpoint has run."""
+def get_selection():
+    """select_best's record (model, gate, ranking); known once that checkpoint has run."""
     with open(checkpoints.select_best.get().output.best, encoding="utf-8") as handle:
-        return json.load(handle)["model"]
+        return json.load(handle)
+
+
+def get_selected_model():
+    return get_selection()["model"]
 
 
 def get_selected_input(wildcards):
@@ -378,8 +382,11 @@ def get_selected_input(wildcards):
 
 
 def get_probe_model_args(wildcards):
-    location, _ = get_model_location(get_selected_model())
-    return f"--model base={get_base_model()} --model adapted={location}"
+    """The base and the selected model; the latter labelled as failing the gate when no candidate passed it."""
+    selection = get_selection()
+    location, _ = get_model_location(selection["model"])
+    label = "adapted" if selection["gate"]["selected_passes"] else "adapted_fails_gate"
+    return f"--model base={get_base_model()} --model {label}={location}"
 
 
 def get_selected_location(wildcards):

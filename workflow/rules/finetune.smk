@@ -97,7 +97,10 @@ checkpoint select_best:
     params:
         targets=" ".join(f"--target-task {task}" for task in config["target_tasks"]),
         rule=config["selection"]["rule"],
+        gate=" ".join(
+            f"--require-beats {name}" for name in config["selection"]["require_beats"]
+        ),
         out_dir=get_output_dir,
     shell:
         "tweetbert select-best --best {input} {params.targets} --rule {params.rule}"
-        " --out-dir {params.out_dir} 2> {log}"
+        " {params.gate} --out-dir {params.out_dir} 2> {log}"

@@ -108,6 +108,8 @@ def _select_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--best", required=True, type=Path, nargs="+", help="every model x task best.json")
     p.add_argument("--target-task", required=True, action="append", help="a target task (repeatable, in order)")
     p.add_argument("--rule", default="mean_dev", choices=["mean_dev", "min_dev"])
+    p.add_argument("--require-beats", action="append", default=[], metavar="CONTROL",
+                   help="a control every eligible candidate must beat on every target task (repeatable)")
     p.add_argument("--out-dir", required=True, type=Path)
 
 
@@ -116,4 +118,4 @@ def _select_args(p: argparse.ArgumentParser) -> None:
 def select_best(args: argparse.Namespace) -> None:
     from tweetbert.analysis.selection import write_selection
 
-    write_selection(args.best, args.target_task, args.out_dir, rule=args.rule)
+    write_selection(args.best, args.target_task, args.out_dir, rule=args.rule, require_beats=args.require_beats)
