@@ -172,3 +172,17 @@ def test_when_no_candidate_passes_the_gate_the_best_scorer_is_selected_and_every
     for key in ("controls_html", "controls_markdown"):
         assert "NO CANDIDATE PASSES THE GATE" in paths[key].read_text()
     assert "selected (FAILS GATE)" in paths["controls"].read_text()
+
+
+def test_the_selection_note_says_which_data_played_each_split_role(tmp_path):
+    files = write_results(tmp_path, {"base": {"jts1k": 0.6, "jtdd": 0.6}, slug("dedup", 1): {"jts1k": 0.7,
+                                                                                                "jtdd": 0.7}})
+    roles = {"train": "t.csv, 65/100", "validation": "t.csv, 5/100 of it (seed 0)", "dev": "valid-v1.3.json",
+             "test": "t.csv, 15/100"}
+    for path in files:
+        record = json.loads(path.read_text())
+        record["splits"] = {role: {"examples": 1, "source": source} for role, source in roles.items()}
+        path.write_text(json.dumps(record))
+    paths = write_selection(files, TARGETS, tmp_path / "out", require_beats=["base"], published=None)
+    html = paths["controls_html"].read_text()
+    assert "jts1k: validation = t.csv, 5/100 of it (seed 0); dev = valid-v1.3.json; test = t.csv, 15/100." in html

@@ -280,6 +280,22 @@ def html_with_bold(table: pd.DataFrame, digits: int = 3, *, title: str = "Select
             + "\n".join(rows) + f"\n</tbody>\n</table>\n<p>{html.escape(note)}</p>\n</body></html>\n")
 
 
+def split_notes(best_files: Sequence[Path], tasks: Sequence[str]) -> str:
+    """Which data played validation, development and test for each task, from the ``splits`` of its best.json.
+
+    Published datasets ship fewer than four splits (JGLUE: train/valid; WRIME: train/dev/test), so a table of
+    numbers must say, per task, which published split or carved share each role used.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted(map(Path, best_files)):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record.get("task") in tasks and record.get("splits"):
+            found.setdefault(record["task"], record["splits"])
+    return " ".join(
+        f"{task}: " + "; ".join(f"{role} = {found[task][role]['source']}" for role in ("validation", "dev", "test"))
+        + "." for task in tasks if task in found)
+
+
 def write_tsv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, sep="\t", index=False, na_rep="", lineterminator="\n")
 
@@ -302,7 +318,9 @@ def write_selection(best_files: Sequence[Path], target_tasks: Sequence[str], out
     write_tsv(table, paths["aggregate"])
     paths["best_model"].write_text(json.dumps(selection, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_tsv(controls, paths["controls"])
-    note = f"{gate_note(selection)} Bold: best per column. Published rows are test scores of the reference study."
+    note = (f"{gate_note(selection)} Dev: the development score of each sweep's best trial, on the model its "
+            f"training ended with; test: that same model, scored once. Bold: best per column. Published rows are "
+            f"test scores of the reference study. {split_notes(best_files, selection['target_tasks'])}").rstrip()
     paths["controls_html"].write_text(html_with_bold(controls, note=note), encoding="utf-8")
     paths["controls_markdown"].write_text(f"{gate_note(selection)}\n\n{markdown_with_bold(controls)}", encoding="utf-8")
     plot_candidates(table, selection, paths["candidates_scatter"])

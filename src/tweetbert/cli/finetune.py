@@ -1,4 +1,4 @@
-"""Fine-tuning stages: finetune-sweep (one worker of a study), finetune-best (test once at the best trial)."""
+"""Fine-tuning stages: finetune-sweep (one worker of a study), finetune-best (test once, on the kept best model)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--worker-id", required=True, help="this worker's id (letters, digits, _ and -)")
     p.add_argument("--pruner", default="median", choices=["median", "hyperband", "none"])
     p.add_argument("--lease-timeout", type=float, default=600.0)
+    p.add_argument("--keep-dir", required=True, type=Path,
+                   help="where the study's best trial's model is kept (shared by its workers; outside job outputs)")
     p.add_argument("--summary", required=True, type=Path, help="JSON written when the study is complete")
 
 
@@ -46,9 +48,11 @@ def finetune_sweep(args: argparse.Namespace) -> None:
     import tempfile
 
     import optuna
+    from optuna.trial import TrialState
 
     from tweetbert.finetune.train import finetune
     from tweetbert.sweep.callback import OptunaReportCallback
+    from tweetbert.sweep.keep import keep_if_best
     from tweetbert.sweep.space import parse_space, suggest
     from tweetbert.sweep.storage import open_storage
     from tweetbert.sweep.workers import run_worker
@@ -57,13 +61,19 @@ def finetune_sweep(args: argparse.Namespace) -> None:
     space = parse_space(json.loads(args.space))
 
     def objective(trial: optuna.Trial) -> float:
+        """Prunes on validation; the objective is the dev metric of the model training ended with, kept if best."""
         report = OptunaReportCallback(trial, spec.main_metric)
         with tempfile.TemporaryDirectory() as scratch:
             result = finetune(args.model, task, spec, suggest(trial, space), seed=args.seed, output_dir=Path(scratch),
                               callbacks=[report], random_init=args.random_init, max_length=args.max_length)
         trial.set_user_attr("steps", result["steps"])
         report.raise_if_pruned()
-        return float(result["best_dev"])
+        record = {"trial": trial.number, "objective": result["objective"], "dev": result["dev"],
+                  "weights_sha256": result["weights_sha256"], "params": trial.params, "worker": args.worker_id}
+        trial.set_user_attr("weights_sha256", result["weights_sha256"])
+        failed = {t.number for t in trial.study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
+        keep_if_best(args.keep_dir, result["model"], record, failed)
+        return float(result["objective"])
 
     run_worker(args.study, args.storage, objective, args.n_trials, seed=args.seed, worker_id=args.worker_id,
                pruner=args.pruner, lease_timeout=args.lease_timeout)
@@ -74,34 +84,49 @@ def finetune_sweep(args: argparse.Namespace) -> None:
 def _best_args(p: argparse.ArgumentParser) -> None:
     _task_args(p)
     p.add_argument("--name", required=True, help="the model's name in results (candidate slug or control name)")
-    p.add_argument("--best", required=True, type=Path, help="best.json: params, best dev metric, test metric")
+    p.add_argument("--keep-dir", required=True, type=Path, help="the study's kept best model (finetune-sweep)")
+    p.add_argument("--best", required=True, type=Path, help="best.json: params, dev and test metrics of one model")
     p.add_argument("--trials", required=True, type=Path, help="trials.tsv of the whole study")
 
 
-@command("finetune-best", "Re-train the best trial's configuration once and score it on the test split.", _best_args)
+SPLIT_ROLES = {"train": "fits the model", "validation": "scored every epoch; the pruner's values",
+               "dev": "the trial's objective, on the model training ended with",
+               "test": "scored once, on the kept model of the best trial"}
+
+
+@command("finetune-best", "Score the kept model of the best trial on the test split, once; no retraining.",
+         _best_args)
 def finetune_best(args: argparse.Namespace) -> None:
     import tempfile
 
     import optuna
 
-    from tweetbert.finetune.train import finetune
+    from tweetbert.errors import CheckFailed
+    from tweetbert.finetune.model import load_model
+    from tweetbert.finetune.train import score_split, weights_sha256
+    from tweetbert.sweep.keep import kept_best
     from tweetbert.sweep.results import best_trial_summary, trials_table
     from tweetbert.sweep.storage import open_storage
 
     spec, task = _load(args)
     study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
     summary = best_trial_summary(study)
-    params = study.best_trial.params
+    directory, record = kept_best(args.keep_dir, study.best_trial.number)
+    model = load_model(directory, spec, task.num_labels, label_names=task.label_names)
+    digest = weights_sha256(model)
+    if digest != record["weights_sha256"]:
+        raise CheckFailed(f"{directory}: weights digest {digest} differs from the trial's {record['weights_sha256']}")
     with tempfile.TemporaryDirectory() as scratch:
-        result = finetune(args.model, task, spec, params, seed=args.seed, output_dir=Path(scratch),
-                          evaluate_test=True, random_init=args.random_init, max_length=args.max_length)
+        test = score_split(args.model, model, task, spec, "test", seed=args.seed, output_dir=Path(scratch),
+                           max_length=args.max_length)
     args.trials.parent.mkdir(parents=True, exist_ok=True)
     trials_table(study).to_csv(args.trials, sep="\t", index=False, float_format="%.6g")
     write_json({"model": args.name, "task": args.task, "main_metric": spec.main_metric,
-                "best_dev": summary["best_value"], "params": params, "n_trials": len(study.trials),
-                "refit_dev": result["best_dev"], "test": result["test"], "study": summary,
-                "splits": {role: {"examples": len(task[role]), "source": task.sources[role]} for role in task.splits}},
-               args.best)
+                "best_dev": summary["best_value"], "dev": record["dev"], "test": test,
+                "params": study.best_trial.params, "n_trials": len(study.trials), "trial": record["trial"],
+                "weights_sha256": digest, "study": summary,
+                "splits": {role: {"examples": len(task[role]), "source": task.sources[role], "role": SPLIT_ROLES[role]}
+                           for role in task.splits}}, args.best)
 
 
 def _select_args(p: argparse.ArgumentParser) -> None:

@@ -1,0 +1,90 @@
+"""The model of a study's best trial, kept while the sweep runs, so the test split needs no refit.
+
+One folder per study holds ``trial-<number>/`` (weights, config and ``kept.json``) and ``best``, a symbolic link to
+the current best. A finishing trial replaces it, under an exclusive lock shared by every worker of the study, when
+its objective is higher, or equal from an earlier trial (the trial Optuna's ``best_trial`` names, whichever worker
+ran it), or when the kept trial has since failed (its worker died before reporting it). The new folder is written
+in full first and the link swapped with one atomic rename, so a worker killed at any point leaves the previous
+best intact; folders the link no longer names are removed under the lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from transformers import PreTrainedModel
+
+from tweetbert.errors import CheckFailed
+
+BEST = "best"
+RECORD = "kept.json"
+
+
+@contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def kept_record(directory: Path) -> dict[str, Any] | None:
+    """``kept.json`` of the current best trial, or None when nothing is kept yet."""
+    path = Path(directory) / BEST / RECORD
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _replaces(record: Mapping[str, Any], current: Mapping[str, Any] | None, failed: set[int]) -> bool:
+    if current is None or current["trial"] in failed:
+        return True
+    if record["objective"] != current["objective"]:
+        return record["objective"] > current["objective"]
+    return record["trial"] < current["trial"]
+
+
+def keep_if_best(directory: Path, model: PreTrainedModel, record: Mapping[str, Any], failed: set[int]) -> bool:
+    """Keeps ``model`` as the study's best when ``record`` (``trial``, ``objective``, ...) beats the kept one.
+
+    ``failed`` are the numbers of the study's failed trials. Returns whether the model was kept.
+    """
+    directory = Path(directory)
+    with _locked(directory):
+        if not _replaces(record, kept_record(directory), failed):
+            return False
+        name = f"trial-{record['trial']}"
+        staging = directory / f".{name}.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        model.save_pretrained(staging)
+        (staging / RECORD).write_text(json.dumps(dict(record), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        shutil.rmtree(directory / name, ignore_errors=True)
+        os.replace(staging, directory / name)
+        link = directory / f".{BEST}.partial"
+        link.unlink(missing_ok=True)
+        link.symlink_to(name)
+        os.replace(link, directory / BEST)
+        for stale in directory.glob("trial-*"):
+            if stale.name != name:
+                shutil.rmtree(stale)
+        return True
+
+
+def kept_best(directory: Path, best_trial: int) -> tuple[Path, dict[str, Any]]:
+    """The kept model's folder and record, checked to be the study's best trial's."""
+    record = kept_record(directory)
+    if record is None:
+        raise CheckFailed(f"{directory}: no kept model; the sweep of this study has not completed a trial")
+    if record["trial"] != best_trial:
+        raise CheckFailed(f"{directory}: the kept model is trial {record['trial']}'s but the study's best trial is "
+                          f"{best_trial} (a worker died between keeping a model and reporting its trial); "
+                          f"re-run this study's sweep")
+    return Path(directory) / BEST, record
