@@ -332,10 +332,11 @@ def get_task_args(wildcards):
         "path": get_task_path(wildcards.task),
     }
     pairs = [
-        "--task-option " + shlex.quote(f"{key}={json.dumps(value, ensure_ascii=False)}")
+        f"{key}={json.dumps(value, ensure_ascii=False)}"
         for key, value in options.items()
     ]
-    return " ".join([f"--task {wildcards.task}", *pairs])
+    quoted = [f"--task-option {shlex.quote(pair)}" for pair in pairs]
+    return " ".join([f"--task {wildcards.task}", *quoted])
 
 
 def get_study_storage(wildcards):

@@ -89,11 +89,6 @@ def _best_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trials", required=True, type=Path, help="trials.tsv of the whole study")
 
 
-SPLIT_ROLES = {"train": "fits the model", "validation": "scored every epoch; the pruner's values",
-               "dev": "the trial's objective, on the model training ended with",
-               "test": "scored once, on the kept model of the best trial"}
-
-
 @command("finetune-best", "Score the kept model of the best trial on the test split, once; no retraining.",
          _best_args)
 def finetune_best(args: argparse.Namespace) -> None:
@@ -107,6 +102,7 @@ def finetune_best(args: argparse.Namespace) -> None:
     from tweetbert.sweep.keep import kept_best
     from tweetbert.sweep.results import best_trial_summary, trials_table
     from tweetbert.sweep.storage import open_storage
+    from tweetbert.tasks.types import SPLIT_ROLES
 
     spec, task = _load(args)
     study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))

@@ -61,9 +61,10 @@ def keep_if_best(directory: Path, model: PreTrainedModel, record: Mapping[str, A
     with _locked(directory):
         if not _replaces(record, kept_record(directory), failed):
             return False
+        for leftover in directory.glob(".trial-*.partial"):  # of a worker killed while writing
+            shutil.rmtree(leftover)
         name = f"trial-{record['trial']}"
         staging = directory / f".{name}.partial"
-        shutil.rmtree(staging, ignore_errors=True)
         model.save_pretrained(staging)
         (staging / RECORD).write_text(json.dumps(dict(record), indent=2, sort_keys=True) + "\n", encoding="utf-8")
         shutil.rmtree(directory / name, ignore_errors=True)

@@ -250,8 +250,8 @@ def _load_wrime(name: str, options: Mapping[str, Any], problem_type: ProblemType
         else:
             published["train"] = [parse(record) for record in records]
             origins["train"] = f"{path.name} (no {WRIME_SPLIT_COLUMN} column)"
-    directory = next(iter(files.values()))
-    splits, sources = resolve_splits(published, origins, problem_type, seed=int(options["seed"]), path=directory)
+    first_file = next(iter(files.values()))
+    splits, sources = resolve_splits(published, origins, problem_type, seed=int(options["seed"]), path=first_file)
     return TaskData(name, problem_type, splits, sources, label_names)
 
 
