@@ -35,30 +35,40 @@ def record(trial: int, objective: float) -> dict:
     return {"trial": trial, "objective": objective, "weights_sha256": f"w{trial}"}
 
 
+def standing(*trials: int) -> dict[int, str]:
+    """The study's running and complete trials, each with the digest it recorded."""
+    return {trial: f"w{trial}" for trial in trials}
+
+
 def test_only_a_better_trial_replaces_the_kept_model_and_ties_go_to_the_earlier_trial(model, tmp_path):
-    assert keep_if_best(tmp_path, model, record(3, 0.5), set())
-    assert not keep_if_best(tmp_path, model, record(4, 0.4), set())
-    assert not keep_if_best(tmp_path, model, record(5, 0.5), set())
-    assert keep_if_best(tmp_path, model, record(1, 0.5), set())  # what Optuna's best_trial names on a tie
-    assert keep_if_best(tmp_path, model, record(6, 0.7), set())
+    live = standing(1, 3, 4, 5, 6)
+    assert keep_if_best(tmp_path, model, record(3, 0.5), live)
+    assert not keep_if_best(tmp_path, model, record(4, 0.4), live)
+    assert not keep_if_best(tmp_path, model, record(5, 0.5), live)
+    assert keep_if_best(tmp_path, model, record(1, 0.5), live)  # what Optuna's best_trial names on a tie
+    assert keep_if_best(tmp_path, model, record(6, 0.7), live)
     assert kept_record(tmp_path)["trial"] == 6
     assert sorted(path.name for path in tmp_path.glob("trial-*")) == ["trial-6"]
     assert (tmp_path / "best").resolve() == (tmp_path / "trial-6").resolve()
 
 
-def test_a_kept_trial_that_later_failed_gives_way_to_any_complete_one(model, tmp_path):
-    keep_if_best(tmp_path, model, record(2, 0.9), set())
-    assert keep_if_best(tmp_path, model, record(3, 0.1), failed={2})
+def test_a_kept_model_of_a_failed_trial_or_an_earlier_study_gives_way_to_any_complete_trial(model, tmp_path):
+    keep_if_best(tmp_path, model, record(2, 0.9), standing(2))
+    assert keep_if_best(tmp_path, model, record(3, 0.1), standing(3))  # trial 2 failed
     assert kept_record(tmp_path)["trial"] == 3
+    assert keep_if_best(tmp_path, model, record(0, 0.05), {0: "w0", 3: "another study's digest"})
+    assert kept_record(tmp_path)["trial"] == 0
 
 
 def test_a_kept_model_that_is_not_the_studys_best_trial_is_refused(model, tmp_path):
-    keep_if_best(tmp_path, model, record(2, 0.9), set())
-    assert kept_best(tmp_path, 2)[1]["trial"] == 2
+    keep_if_best(tmp_path, model, record(2, 0.9), standing(2))
+    assert kept_best(tmp_path, 2, "w2")[1]["trial"] == 2
     with pytest.raises(CheckFailed, match="trial 2's but the study's best trial is 5"):
-        kept_best(tmp_path, 5)
+        kept_best(tmp_path, 5, "w5")
+    with pytest.raises(CheckFailed, match="earlier study"):
+        kept_best(tmp_path, 2, "other")
     with pytest.raises(CheckFailed, match="no kept model"):
-        kept_best(tmp_path / "empty", 0)
+        kept_best(tmp_path / "empty", 0, None)
 
 
 def test_the_objective_dev_and_test_numbers_all_come_from_the_best_trials_model(tiny_base_model, tmp_path):

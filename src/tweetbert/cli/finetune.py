@@ -71,8 +71,9 @@ def finetune_sweep(args: argparse.Namespace) -> None:
         record = {"trial": trial.number, "objective": result["objective"], "dev": result["dev"],
                   "weights_sha256": result["weights_sha256"], "params": trial.params, "worker": args.worker_id}
         trial.set_user_attr("weights_sha256", result["weights_sha256"])
-        failed = {t.number for t in trial.study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
-        keep_if_best(args.keep_dir, result["model"], record, failed)
+        standing = {t.number: t.user_attrs.get("weights_sha256")
+                    for t in trial.study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.COMPLETE))}
+        keep_if_best(args.keep_dir, result["model"], record, standing)
         return float(result["objective"])
 
     run_worker(args.study, args.storage, objective, args.n_trials, seed=args.seed, worker_id=args.worker_id,
@@ -107,7 +108,8 @@ def finetune_best(args: argparse.Namespace) -> None:
     spec, task = _load(args)
     study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
     summary = best_trial_summary(study)
-    directory, record = kept_best(args.keep_dir, study.best_trial.number)
+    best_trial = study.best_trial
+    directory, record = kept_best(args.keep_dir, best_trial.number, best_trial.user_attrs.get("weights_sha256"))
     model = load_model(directory, spec, task.num_labels, label_names=task.label_names)
     digest = weights_sha256(model)
     if digest != record["weights_sha256"]:
@@ -119,7 +121,7 @@ def finetune_best(args: argparse.Namespace) -> None:
     trials_table(study).to_csv(args.trials, sep="\t", index=False, float_format="%.6g")
     write_json({"model": args.name, "task": args.task, "main_metric": spec.main_metric,
                 "best_dev": summary["best_value"], "dev": record["dev"], "test": test,
-                "params": study.best_trial.params, "n_trials": len(study.trials), "trial": record["trial"],
+                "params": best_trial.params, "n_trials": len(study.trials), "trial": record["trial"],
                 "weights_sha256": digest, "study": summary,
                 "splits": {role: {"examples": len(task[role]), "source": task.sources[role], "role": SPLIT_ROLES[role]}
                            for role in task.splits}}, args.best)
