@@ -3,9 +3,9 @@
 For each seed, the same sweep runs twice on the demo ``sentiment3`` task: once with the median pruner and once
 without pruning (``pruner="none"``). Both use the same search space, the same TPE sampler seed and worker id (so they
 draw the same start-up configurations), the same fine-tuning seed, and each its own journal file. The objective is the
-one of ``tweetbert finetune-sweep`` (``tweetbert.cli.finetune``): ``OptunaReportCallback`` reports the dev metric per
-epoch, the trial records its optimiser steps (``steps``, also for a pruned trial, before it raises) and returns its
-best dev metric.
+one of ``tweetbert finetune-sweep`` (``tweetbert.cli.finetune``): ``OptunaReportCallback`` reports the validation
+metric per epoch, the trial records its optimiser steps (``steps``, also for a pruned trial, before it raises) and
+returns the dev metric of the model its training ended with.
 
 Per sweep: the sum of the optimiser steps of all finished trials (pruned trials count the steps they ran) and the
 best dev metric (the study's best value). Totals, averaged over seeds: steps pruned / steps unpruned (target
@@ -117,7 +117,7 @@ def run_sweep(model: Path, spec, task, space, *, pruner: str, seed: int, n_trial
                               callbacks=[report], max_length=max_length)
         trial.set_user_attr("steps", result["steps"])  # before raising: a pruned trial's steps count too
         report.raise_if_pruned()
-        return float(result["best_dev"])
+        return float(result["objective"])
 
     study_name = f"sweep-cost-{pruner}-{seed}"
     started = time.perf_counter()

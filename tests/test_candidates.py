@@ -57,3 +57,23 @@ def test_a_slug_names_its_candidate_back():
         assert Candidate.from_slug(candidate.slug) == candidate
     with pytest.raises(ValueError, match="not a candidate slug"):
         Candidate.from_slug("dedup-lr-high")
+
+
+def test_slugs_are_exact_so_close_learning_rates_stay_three_candidates():
+    candidates = expand_grids([{"corpus": ["dedup"], "learning_rate": [2.5e-4, 3e-4, 1.5e-4]}], DEFAULTS, ["dedup"])
+    assert [c.learning_rate for c in candidates] == [1.5e-4, 2.5e-4, 3e-4]
+    assert [c.slug.split("-wd")[0] for c in candidates] == ["dedup-lr1.5e-04", "dedup-lr2.5e-04", "dedup-lr3e-04"]
+
+
+@pytest.mark.parametrize("field, value", [("learning_rate", 1.2345678901234567e-4), ("epsilon", 3.3e-9),
+                                          ("weight_decay", 0.0312345678), ("weight_decay", 1.5e-5),
+                                          ("beta1", 0.9999999), ("beta2", 0.99999999)])
+def test_every_value_reads_back_exactly_from_its_slug(field, value):
+    candidate = expand_grids([{"corpus": ["dedup"], field: [value]}], DEFAULTS, ["dedup"])[0]
+    assert getattr(Candidate.from_slug(candidate.slug), field) == value
+
+
+def test_a_value_listed_twice_in_one_sub_grid_is_a_config_error_naming_both_points():
+    both = r"pretrain\.grids\.0.*learning_rate\[1\]=0\.0001.*learning_rate\[0\]=0\.0001"
+    with pytest.raises(ConfigError, match=both):
+        expand_grids([{"corpus": ["dedup"], "learning_rate": [1e-4, 0.0001]}], DEFAULTS, ["dedup"])

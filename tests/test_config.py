@@ -34,6 +34,7 @@ def test_an_empty_config_gets_every_default():
         ({"balance": {"max_per_user": 0}}, "balance.max_per_user"),
         ({"raw": {"on_bad_row": "ignore"}}, "raw.on_bad_row"),
         ({"corpora": ["dedup", "other"]}, "corpora.1"),
+        ({"controls": {"bert": "org/bert"}}, "selection.require_beats[0]"),
     ],
 )
 def test_a_wrong_key_or_value_is_reported_by_name(config, key):

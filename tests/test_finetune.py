@@ -7,7 +7,10 @@ import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer, TrainerCallback
 
 from tweetbert.demo import write_tasks
-from tweetbert.finetune import Encoder, PaddingCollator, build_features, finetune, load_model, qa_answers, qa_features
+from tweetbert.finetune import (
+    Encoder, PaddingCollator, build_features, finetune, load_model, qa_answers, qa_features, score_split,
+    weights_sha256,
+)
 from tweetbert.finetune.features import truncate_pair
 from tweetbert.tasks import ProblemType, TaskData, get_task, load_task
 
@@ -141,31 +144,42 @@ def test_random_init_differs_from_the_pretrained_weights(model_dir):
 
 
 class _Recorder(TrainerCallback):
+    """What the trainer evaluates, batch by batch, and whether training had ended by then."""
+
     def __init__(self) -> None:
         self.evaluations: list[dict[str, float]] = []
+        self.seen: list[tuple[int, bool]] = []  # (examples in the evaluated split, training over)
+        self.trained = False
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         self.evaluations.append(dict(metrics))
 
+    def on_prediction_step(self, args, state, control, eval_dataloader=None, **kwargs):
+        self.seen.append((len(eval_dataloader.dataset), self.trained))
 
-def test_finetune_reports_dev_metrics_per_epoch(model_dir, demo_tasks, tmp_path):
+    def on_train_end(self, args, state, control, **kwargs):
+        self.trained = True
+
+
+def test_epochs_are_scored_on_validation_and_dev_only_once_training_has_ended(model_dir, demo_tasks, tmp_path):
     spec = get_task("sentiment3")
     task = _subsample(load_task("sentiment3", {"path": str(demo_tasks / "sentiment3.csv")}),
-                      {"train": 160, "dev": 60, "test": 60})
+                      {"train": 160, "validation": 20, "dev": 60, "test": 60})
     recorder = _Recorder()
-    result = finetune(model_dir, task, spec, PARAMS, seed=0, output_dir=tmp_path / "run", callbacks=[recorder],
-                      evaluate_test=True)
-    assert [epoch["epoch"] for epoch in result["dev"]] == [1, 2]
-    assert all(0.0 <= epoch["accuracy"] <= 1.0 for epoch in result["dev"])
-    assert [e["eval_accuracy"] for e in recorder.evaluations] == [e["accuracy"] for e in result["dev"]]
+    result = finetune(model_dir, task, spec, PARAMS, seed=0, output_dir=tmp_path / "run", callbacks=[recorder])
+    assert [epoch["epoch"] for epoch in result["validation"]] == [1, 2]
+    assert [e["eval_accuracy"] for e in recorder.evaluations] == [e["accuracy"] for e in result["validation"]]
+    during = {size for size, over in recorder.seen if not over}
+    after = {size for size, over in recorder.seen if over}
+    assert during == {20} and after == {60}  # validation while training; dev only after it; test never
+    assert result["objective"] == result["dev"]["accuracy"] and set(result["dev"]) == {"accuracy"}
     assert result["steps"] == 2 * 10
-    assert result["last_dev"] == result["dev"][-1]["accuracy"]
-    assert result["best_dev"] == max(e["accuracy"] for e in result["dev"])
     assert len(result["train_loss"]) == 2 and result["train_loss"][1] < result["train_loss"][0]
-    assert set(result["test"]) == {"accuracy"}
+    assert result["weights_sha256"] == weights_sha256(result["model"])
     assert not any((tmp_path / "run").rglob("*.safetensors"))
     again = finetune(model_dir, task, spec, PARAMS, seed=0, output_dir=tmp_path / "again")
-    assert again["dev"] == result["dev"] and again["test"] is None
+    assert again["validation"] == result["validation"] and again["dev"] == result["dev"]
+    assert score_split(model_dir, result["model"], task, spec, "dev", seed=0, output_dir=tmp_path) == result["dev"]
 
 
 class _StopAfterFirstEpoch(TrainerCallback):
@@ -178,7 +192,7 @@ def test_a_callback_can_stop_training_after_an_epoch(model_dir, demo_tasks, tmp_
                       {"train": 64, "dev": 20, "test": 20})
     result = finetune(model_dir, task, get_task("sentiment3"), PARAMS, seed=0, output_dir=tmp_path,
                       callbacks=[_StopAfterFirstEpoch()])
-    assert len(result["dev"]) == 1 and result["steps"] == 4 and result["last_dev"] == result["best_dev"]
+    assert len(result["validation"]) == 1 and result["steps"] == 4
 
 
 @pytest.mark.parametrize("name, path", [("wrime_emotion", "wrime.tsv"), ("jcommonsenseqa", "jglue/jcommonsenseqa"),
@@ -188,7 +202,8 @@ def test_finetune_runs_every_head(model_dir, demo_tasks, tmp_path, name, path):
     task = _subsample(load_task(name, {"path": str(demo_tasks / path)}), {"train": 32, "dev": 30, "test": 8})
     result = finetune(model_dir, task, spec, {**PARAMS, "epochs": 1}, seed=0, output_dir=tmp_path, max_length=48,
                       stride=8)
-    assert list(result["dev"][0]) == ["epoch", "loss", *spec.metrics]
+    assert list(result["validation"][0]) == ["epoch", "loss", *spec.metrics]
+    assert list(result["dev"]) == list(spec.metrics)
     n_train = len(qa_features(task["train"], Encoder(model_dir, 48), 8)[0]) if name == "jsquad" else 32
     assert result["steps"] == -(-n_train // PARAMS["batch_size"])
 

@@ -19,15 +19,23 @@ def write_jsonl(path, lines):
     return path
 
 
-def test_jsonl_csv_tsv_and_parquet_read_to_the_same_corpus(tmp_path):
+def test_jsonl_csv_and_parquet_read_to_the_same_corpus(tmp_path):
     jsonl = write_jsonl(tmp_path / "t.jsonl", [json.dumps(r, ensure_ascii=False) for r in ROWS])
     pd.DataFrame(ROWS).to_csv(tmp_path / "t.csv", index=False)
-    pd.DataFrame(ROWS).to_csv(tmp_path / "t.tsv", sep="\t", index=False)
     pd.DataFrame(ROWS).to_parquet(tmp_path / "t.parquet")
-    frames = [read_tweets(p)[0] for p in (jsonl, tmp_path / "t.csv", tmp_path / "t.tsv", tmp_path / "t.parquet")]
+    frames = [read_tweets(p)[0] for p in (jsonl, tmp_path / "t.csv", tmp_path / "t.parquet")]
     for frame in frames:
         assert list(frame.columns) == ["id", "user_id", "created_at", "text"]
         assert frame["text"].tolist() == [r["text"] for r in ROWS]
+
+
+def test_a_tsv_corpus_is_raw_text_so_every_quote_survives(tmp_path):
+    texts = ['"ありがとう"って言われた', '彼は"来ないと言った', '今日は晴れ☀️', '終わりに"']
+    path = tmp_path / "t.tsv"
+    path.write_text("id\tuser_id\ttext\n" + "".join(f"{i}\tu{i}\t{t}\n" for i, t in enumerate(texts)),
+                    encoding="utf-8")
+    frame, _ = read_tweets(path)
+    assert frame["text"].tolist() == texts
 
 
 def test_configurable_column_names_map_onto_the_contract(tmp_path):

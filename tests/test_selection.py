@@ -141,3 +141,48 @@ def test_a_single_target_task_gets_a_strip_plot(tmp_path):
     paths = write_selection(write_results(tmp_path / "in", results), ["jts1k"], tmp_path / "out", published=None)
     assert paths["candidates_scatter"].stat().st_size
     assert json.loads(paths["best_model"].read_text())["model"] == slug("dedup", 1)
+
+
+def test_only_candidates_that_beat_the_gate_controls_on_every_target_task_are_eligible(tmp_path):
+    results = {"base": {"jts1k": 0.60, "jtdd": 0.60},
+               slug("dedup", 1): {"jts1k": 0.90, "jtdd": 0.55},   # best mean, loses jtdd to base
+               slug("dedup", 2): {"jts1k": 0.65, "jtdd": 0.62},
+               slug("dedup", 3): {"jts1k": 0.61, "jtdd": 0.60}}   # ties base on jtdd: not a win
+    table = aggregate(write_results(tmp_path, results))
+    choice = select_best(table, TARGETS, require_beats=["base"])
+    assert choice["model"] == slug("dedup", 2)
+    assert choice["gate"] | {"note": ""} == {"require_beats": ["base"], "passed": [slug("dedup", 2)],
+                                             "selected_passes": True, "note": ""}
+    assert {e["model"]: e["passes_gate"] for e in choice["ranking"]} == {
+        slug("dedup", 1): False, slug("dedup", 2): True, slug("dedup", 3): False}
+    assert select_best(table, TARGETS)["model"] == slug("dedup", 1)
+    with pytest.raises(ValueError, match="'bert'"):
+        select_best(table, TARGETS, require_beats=["bert"])
+
+
+def test_when_no_candidate_passes_the_gate_the_best_scorer_is_selected_and_every_output_says_so(tmp_path):
+    results = {"base": {"jts1k": 0.9, "jtdd": 0.9}, slug("dedup", 1): {"jts1k": 0.7, "jtdd": 0.6},
+               slug("dedup", 2): {"jts1k": 0.6, "jtdd": 0.6}}
+    paths = write_selection(write_results(tmp_path / "in", results), TARGETS, tmp_path / "out",
+                            require_beats=["base"], published=None)
+    best = json.loads(paths["best_model"].read_text())
+    assert best["model"] == slug("dedup", 1)
+    assert best["gate"]["passed"] == [] and best["gate"]["selected_passes"] is False
+    assert best["gate"]["note"].startswith("NO CANDIDATE PASSES THE GATE")
+    for key in ("controls_html", "controls_markdown"):
+        assert "NO CANDIDATE PASSES THE GATE" in paths[key].read_text()
+    assert "selected (FAILS GATE)" in paths["controls"].read_text()
+
+
+def test_the_selection_note_says_which_data_played_each_split_role(tmp_path):
+    files = write_results(tmp_path, {"base": {"jts1k": 0.6, "jtdd": 0.6}, slug("dedup", 1): {"jts1k": 0.7,
+                                                                                                "jtdd": 0.7}})
+    roles = {"train": "t.csv, 65/100", "validation": "t.csv, 5/100 of it (seed 0)", "dev": "valid-v1.3.json",
+             "test": "t.csv, 15/100"}
+    for path in files:
+        record = json.loads(path.read_text())
+        record["splits"] = {role: {"examples": 1, "source": source} for role, source in roles.items()}
+        path.write_text(json.dumps(record))
+    paths = write_selection(files, TARGETS, tmp_path / "out", require_beats=["base"], published=None)
+    html = paths["controls_html"].read_text()
+    assert "jts1k: validation = t.csv, 5/100 of it (seed 0); dev = valid-v1.3.json; test = t.csv, 15/100." in html

@@ -297,15 +297,79 @@ def test_invalid_jsquad_json_is_reported_by_line(tmp_path):
     assert error.value.row == 3
 
 
+QUOTED = ['"ありがとう"って言われた', '彼は"来ないと言った', '""', "'単引用'も", '終わりに"']
+
+
+def test_wrime_text_with_paired_and_unpaired_quotes_is_read_character_for_character(tmp_path):
+    rows = wrime_rows()
+    for i, sentence in enumerate(QUOTED):
+        rows[i] = (sentence, *rows[i][1:])
+    data = load_task("wrime_emotion", {"path": str(write_wrime(tmp_path / "w.tsv", rows))})
+    texts = [e["text"] for examples in data.splits.values() for e in examples]
+    assert len(texts) == len(rows) and set(QUOTED) <= set(texts)
+
+
+def test_a_wrime_file_without_the_split_column_is_split_65_5_15_15_and_says_so(tmp_path):
+    path = write_wrime(tmp_path / "w.tsv", wrime_rows(n_train=100, n_dev=0, n_test=0))
+    lines = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()]
+    column = lines[0].index("Train/Dev/Test")
+    path.write_text("".join("\t".join(v[:column] + v[column + 1:]) + "\n" for v in lines), encoding="utf-8")
+    data = load_task("wrime_sentiment", {"path": str(path)})
+    assert {split: len(examples) for split, examples in data.splits.items()} == {
+        "train": 65, "validation": 5, "dev": 15, "test": 15}
+    assert all("no Train/Dev/Test column" in source for source in data.sources.values())
+
+
+def test_wrime_per_split_files_keep_their_roles(tmp_path):
+    rows = wrime_rows(n_train=70)
+    files = {"train": rows[:70], "dev": rows[70:73], "test": rows[73:]}
+    paths = {split: str(write_wrime(tmp_path / f"{split}.tsv", part)) for split, part in files.items()}
+    data = load_task("wrime_emotion", {"path": paths})
+    assert [e["text"] for e in data["dev"]] == ["文70です", "文71です", "文72です"]
+    assert len(data["train"]) == 65 and len(data["validation"]) == 5 and len(data["test"]) == 3
+    assert "test.tsv (the test file)" in data.sources["test"]
+    with pytest.raises(ConfigError, match=r"tasks\.wrime_emotion\.path"):
+        load_task("wrime_emotion", {"path": {"dev": paths["dev"]}})
+
+
+@pytest.mark.parametrize("task, name", [("wrime_emotion", "w.tsv"), ("jts1k", "t.csv"), ("jts1k", "t.tsv"),
+                                        ("jts1k", "t.jsonl"), ("jnli", "jnli/train-v1.3.json")])
+def test_an_empty_task_file_is_an_input_error_naming_it(tmp_path, task, name):
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("\n", encoding="utf-8")
+    with pytest.raises(InputError, match="empty file") as error:
+        load_task(task, {"path": str(path.parent if task == "jnli" else path)})
+    assert error.value.path == str(path)
+
+
+def test_max_examples_samples_each_split_with_the_seed_and_says_so(tmp_path):
+    path = tmp_path / "t.csv"
+    table_frame(400).to_csv(path, index=False)
+    full = load_task("jts1k", {"path": str(path)})
+    data = load_task("jts1k", {"path": str(path), "max_examples": 30})
+    assert {split: len(examples) for split, examples in data.splits.items()} == {
+        "train": 30, "validation": 20, "dev": 30, "test": 30}
+    for split in data.splits:
+        assert all(example in full[split] for example in data[split])
+    assert "30 of its 260 sampled" in data.sources["train"] and "sampled" not in data.sources["validation"]
+    assert dumps(data) == dumps(load_task("jts1k", {"path": str(path), "max_examples": 30}))
+    assert data["train"] != load_task("jts1k", {"path": str(path), "max_examples": 30, "seed": 1})["train"]
+    with pytest.raises(ConfigError, match=r"tasks\.jts1k\.max_examples"):
+        load_task("jts1k", {"path": str(path), "max_examples": 0})
+
+
 # --- generic tables -----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("suffix", ["csv", "tsv", "jsonl", "parquet"])
 def test_every_table_format_gives_the_same_task(tmp_path, suffix):
     frame = table_frame(200)
+    frame.loc[:4, "text"] = QUOTED
     frame.to_csv(tmp_path / "t.csv", index=False)
     path = tmp_path / f"t.{suffix}"
-    if suffix == "tsv":
-        frame.to_csv(path, sep="\t", index=False)
+    if suffix == "tsv":  # raw, as hydrated tweets come: a quote is a character
+        path.write_text("".join(f"{text}\t{label}\n" for text, label in [("text", "label"), *frame.values]),
+                        encoding="utf-8")
     elif suffix == "jsonl":
         frame.to_json(path, orient="records", lines=True, force_ascii=False)
     elif suffix == "parquet":
@@ -313,6 +377,7 @@ def test_every_table_format_gives_the_same_task(tmp_path, suffix):
     reference = load_task("jts1k", {"path": str(tmp_path / "t.csv")})
     data = load_task("jts1k", {"path": str(path)})
     assert data.splits == reference.splits and data.label_names == ["neg", "neu", "pos"]
+    assert set(QUOTED) <= {e["text"] for examples in data.splits.values() for e in examples}
 
 
 def test_generic_tables_split_65_5_15_15_stratified_and_seeded(tmp_path):

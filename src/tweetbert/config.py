@@ -114,7 +114,8 @@ def _check_references(config: dict) -> None:
     """Keys that name tasks or controls must name configured ones (a typo would otherwise fail deep in the DAG)."""
     references = (("target_tasks", config.get("target_tasks", []), "tasks"),
                   ("downstream.tasks", config.get("downstream", {}).get("tasks", []), "tasks"),
-                  ("downstream.controls", config.get("downstream", {}).get("controls") or [], "controls"))
+                  ("downstream.controls", config.get("downstream", {}).get("controls") or [], "controls"),
+                  ("selection.require_beats", config.get("selection", {}).get("require_beats", []), "controls"))
     for key, names, section in references:
         known = config.get(section, {})
         for i, name in enumerate(names):

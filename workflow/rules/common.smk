@@ -2,10 +2,11 @@
 import json
 import os
 import re
+import shlex
 
 from tweetbert.config import check_input_files, validate_config
 from tweetbert.errors import ConfigError
-from tweetbert.modeling.candidates import Candidate, expand_grids, training_runs
+from tweetbert.modeling.candidates import expand_grids, training_runs
 
 config = validate_config(config)
 check_input_files(config)
@@ -13,7 +14,9 @@ check_input_files(config)
 PRETRAIN = config["pretrain"]["fixed"]
 CANDIDATES = expand_grids(config["pretrain"]["grids"], PRETRAIN, config["corpora"])
 RUN_OF_CANDIDATE = training_runs(CANDIDATES, PRETRAIN["epoch_checkpoints"])
-RUNS = sorted({run.slug for run, _ in RUN_OF_CANDIDATE.values()})
+# A training run's settings come from the expanded grid, never from parsing its name.
+RUN_BY_SLUG = {run.slug: run for run, _ in RUN_OF_CANDIDATE.values()}
+RUNS = sorted(RUN_BY_SLUG)
 MODELS = sorted(RUN_OF_CANDIDATE) + sorted(config["controls"])
 TASKS = sorted(config["tasks"])
 SWEEP_WORKERS = [f"w{k}" for k in range(config["sweep"]["workers"])]
@@ -78,14 +81,18 @@ def get_normalize_args():
     )
 
 
+def get_signature_args():
+    """What MinHash signatures depend on, and nothing else: the LSH settings never re-run the signature jobs."""
+    dedup = config["dedup"]
+    return f"--ngram {dedup['ngram']} --num-perm {dedup['num_perm']} --seed {config['seed']}"
+
+
 def get_dedup_args():
     dedup = config["dedup"]
     args = [
-        f"--ngram {dedup['ngram']}",
+        get_signature_args(),
         f"--threshold {dedup['threshold']}",
-        f"--num-perm {dedup['num_perm']}",
         "--verify" if dedup["verify"] else "--no-verify",
-        f"--seed {config['seed']}",
     ]
     if dedup["bands"] is not None:
         args.append(f"--bands {dedup['bands']} --rows {dedup['rows']}")
@@ -163,12 +170,33 @@ def get_demo_base_model_args():
     )
 
 
+def get_length_input(corpus):
+    """The length histogram's choice as an input, unless pretrain.fixed.max_seq_length fixes the length."""
+    if PRETRAIN["max_seq_length"] == "histogram":
+        return {"length": results(f"tokenizer/{corpus}/max_seq_length.json")}
+    return {}
+
+
+def get_max_seq_length(wildcards, input):
+    """--max-seq-length: the configured number, or the histogram's JSON (which the CLI reads)."""
+    if PRETRAIN["max_seq_length"] == "histogram":
+        return input.length
+    return PRETRAIN["max_seq_length"]
+
+
+def get_calibrate_input(wildcards):
+    return {
+        "model": results(f"migrate/{wildcards.corpus}/model"),
+        **get_length_input(wildcards.corpus),
+    }
+
+
 def get_pretrain_input(wildcards):
-    corpus = Candidate.from_slug(wildcards.run).corpus
+    corpus = RUN_BY_SLUG[wildcards.run].corpus
     inputs = {
         "model": results(f"migrate/{corpus}/model"),
         "corpus": results(f"corpus/{corpus}/split.parquet"),
-        "length": results(f"tokenizer/{corpus}/max_seq_length.json"),
+        **get_length_input(corpus),
     }
     if PRETRAIN["batch_size"] == "auto":
         inputs["calibration"] = results(f"pretrain/calibration/{corpus}.json")
@@ -177,7 +205,7 @@ def get_pretrain_input(wildcards):
 
 def get_pretrain_args(wildcards, input):
     """The candidate's grid values and the fixed settings, as pretrain-candidate options."""
-    run = Candidate.from_slug(wildcards.run)
+    run = RUN_BY_SLUG[wildcards.run]
     values = {
         "learning-rate": run.learning_rate,
         "weight-decay": run.weight_decay,
@@ -251,7 +279,7 @@ def get_finetune_input(wildcards):
             inputs.update(get_base_model_input())
         elif os.path.isdir(location):
             inputs["model"] = location
-    inputs["task"] = get_task_path(wildcards.task)
+    inputs["task"] = get_task_files(wildcards.task)
     return inputs
 
 
@@ -288,9 +316,15 @@ check_demo_tasks()
 
 
 def get_task_path(task):
-    """A task's file: as configured, or `demo` for the file demo_data generates for it."""
+    """A task's file (or split -> file mapping): as configured, or `demo` for the file demo_data generates for it."""
     path = config["tasks"][task]["path"]
     return results(DEMO_TASK_FILES[task]) if path == "demo" else path
+
+
+def get_task_files(task):
+    """The files a task reads, as rule inputs."""
+    path = get_task_path(task)
+    return list(path.values()) if isinstance(path, dict) else path
 
 
 def get_task_args(wildcards):
@@ -299,9 +333,11 @@ def get_task_args(wildcards):
         "path": get_task_path(wildcards.task),
     }
     pairs = [
-        f"--task-option {key}={json.dumps(value)}" for key, value in options.items()
+        f"{key}={json.dumps(value, ensure_ascii=False)}"
+        for key, value in options.items()
     ]
-    return " ".join([f"--task {wildcards.task}", *pairs])
+    quoted = [f"--task-option {shlex.quote(pair)}" for pair in pairs]
+    return " ".join([f"--task {wildcards.task}", *quoted])
 
 
 def get_study_storage(wildcards):
@@ -332,10 +368,14 @@ def get_sweep_args(wildcards):
     return " ".join(args)
 
 
-def get_selected_model():
-    """The candidate select_best chose; known once that checkpoint has run."""
+def get_selection():
+    """select_best's record (model, gate, ranking); known once that checkpoint has run."""
     with open(checkpoints.select_best.get().output.best, encoding="utf-8") as handle:
-        return json.load(handle)["model"]
+        return json.load(handle)
+
+
+def get_selected_model():
+    return get_selection()["model"]
 
 
 def get_selected_input(wildcards):
@@ -348,8 +388,11 @@ def get_selected_input(wildcards):
 
 
 def get_probe_model_args(wildcards):
-    location, _ = get_model_location(get_selected_model())
-    return f"--model base={get_base_model()} --model adapted={location}"
+    """The base and the selected model; the latter labelled as failing the gate when no candidate passed it."""
+    selection = get_selection()
+    location, _ = get_model_location(selection["model"])
+    label = "adapted" if selection["gate"]["selected_passes"] else "adapted_fails_gate"
+    return f"--model base={get_base_model()} --model {label}={location}"
 
 
 def get_selected_location(wildcards):
@@ -388,11 +431,20 @@ def get_downstream_controls():
     ]
 
 
-def get_downstream_best(wildcards):
-    models = [get_selected_model(), *get_downstream_controls()]
+def get_downstream_control_best():
+    """The controls' benchmark sweeps: known before selection, so they are planned (and run) alongside it."""
     return expand(
         results("finetune/{model}/{task}/best.json"),
-        model=models,
+        model=get_downstream_controls(),
+        task=config["downstream"]["tasks"],
+    )
+
+
+def get_downstream_best(wildcards):
+    """The selected candidate's benchmark sweeps, known once select_best has run."""
+    return expand(
+        results("finetune/{model}/{task}/best.json"),
+        model=get_selected_model(),
         task=config["downstream"]["tasks"],
     )
 

@@ -53,10 +53,10 @@ rule dedup_signatures:
     threads: PARALLEL_THREADS
     params:
         shards=config["dedup"]["shards"],
-        dedup=get_dedup_args(),
+        signature=get_signature_args(),
     shell:
         "tweetbert dedup-signatures --corpus {input} --output {output} --shards {params.shards}"
-        " --shard {wildcards.shard} --workers {threads} {params.dedup} 2> {log}"
+        " --shard {wildcards.shard} --workers {threads} {params.signature} 2> {log}"
 
 
 rule dedup_bands:

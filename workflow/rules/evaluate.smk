@@ -153,6 +153,7 @@ rule acceptability_report:
 rule downstream:
     input:
         selection=results("selection/best_model.json"),
+        controls=get_downstream_control_best(),
         best=get_downstream_best,
     output:
         table=report(
@@ -180,5 +181,5 @@ rule downstream:
         tasks=config["downstream"]["tasks"],
         out_dir=get_output_dir,
     shell:
-        "tweetbert downstream --best {input.best} --selection {input.selection}"
+        "tweetbert downstream --best {input.controls} {input.best} --selection {input.selection}"
         " --control {params.controls} --task {params.tasks} --out-dir {params.out_dir} 2> {log}"

@@ -1,4 +1,4 @@
-# Fine-tuning stage: an Optuna sweep per (model, task) over candidates and controls, then one test evaluation.
+# Fine-tuning stage: an Optuna sweep per (model, task) keeping its best trial's model, then one test evaluation of it.
 
 
 rule finetune_sweep:
@@ -19,11 +19,12 @@ rule finetune_sweep:
         task=get_task_args,
         storage=get_study_storage,
         sweep=get_sweep_args,
+        keep=results("finetune/{model}/{task}/kept"),
         seed=config["seed"],
     shell:
         "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage}"
         " --study {wildcards.model}/{wildcards.task} --worker-id {wildcards.worker}"
-        " {params.sweep} --seed {params.seed} --summary {output} > {log} 2>&1"
+        " {params.sweep} --keep-dir {params.keep} --seed {params.seed} --summary {output} > {log} 2>&1"
 
 
 rule finetune_best:
@@ -49,10 +50,11 @@ rule finetune_best:
         task=get_task_args,
         storage=get_study_storage,
         max_length=config["sweep"]["max_length"],
+        keep=results("finetune/{model}/{task}/kept"),
         seed=config["seed"],
     shell:
         "tweetbert finetune-best {params.model} {params.task} --storage {params.storage}"
-        " --study {wildcards.model}/{wildcards.task} --name {wildcards.model}"
+        " --study {wildcards.model}/{wildcards.task} --name {wildcards.model} --keep-dir {params.keep}"
         " --max-length {params.max_length} --seed {params.seed}"
         " --best {output.best} --trials {output.trials} > {log} 2>&1"
 
@@ -97,7 +99,10 @@ checkpoint select_best:
     params:
         targets=" ".join(f"--target-task {task}" for task in config["target_tasks"]),
         rule=config["selection"]["rule"],
+        gate=" ".join(
+            f"--require-beats {name}" for name in config["selection"]["require_beats"]
+        ),
         out_dir=get_output_dir,
     shell:
         "tweetbert select-best --best {input} {params.targets} --rule {params.rule}"
-        " --out-dir {params.out_dir} 2> {log}"
+        " {params.gate} --out-dir {params.out_dir} 2> {log}"

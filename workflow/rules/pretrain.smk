@@ -3,8 +3,7 @@
 
 rule calibrate_batch_size:
     input:
-        model=results("migrate/{corpus}/model"),
-        length=results("tokenizer/{corpus}/max_seq_length.json"),
+        unpack(get_calibrate_input),
     output:
         results("pretrain/calibration/{corpus}.json"),
     log:
@@ -13,8 +12,10 @@ rule calibrate_batch_size:
         "../envs/cpu.yaml"
     resources:
         gpu=1,
+    params:
+        max_seq_length=get_max_seq_length,
     shell:
-        "tweetbert calibrate-batch-size --model {input.model} --max-seq-length {input.length}"
+        "tweetbert calibrate-batch-size --model {input.model} --max-seq-length {params.max_seq_length}"
         " --output {output} 2> {log}"
 
 
@@ -38,10 +39,11 @@ rule pretrain_candidate:
         settings=get_pretrain_args,
         checkpoints=results("pretrain/.checkpoints/{run}"),
         tensorboard=results("pretrain/tensorboard/{run}"),
+        max_seq_length=get_max_seq_length,
     shell:
         "tweetbert pretrain-candidate --model {input.model} --corpus {input.corpus}"
         " --output {params.run_dir} --checkpoint-dir {params.checkpoints}"
-        " --tensorboard-dir {params.tensorboard} --max-seq-length {input.length}"
+        " --tensorboard-dir {params.tensorboard} --max-seq-length {params.max_seq_length}"
         " --batch-size {params.settings[batch]} {params.settings[options]} 2> {log}"
 
 

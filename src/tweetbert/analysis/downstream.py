@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from tweetbert.analysis.selection import (
-    PUBLISHED, REFERENCE_RESULTS, aggregate, html_with_bold, markdown_with_bold, write_tsv,
+    PUBLISHED, REFERENCE_RESULTS, aggregate, html_with_bold, markdown_with_bold, split_notes, write_tsv,
 )
 
 SELECTED = "selected"
@@ -105,6 +105,6 @@ def write_downstream(best_files: Sequence[Path], selected: str, controls: Sequen
     paths["html"].write_text(html_with_bold(table, title="Downstream benchmarks", note=(
         f"Test scores. Selected: the candidate the sweeps chose ({selected}). Bold: best per column. "
         "Published rows: the reference study (Japanese BERT v3 on JGLUE; its WRIME-emotion F1 is shown under "
-        "macro F1).")), encoding="utf-8")
+        f"macro F1). Splits: {split_notes(best_files, tasks)}")), encoding="utf-8")
     plot_downstream(table, paths["plot"])
     return paths

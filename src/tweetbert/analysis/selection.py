@@ -134,9 +134,32 @@ def _check_targets(target_tasks: Sequence[str]) -> list[str]:
     return tasks
 
 
-def select_best(table: pd.DataFrame, target_tasks: Sequence[str], rule: str = "mean_dev") -> dict[str, Any]:
+def _beats(values: Sequence[float], controls: Mapping[str, Sequence[float]]) -> bool:
+    """Strictly better dev metric than every control on every target task (compared rounded, like ties)."""
+    return all(round(value, _TIE_DECIMALS) > round(other[i], _TIE_DECIMALS)
+               for other in controls.values() for i, value in enumerate(values))
+
+
+def gate_note(selection: Mapping[str, Any]) -> str:
+    """One sentence on the gate for tables, captions and logs; loud when the selected model fails it."""
+    gate = selection["gate"]
+    if not gate["require_beats"]:
+        return "No gate: selection.require_beats is empty."
+    controls = ", ".join(gate["require_beats"])
+    if gate["selected_passes"]:
+        return (f"Gate: {len(gate['passed'])} candidate(s) beat {controls} on every target task (dev); "
+                f"the selected model is the best of them.")
+    return (f"NO CANDIDATE PASSES THE GATE: none beats {controls} on every target task (dev). "
+            f"The selected model is the best-scoring candidate and does not pass the gate.")
+
+
+def select_best(table: pd.DataFrame, target_tasks: Sequence[str], rule: str = "mean_dev",
+                require_beats: Sequence[str] = ()) -> dict[str, Any]:
     """The candidate (never a control) with the highest score over the target tasks' dev values, with the ranking.
 
+    The gate of the reference study comes first: only candidates that beat every control in ``require_beats`` on
+    every target task's dev metric are eligible. When none does, the best-scoring candidate is still returned (the
+    workflow finishes) with ``gate.selected_passes`` false, so every later output can say so.
     Ties go to the better secondary statistic (the minimum for ``mean_dev``), then to fewer pre-training epochs
     (cheaper to reproduce), then to slug order, so the choice never depends on file order.
     """
@@ -146,18 +169,30 @@ def select_best(table: pd.DataFrame, target_tasks: Sequence[str], rule: str = "m
     candidates = table[table["kind"] == CANDIDATE]
     if candidates.empty:
         raise ValueError("no candidate among the models; controls are never selected")
+    controls = sorted(set(table.loc[table["kind"] == CONTROL, "model"]))
+    for name in require_beats:
+        if name not in controls:
+            raise ValueError(f"selection.require_beats names {name!r}, which has no results among the controls "
+                             f"({', '.join(controls) or 'none'})")
+    gate_values = _dev_by_model(table, list(require_beats), tasks)
     epochs = dict(zip(candidates["model"], candidates["epochs"]))
     values = _dev_by_model(candidates, sorted(epochs), tasks)
+    passes = {model: _beats(v, gate_values) for model, v in values.items()}
     score_of, secondary_of = RULES[rule]
     scored = {model: (score_of(v), secondary_of(v)) for model, v in values.items()}
-    ranking = sorted(scored, key=lambda m: (-round(scored[m][0], _TIE_DECIMALS), -round(scored[m][1], _TIE_DECIMALS),
-                                            int(epochs[m]), m))
-    return {"model": ranking[0], "rule": rule, "score": scored[ranking[0]][0], "target_tasks": tasks,
-            "ranking": [{"model": model, "score": scored[model][0]} for model in ranking]}
+    ranking = sorted(scored, key=lambda m: (not passes[m], -round(scored[m][0], _TIE_DECIMALS),
+                                            -round(scored[m][1], _TIE_DECIMALS), int(epochs[m]), m))
+    selection = {"model": ranking[0], "rule": rule, "score": scored[ranking[0]][0], "target_tasks": tasks,
+                 "gate": {"require_beats": list(require_beats), "passed": [m for m in ranking if passes[m]],
+                          "selected_passes": passes[ranking[0]]},
+                 "ranking": [{"model": model, "score": scored[model][0], "passes_gate": passes[model]}
+                             for model in ranking]}
+    selection["gate"]["note"] = gate_note(selection)
+    return selection
 
 
 def control_table(table: pd.DataFrame, target_tasks: Sequence[str], published: Mapping[str, Mapping[str, float]] | None,
-                  *, rule: str = "mean_dev") -> pd.DataFrame:
+                  *, rule: str = "mean_dev", require_beats: Sequence[str] = ()) -> pd.DataFrame:
     """The selected candidate, the best candidate of each corpus, every control and (optionally) published results.
 
     Columns ``<task> dev <metric>`` / ``<task> test <metric>`` hold the main metric of each target task; a model
@@ -165,7 +200,7 @@ def control_table(table: pd.DataFrame, target_tasks: Sequence[str], published: M
     target tasks that ``published`` covers.
     """
     tasks = _check_targets(target_tasks)
-    selection = select_best(table, tasks, rule)
+    selection = select_best(table, tasks, rule, require_beats)
     metric = {task: _main_metric(table, task) for task in tasks}
     dev_columns = {task: f"{task} dev {metric[task]}" for task in tasks}
     test_columns = {task: f"{task} test {metric[task]}" for task in tasks}
@@ -179,7 +214,8 @@ def control_table(table: pd.DataFrame, target_tasks: Sequence[str], published: M
             row[test_columns[task]] = (found[test_column].iloc[0] if len(found) and test_column in found else None)
         return row
 
-    rows = [measured("selected", selection["model"])]
+    rows = [measured("selected" if selection["gate"]["selected_passes"] else "selected (FAILS GATE)",
+                     selection["model"])]
     candidates = table[table["kind"] == CANDIDATE]
     for corpus in sorted(candidates["corpus"].unique()):
         best = select_best(candidates[candidates["corpus"] == corpus], tasks, rule)
@@ -244,11 +280,28 @@ def html_with_bold(table: pd.DataFrame, digits: int = 3, *, title: str = "Select
             + "\n".join(rows) + f"\n</tbody>\n</table>\n<p>{html.escape(note)}</p>\n</body></html>\n")
 
 
+def split_notes(best_files: Sequence[Path], tasks: Sequence[str]) -> str:
+    """Which data played validation, development and test for each task, from the ``splits`` of its best.json.
+
+    Published datasets ship fewer than four splits (JGLUE: train/valid; WRIME: train/dev/test), so a table of
+    numbers must say, per task, which published split or carved share each role used.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted(map(Path, best_files)):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record.get("task") in tasks and record.get("splits"):
+            found.setdefault(record["task"], record["splits"])
+    return " ".join(
+        f"{task}: " + "; ".join(f"{role} = {found[task][role]['source']}" for role in ("validation", "dev", "test"))
+        + "." for task in tasks if task in found)
+
+
 def write_tsv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, sep="\t", index=False, na_rep="", lineterminator="\n")
 
 
 def write_selection(best_files: Sequence[Path], target_tasks: Sequence[str], out_dir: Path, *, rule: str = "mean_dev",
+                    require_beats: Sequence[str] = (),
                     published: Mapping[str, Mapping[str, float]] | None = REFERENCE_RESULTS) -> dict[str, Path]:
     """Every artefact of the selection step under ``out_dir``; returns them by name."""
     from tweetbert.plots.selection import plot_candidates, plot_dev_by_epochs  # matplotlib only when plotting
@@ -256,8 +309,8 @@ def write_selection(best_files: Sequence[Path], target_tasks: Sequence[str], out
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     table = aggregate(best_files)
-    selection = select_best(table, target_tasks, rule)
-    controls = control_table(table, target_tasks, published, rule=rule)
+    selection = select_best(table, target_tasks, rule, require_beats)
+    controls = control_table(table, target_tasks, published, rule=rule, require_beats=require_beats)
     paths = {name: out_dir / file for name, file in (
         ("aggregate", "aggregate.tsv"), ("best_model", "best_model.json"), ("controls", "controls.tsv"),
         ("controls_html", "controls.html"), ("controls_markdown", "controls.md"),
@@ -265,8 +318,11 @@ def write_selection(best_files: Sequence[Path], target_tasks: Sequence[str], out
     write_tsv(table, paths["aggregate"])
     paths["best_model"].write_text(json.dumps(selection, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_tsv(controls, paths["controls"])
-    paths["controls_html"].write_text(html_with_bold(controls), encoding="utf-8")
-    paths["controls_markdown"].write_text(markdown_with_bold(controls), encoding="utf-8")
+    note = (f"{gate_note(selection)} Dev: the development score of each sweep's best trial, on the model its "
+            f"training ended with; test: that same model, scored once. Bold: best per column. Published rows are "
+            f"test scores of the reference study. {split_notes(best_files, selection['target_tasks'])}").rstrip()
+    paths["controls_html"].write_text(html_with_bold(controls, note=note), encoding="utf-8")
+    paths["controls_markdown"].write_text(f"{gate_note(selection)}\n\n{markdown_with_bold(controls)}", encoding="utf-8")
     plot_candidates(table, selection, paths["candidates_scatter"])
     plot_dev_by_epochs(table, selection["target_tasks"], paths["epochs"])
     return paths

@@ -8,16 +8,23 @@ from pathlib import Path
 from tweetbert.cli import command, key_value, write_json
 
 
-def _dedup_options(parser: argparse.ArgumentParser) -> None:
+def _signature_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """What a MinHash signature depends on; the signature step takes nothing else, so changing the LSH settings
+    never recomputes signatures."""
     group = parser.add_argument_group("near-duplicate settings (config: dedup.*)")
     group.add_argument("--ngram", type=int, default=5, help="word n-gram size of the shingles (default 5)")
-    group.add_argument("--threshold", type=float, default=0.2, help="Jaccard threshold (default 0.2)")
     group.add_argument("--num-perm", type=int, default=128, help="budget of MinHash functions (default 128)")
+    group.add_argument("--seed", type=int, default=0, help="seed of the MinHash functions")
+    return group
+
+
+def _dedup_options(parser: argparse.ArgumentParser) -> None:
+    group = _signature_options(parser)
+    group.add_argument("--threshold", type=float, default=0.2, help="Jaccard threshold (default 0.2)")
     group.add_argument("--bands", type=int, default=None, help="LSH bands (default: derived from the threshold)")
     group.add_argument("--rows", type=int, default=None, help="rows per LSH band (default: derived)")
     group.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
                        help="keep candidate pairs only when their estimated Jaccard reaches the threshold")
-    group.add_argument("--seed", type=int, default=0, help="seed of the MinHash functions")
 
 
 def _dedup_params(args: argparse.Namespace):
@@ -25,6 +32,12 @@ def _dedup_params(args: argparse.Namespace):
 
     return DedupParams(ngram=args.ngram, threshold=args.threshold, num_perm=args.num_perm, bands=args.bands,
                        rows=args.rows, verify=args.verify, seed=args.seed)
+
+
+def _signature_params(args: argparse.Namespace):
+    from tweetbert.corpus.dedup import DedupParams
+
+    return DedupParams(ngram=args.ngram, num_perm=args.num_perm, seed=args.seed)
 
 
 def _ingest_args(p: argparse.ArgumentParser) -> None:
@@ -95,7 +108,7 @@ def _signature_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shards", type=int, default=1, help="number of shards the corpus is cut into")
     p.add_argument("--shard", type=int, default=0, help="which shard (0-based)")
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    _dedup_options(p)
+    _signature_options(p)
 
 
 @command("dedup-signatures", "Dedup step 1: MeCab shingles, exact hashes and MinHash signatures of one shard.",
@@ -103,7 +116,7 @@ def _signature_args(p: argparse.ArgumentParser) -> None:
 def dedup_signatures(args: argparse.Namespace) -> None:
     from tweetbert.corpus.dedup import write_signature_shard
 
-    write_signature_shard(args.corpus, args.output, _dedup_params(args), shards=args.shards, shard=args.shard,
+    write_signature_shard(args.corpus, args.output, _signature_params(args), shards=args.shards, shard=args.shard,
                           workers=args.workers)
 
 

@@ -1,4 +1,4 @@
-"""Fine-tuning stages: finetune-sweep (one worker of a study), finetune-best (test once at the best trial)."""
+"""Fine-tuning stages: finetune-sweep (one worker of a study), finetune-best (test once, on the kept best model)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
                    help="RDB storage: seconds between a trial's heartbeats (config sweep.heartbeat_interval)")
     p.add_argument("--grace-period", type=int, default=None, help="RDB storage: seconds without a heartbeat until "
                    "a trial is failed and retried (config sweep.grace_period; default twice the interval)")
+    p.add_argument("--keep-dir", required=True, type=Path,
+                   help="where the study's best trial's model is kept (shared by its workers; outside job outputs)")
     p.add_argument("--summary", required=True, type=Path, help="JSON written when the study is complete")
 
 
@@ -51,9 +53,11 @@ def finetune_sweep(args: argparse.Namespace) -> None:
     import tempfile
 
     import optuna
+    from optuna.trial import TrialState
 
     from tweetbert.finetune.train import finetune
     from tweetbert.sweep.callback import OptunaReportCallback
+    from tweetbert.sweep.keep import keep_if_best
     from tweetbert.sweep.space import parse_space, suggest
     from tweetbert.sweep.storage import open_storage
     from tweetbert.sweep.workers import run_worker
@@ -62,13 +66,20 @@ def finetune_sweep(args: argparse.Namespace) -> None:
     space = parse_space(json.loads(args.space))
 
     def objective(trial: optuna.Trial) -> float:
+        """Prunes on validation; the objective is the dev metric of the model training ended with, kept if best."""
         report = OptunaReportCallback(trial, spec.main_metric)
         with tempfile.TemporaryDirectory() as scratch:
             result = finetune(args.model, task, spec, suggest(trial, space), seed=args.seed, output_dir=Path(scratch),
                               callbacks=[report], random_init=args.random_init, max_length=args.max_length)
         trial.set_user_attr("steps", result["steps"])
         report.raise_if_pruned()
-        return float(result["best_dev"])
+        record = {"trial": trial.number, "objective": result["objective"], "dev": result["dev"],
+                  "weights_sha256": result["weights_sha256"], "params": trial.params, "worker": args.worker_id}
+        trial.set_user_attr("weights_sha256", result["weights_sha256"])
+        standing = {t.number: t.user_attrs.get("weights_sha256")
+                    for t in trial.study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.COMPLETE))}
+        keep_if_best(args.keep_dir, result["model"], record, standing)
+        return float(result["objective"])
 
     run_worker(args.study, args.storage, objective, args.n_trials, seed=args.seed, worker_id=args.worker_id,
                pruner=args.pruner, lease_timeout=args.lease_timeout, heartbeat_interval=args.heartbeat_interval,
@@ -80,38 +91,54 @@ def finetune_sweep(args: argparse.Namespace) -> None:
 def _best_args(p: argparse.ArgumentParser) -> None:
     _task_args(p)
     p.add_argument("--name", required=True, help="the model's name in results (candidate slug or control name)")
-    p.add_argument("--best", required=True, type=Path, help="best.json: params, best dev metric, test metric")
+    p.add_argument("--keep-dir", required=True, type=Path, help="the study's kept best model (finetune-sweep)")
+    p.add_argument("--best", required=True, type=Path, help="best.json: params, dev and test metrics of one model")
     p.add_argument("--trials", required=True, type=Path, help="trials.tsv of the whole study")
 
 
-@command("finetune-best", "Re-train the best trial's configuration once and score it on the test split.", _best_args)
+@command("finetune-best", "Score the kept model of the best trial on the test split, once; no retraining.",
+         _best_args)
 def finetune_best(args: argparse.Namespace) -> None:
     import tempfile
 
     import optuna
 
-    from tweetbert.finetune.train import finetune
+    from tweetbert.errors import CheckFailed
+    from tweetbert.finetune.model import load_model
+    from tweetbert.finetune.train import score_split, weights_sha256
+    from tweetbert.sweep.keep import kept_best
     from tweetbert.sweep.results import best_trial_summary, trials_table
     from tweetbert.sweep.storage import open_storage
+    from tweetbert.tasks.types import SPLIT_ROLES
 
     spec, task = _load(args)
     study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
     summary = best_trial_summary(study)
-    params = study.best_trial.params
+    best_trial = study.best_trial
+    directory, record = kept_best(args.keep_dir, best_trial.number, best_trial.user_attrs.get("weights_sha256"))
+    model = load_model(directory, spec, task.num_labels, label_names=task.label_names)
+    digest = weights_sha256(model)
+    if digest != record["weights_sha256"]:
+        raise CheckFailed(f"{directory}: weights digest {digest} differs from the trial's {record['weights_sha256']}")
     with tempfile.TemporaryDirectory() as scratch:
-        result = finetune(args.model, task, spec, params, seed=args.seed, output_dir=Path(scratch),
-                          evaluate_test=True, random_init=args.random_init, max_length=args.max_length)
+        test = score_split(args.model, model, task, spec, "test", seed=args.seed, output_dir=Path(scratch),
+                           max_length=args.max_length)
     args.trials.parent.mkdir(parents=True, exist_ok=True)
     trials_table(study).to_csv(args.trials, sep="\t", index=False, float_format="%.6g")
     write_json({"model": args.name, "task": args.task, "main_metric": spec.main_metric,
-                "best_dev": summary["best_value"], "params": params, "n_trials": len(study.trials),
-                "refit_dev": result["best_dev"], "test": result["test"], "study": summary}, args.best)
+                "best_dev": summary["best_value"], "dev": record["dev"], "test": test,
+                "params": best_trial.params, "n_trials": len(study.trials), "trial": record["trial"],
+                "weights_sha256": digest, "study": summary,
+                "splits": {role: {"examples": len(task[role]), "source": task.sources[role], "role": SPLIT_ROLES[role]}
+                           for role in task.splits}}, args.best)
 
 
 def _select_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--best", required=True, type=Path, nargs="+", help="every model x task best.json")
     p.add_argument("--target-task", required=True, action="append", help="a target task (repeatable, in order)")
     p.add_argument("--rule", default="mean_dev", choices=["mean_dev", "min_dev"])
+    p.add_argument("--require-beats", action="append", default=[], metavar="CONTROL",
+                   help="a control every eligible candidate must beat on every target task (repeatable)")
     p.add_argument("--out-dir", required=True, type=Path)
 
 
@@ -120,4 +147,4 @@ def _select_args(p: argparse.ArgumentParser) -> None:
 def select_best(args: argparse.Namespace) -> None:
     from tweetbert.analysis.selection import write_selection
 
-    write_selection(args.best, args.target_task, args.out_dir, rule=args.rule)
+    write_selection(args.best, args.target_task, args.out_dir, rule=args.rule, require_beats=args.require_beats)

@@ -92,7 +92,9 @@ def _records(path: Path, fmt: str) -> Iterator[tuple[int, dict | None, tuple[str
         return
     delimiter = "," if fmt == "csv" else "\t"
     text = raw.decode("utf-8-sig", errors="surrogateescape")
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # TSV is raw text (a quote is a character); CSV keeps its quoting rules.
+    quoting = csv.QUOTE_NONE if fmt == "tsv" else csv.QUOTE_MINIMAL
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
     if reader.fieldnames is None:
         return
     for number, record in enumerate(reader, start=1):

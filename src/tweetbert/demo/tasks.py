@@ -52,7 +52,14 @@ def _write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 def _write_table(path: Path, frame: pd.DataFrame, sep: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, sep=sep, index=False, lineterminator="\n", encoding="utf-8")
+    if sep != "\t":
+        frame.to_csv(path, sep=sep, index=False, lineterminator="\n", encoding="utf-8")
+        return path
+    # TSV as WRIME publishes it: raw text, no quoting (a quote in a sentence is a character).
+    rows = [list(frame.columns), *([str(value) for value in row] for row in frame.itertuples(index=False))]
+    if any("\t" in value or "\n" in value for row in rows for value in row):
+        raise ValueError(f"{path.name}: a value holds a tab or line break, which raw TSV cannot carry")
+    path.write_text("".join("\t".join(row) + "\n" for row in rows), encoding="utf-8")
     return path
 
 

@@ -1,17 +1,25 @@
-"""Fine-tuning one configuration of one model on one task, scored on the dev split after every epoch.
+"""Fine-tuning one configuration of one model on one task, with the study's four splits in their roles.
 
-Sweeps call :func:`finetune` once per trial; a pruning callback (Optuna or other) rides along in ``callbacks``,
-since the dev metrics reach every callback's ``on_evaluate`` as ``eval_<metric>``. Nothing is checkpointed.
+- **validation** is scored after every epoch: those are the values a pruner sees (callbacks get them as
+  ``eval_<metric>`` in ``on_evaluate``);
+- **development** is scored once, on the model training ends with (the last epoch's weights; no epoch is restored),
+  and that score is a trial's objective: no development example is seen while training runs;
+- **test** is scored only by :func:`score_split` on a kept model, once per (model, task).
+
+Nothing is checkpointed: :func:`finetune` returns the trained model so a sweep can keep the best trial's.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import AutoTokenizer, EvalPrediction, Trainer, TrainerCallback, TrainingArguments, set_seed
+from transformers import (
+    AutoTokenizer, EvalPrediction, PreTrainedModel, Trainer, TrainerCallback, TrainingArguments, set_seed,
+)
 
 from tweetbert.finetune.features import (
     DEFAULT_MAX_LENGTH, DEFAULT_STRIDE, Encoder, Feature, PaddingCollator, build_features, qa_answers, qa_features,
@@ -73,28 +81,73 @@ def _prepare(model_dir: Path, task: TaskData, spec: TaskSpec, max_length: int, s
 
 
 def _epoch_logs(log_history: list[dict[str, Any]], spec: TaskSpec) -> tuple[list[float], list[dict[str, float]]]:
-    """Per-epoch mean training loss and dev metrics (with ``epoch`` and dev ``loss``) from the trainer's log."""
+    """Per-epoch mean training loss and validation metrics (with ``epoch`` and validation ``loss``)."""
     train_loss = [entry["loss"] for entry in log_history if "loss" in entry]
-    dev = [{"epoch": round(entry["epoch"]), "loss": entry["eval_loss"],
-            **{name: entry[f"eval_{name}"] for name in spec.metrics}}
-           for entry in log_history if "eval_loss" in entry]
-    return train_loss, dev
+    validation = [{"epoch": round(entry["epoch"]), "loss": entry["eval_loss"],
+                   **{name: entry[f"eval_{name}"] for name in spec.metrics}}
+                  for entry in log_history if "eval_loss" in entry]
+    return train_loss, validation
+
+
+def weights_sha256(model: PreTrainedModel) -> str:
+    """A digest of every weight (names in order, dtypes, shapes, bytes): equal digests mean the same model."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        value = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}|{value.dtype}|{tuple(value.shape)}|".encode())
+        digest.update(value.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _arguments(output_dir: Path, seed: int, batch_size: int, **training: Any) -> TrainingArguments:
+    return TrainingArguments(
+        output_dir=str(output_dir),
+        per_device_train_batch_size=batch_size,
+        per_device_eval_batch_size=max(batch_size, EVAL_BATCH_SIZE),
+        save_strategy="no",
+        report_to="none",
+        use_cpu=not torch.cuda.is_available(),
+        seed=seed,
+        data_seed=seed,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+        **training,
+    )
+
+
+def _predict(trainer: Trainer, features: list[Feature], scorer: Scorer, spec: TaskSpec, split: str) -> dict[str, float]:
+    trainer.compute_metrics = scorer
+    output = trainer.predict(features, metric_key_prefix=split)
+    return {name: output.metrics[f"{split}_{name}"] for name in spec.metrics}
+
+
+def score_split(model_dir: Path, model: PreTrainedModel, task: TaskData, spec: TaskSpec, split: str, *,
+                seed: int, output_dir: Path, max_length: int = DEFAULT_MAX_LENGTH,
+                stride: int = DEFAULT_STRIDE) -> dict[str, float]:
+    """``model``'s metrics on one split, its inputs encoded with ``model_dir``'s tokenizer as in training."""
+    set_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    length = min(max_length, model.config.max_position_embeddings)
+    features, scorer = _prepare(model_dir, task, spec, length, stride, split, lambda: Encoder(model_dir, length))
+    trainer = Trainer(model=model, args=_arguments(output_dir, seed, EVAL_BATCH_SIZE),
+                      data_collator=PaddingCollator(tokenizer.pad_token_id), processing_class=tokenizer)
+    return _predict(trainer, features, scorer, spec, split)
 
 
 def finetune(model_dir: Path, task: TaskData, spec: TaskSpec, params: Mapping[str, Any], *, seed: int,
-             output_dir: Path, callbacks: Sequence[TrainerCallback] = (), evaluate_test: bool = False,
-             random_init: bool = False, max_length: int = DEFAULT_MAX_LENGTH,
-             stride: int = DEFAULT_STRIDE) -> dict[str, Any]:
-    """Fine-tunes ``spec.head`` on ``task``'s train split, evaluating on dev after each epoch.
+             output_dir: Path, callbacks: Sequence[TrainerCallback] = (), random_init: bool = False,
+             max_length: int = DEFAULT_MAX_LENGTH, stride: int = DEFAULT_STRIDE) -> dict[str, Any]:
+    """Fine-tunes ``spec.head`` on ``task``'s train split, scoring validation after each epoch and dev at the end.
 
     ``params`` holds :data:`PARAMS`; ``warmup_ratio`` is the share of optimiser steps with a linearly rising
     learning rate, which then decays linearly to 0. ``random_init`` trains the same architecture from fresh weights.
     Inputs are cut to ``max_length`` tokens (at most the model's ``max_position_embeddings``); QA contexts are cut
-    into windows overlapping by ``stride`` tokens. The test split is scored only when ``evaluate_test`` is set.
+    into windows overlapping by ``stride`` tokens.
 
-    Returns ``dev`` (per-epoch dev metrics and loss), ``train_loss`` (per-epoch mean), ``main_metric``,
-    ``best_dev``/``best_epoch``/``last_dev`` on it, ``steps`` (optimiser steps taken; fewer than planned when a
-    callback stopped training) and ``test`` (test metrics, or None).
+    Returns ``validation`` (per-epoch validation metrics and loss), ``train_loss`` (per-epoch mean),
+    ``main_metric``, ``dev`` (the final model's dev metrics), ``objective`` (its main metric), ``steps``
+    (optimiser steps taken; fewer than planned when a callback stopped training), ``weights_sha256`` and ``model``
+    (the final model itself, which every returned score describes).
     """
     _check_params(params)
     if spec.problem_type is not task.problem_type:
@@ -111,45 +164,25 @@ def finetune(model_dir: Path, task: TaskData, spec: TaskSpec, params: Mapping[st
         return encoders[0]
 
     train_features, _ = _prepare(model_dir, task, spec, length, stride, "train", encoder)
-    dev_features, dev_score = _prepare(model_dir, task, spec, length, stride, "dev", encoder)
-    args = TrainingArguments(
-        output_dir=str(output_dir),
-        learning_rate=float(params["learning_rate"]),
-        per_device_train_batch_size=int(params["batch_size"]),
-        per_device_eval_batch_size=max(int(params["batch_size"]), EVAL_BATCH_SIZE),
-        num_train_epochs=float(params["epochs"]),
-        warmup_steps=float(params["warmup_ratio"]),
-        weight_decay=float(params["weight_decay"]),
-        lr_scheduler_type="linear",
-        eval_strategy="epoch",
-        logging_strategy="epoch",
-        save_strategy="no",
-        report_to="none",
-        use_cpu=not torch.cuda.is_available(),
-        seed=seed,
-        data_seed=seed,
-        dataloader_num_workers=0,
-        disable_tqdm=True,
-    )
+    validation_features, validation_score = _prepare(model_dir, task, spec, length, stride, "validation", encoder)
+    args = _arguments(output_dir, seed, int(params["batch_size"]),
+                      learning_rate=float(params["learning_rate"]), num_train_epochs=float(params["epochs"]),
+                      warmup_steps=float(params["warmup_ratio"]), weight_decay=float(params["weight_decay"]),
+                      lr_scheduler_type="linear", eval_strategy="epoch", logging_strategy="epoch")
     trainer = Trainer(model=model, args=args, data_collator=PaddingCollator(tokenizer.pad_token_id),
-                      train_dataset=train_features, eval_dataset=dev_features, processing_class=tokenizer,
-                      compute_metrics=dev_score, callbacks=list(callbacks))
+                      train_dataset=train_features, eval_dataset=validation_features, processing_class=tokenizer,
+                      compute_metrics=validation_score, callbacks=list(callbacks))
     trainer.train()
-    train_loss, dev = _epoch_logs(trainer.state.log_history, spec)
-    main = [epoch[spec.main_metric] for epoch in dev]
-    best = max(range(len(main)), key=main.__getitem__) if main else None
-    test = None
-    if evaluate_test:
-        test_features, trainer.compute_metrics = _prepare(model_dir, task, spec, length, stride, "test", encoder)
-        output = trainer.predict(test_features, metric_key_prefix="test")
-        test = {name: output.metrics[f"test_{name}"] for name in spec.metrics}
+    train_loss, validation = _epoch_logs(trainer.state.log_history, spec)
+    dev_features, dev_score = _prepare(model_dir, task, spec, length, stride, "dev", encoder)
+    dev = _predict(trainer, dev_features, dev_score, spec, "dev")
     return {
-        "dev": dev,
+        "validation": validation,
         "train_loss": train_loss,
         "main_metric": spec.main_metric,
-        "best_dev": main[best] if main else None,
-        "best_epoch": dev[best]["epoch"] if main else None,
-        "last_dev": main[-1] if main else None,
+        "dev": dev,
+        "objective": dev[spec.main_metric],
         "steps": trainer.state.global_step,
-        "test": test,
+        "weights_sha256": weights_sha256(trainer.model),
+        "model": trainer.model,
     }

@@ -1,7 +1,10 @@
 """The pre-training candidate grid: the union of sub-grids' Cartesian products, each named by a readable slug.
 
 A slug such as ``dedup-lr1e-04-wd0.03-ep3-b1_0.9-b2_0.999-eps1e-08`` is part of the interface (users re-run a
-candidate by it), so it depends only on the candidate's values, never on the grid's order.
+candidate by it), so it depends only on the candidate's values, never on the grid's order. It is also exact: every
+value is written with as many digits as it needs to read back as the same float (``lr1.5e-04``), so two candidates
+never share a name and a name never stands for rounded settings; values the short forms (``.0e`` for learning rate
+and epsilon, ``g`` for the others) already write exactly keep those names.
 
 With ``epoch_checkpoints`` one run per (corpus, lr, wd, betas, eps) trains for the largest epoch value and its
 end-of-epoch checkpoints stand in for the smaller epoch values. Caveat: the learning-rate schedule of that run
@@ -19,8 +22,24 @@ from dataclasses import dataclass
 from tweetbert.errors import ConfigError
 
 GRID_PARAMETERS = ("corpus", "learning_rate", "weight_decay", "epochs", "beta1", "beta2", "epsilon")
-_SLUG = re.compile(r"(?P<corpus>.+)-lr(?P<lr>[^-]+-\d+)-wd(?P<wd>[^-]+)-ep(?P<ep>\d+)-b1_(?P<b1>[^-]+)"
-                   r"-b2_(?P<b2>[^-]+)-eps(?P<eps>[^-]+-\d+)")
+_NUMBER = r"(?:\d+(?:\.\d+)?(?:e[+-]\d+)?|inf)"
+_SLUG = re.compile(rf"(?P<corpus>.+)-lr(?P<lr>{_NUMBER})-wd(?P<wd>{_NUMBER})-ep(?P<ep>\d+)-b1_(?P<b1>{_NUMBER})"
+                   rf"-b2_(?P<b2>{_NUMBER})-eps(?P<eps>{_NUMBER})")
+
+
+def _scientific(value: float) -> str:
+    """``1e-04`` / ``1.5e-04``: the fewest mantissa digits that read back as exactly ``value``."""
+    for digits in range(17):
+        text = f"{value:.{digits}e}"
+        if float(text) == value:
+            return text
+    raise AssertionError(f"{value!r} has no exact scientific form")  # 17 significant digits always suffice
+
+
+def _general(value: float) -> str:
+    """``0.03`` as ``g`` writes it, or the shortest exact form where ``g``'s six digits would round."""
+    text = f"{value:g}"
+    return text if float(text) == value else repr(value)
 
 
 @dataclass(frozen=True, order=True)
@@ -35,12 +54,12 @@ class Candidate:
 
     @property
     def slug(self) -> str:
-        return (f"{self.corpus}-lr{self.learning_rate:.0e}-wd{self.weight_decay:g}-ep{self.epochs}"
-                f"-b1_{self.beta1:g}-b2_{self.beta2:g}-eps{self.epsilon:.0e}")
+        return (f"{self.corpus}-lr{_scientific(self.learning_rate)}-wd{_general(self.weight_decay)}-ep{self.epochs}"
+                f"-b1_{_general(self.beta1)}-b2_{_general(self.beta2)}-eps{_scientific(self.epsilon)}")
 
     @classmethod
     def from_slug(cls, slug: str) -> Candidate:
-        """The candidate a slug names (values as the slug rounds them)."""
+        """The candidate a slug names (slugs are exact, so this is the candidate that made it)."""
         match = _SLUG.fullmatch(slug)
         if match is None:
             raise ValueError(f"{slug!r} is not a candidate slug like dedup-lr1e-04-wd0.03-ep3-b1_0.9-b2_0.999-eps1e-08")
@@ -50,8 +69,13 @@ class Candidate:
 
 def expand_grids(grids: Sequence[Mapping[str, Sequence]], defaults: Mapping[str, object],
                  corpora: Sequence[str]) -> list[Candidate]:
-    """Every candidate of the union of the sub-grids, sorted by slug, without duplicates."""
-    found: dict[str, Candidate] = {}
+    """Every candidate of the union of the sub-grids, sorted by slug.
+
+    A candidate that two sub-grids share is trained once (that is the union). Two points of one sub-grid that give
+    the same slug (a value listed twice, as ``1e-4`` and ``0.0001``) are a config error naming both, since the
+    user meant two candidates and would silently get one.
+    """
+    found: dict[str, tuple[Candidate, int, str]] = {}
     for index, grid in enumerate(grids):
         unknown = sorted(set(grid) - set(GRID_PARAMETERS))
         if unknown:
@@ -70,11 +94,19 @@ def expand_grids(grids: Sequence[Mapping[str, Sequence]], defaults: Mapping[str,
                         raise ConfigError(f"pretrain.grids.{index}.corpus",
                                           f"{corpus!r} is not one of the configured corpora {list(corpora)}")
             axes.append(values)
-        for values in itertools.product(*axes):
+        for positions in itertools.product(*(range(len(axis)) for axis in axes)):
+            values = [axis[position] for axis, position in zip(axes, positions)]
             candidate = Candidate(str(values[0]), float(values[1]), float(values[2]), int(values[3]),
                                   float(values[4]), float(values[5]), float(values[6]))
-            found[candidate.slug] = candidate
-    return [found[slug] for slug in sorted(found)]
+            point = ", ".join(f"{name}[{position}]={value!r}" for name, position, value, axis
+                              in zip(GRID_PARAMETERS, positions, values, axes) if len(axis) > 1) or "its only point"
+            earlier = found.get(candidate.slug)
+            if earlier is not None and (earlier[1] == index or earlier[0] != candidate):
+                raise ConfigError(f"pretrain.grids.{index}",
+                                  f"grid point ({point}) and grid point ({earlier[2]}) of pretrain.grids.{earlier[1]} "
+                                  f"both name candidate {candidate.slug}; list each value once")
+            found.setdefault(candidate.slug, (candidate, index, point))
+    return [found[slug][0] for slug in sorted(found)]
 
 
 def training_runs(candidates: Sequence[Candidate], epoch_checkpoints: bool) -> dict[str, tuple[Candidate, int]]:

@@ -28,6 +28,7 @@ CONFIG_PREFIX = "tasks"
 EMOTIONS = ("Joy", "Sadness", "Anticipation", "Surprise", "Anger", "Fear", "Disgust", "Trust")
 WRIME_GROUPS = ("Writer_", "Reader1_", "Reader2_", "Reader3_", "Avg. Readers_")
 WRIME_SPLIT_COLUMN = "Train/Dev/Test"
+_WRIME_ROLES = ("train", "dev", "test")
 JNLI_LABELS = ("entailment", "contradiction", "neutral")
 MARC_JA_LABELS = ("positive", "negative")
 JCOLA_LABELS = ("unacceptable", "acceptable")
@@ -127,6 +128,8 @@ def _read_text(path: Path) -> str:
     if not path.is_file():
         raise InputError(path, "file not found")
     data = path.read_bytes()
+    if not data.strip():
+        raise InputError(path, "empty file")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -135,13 +138,17 @@ def _read_text(path: Path) -> str:
 
 
 def _read_delimited(path: Path, delimiter: str) -> tuple[list[str], list[Fields]]:
-    """Header and records of a CSV/TSV file; a record's row is the line it starts on (the header is line 1)."""
-    reader = csv.reader(io.StringIO(_read_text(path), newline=""), delimiter=delimiter)
+    """Header and records of a CSV/TSV file; a record's row is the line it starts on (the header is line 1).
+
+    TSV is read without quoting: WRIME and the hydrated tweet tables are raw text where a ``"`` is a character
+    (``"ありがとう"って``), and a CSV-style reader would drop paired quotes and let an unpaired one swallow the rows
+    up to the next quote into one field. CSV keeps its quoting rules (RFC 4180).
+    """
+    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""), delimiter=delimiter, quoting=quoting)
     records: list[Fields] = []
     try:
-        header = next(reader, None)
-        if header is None:
-            raise InputError(path, "empty file: expected a header row", row=1)
+        header = next(reader)
         start = reader.line_num + 1
         for values in reader:
             if values:
@@ -174,6 +181,8 @@ def _read_parquet(path: Path) -> tuple[list[str], list[Fields]]:
         frame = pd.read_parquet(path)
     except (OSError, ValueError) as error:
         raise InputError(path, f"unreadable Parquet file: {error}") from None
+    if frame.empty:
+        raise InputError(path, "empty file (no rows)")
     return [str(c) for c in frame.columns], [Fields(r, path, i) for i, r in enumerate(frame.to_dict("records"), 1)]
 
 
@@ -212,22 +221,43 @@ def _wrime_column(path: Path, header: Sequence[str], group: str, field: str, hin
     raise InputError(path, "missing column" + hint, row=1, column=group + field)
 
 
+def _wrime_files(name: str, options: Mapping[str, Any]) -> dict[str | None, Path]:
+    """``path``: one file (split by its ``Train/Dev/Test`` column, or carved when it has none), or a mapping of
+    split to file (``{train: ..., dev: ..., test: ...}``) as third parties redistribute WRIME."""
+    path = options["path"]
+    if not isinstance(path, Mapping):
+        return {None: Path(path)}
+    unknown = sorted(set(path) - set(_WRIME_ROLES))
+    if unknown or "train" not in path:
+        raise ConfigError(_config_key(name, "path"), f"a mapping of split to file needs `train` and may have "
+                                                     f"{list(_WRIME_ROLES)[1:]}, got {sorted(path)}")
+    return {role: Path(path[role]) for role in _WRIME_ROLES if role in path}
+
+
 def _load_wrime(name: str, options: Mapping[str, Any], problem_type: ProblemType,
                 parse_for: Callable[[Path, list[str], str], Callable[[Fields], Example]],
                 label_names: list[str] | None) -> TaskData:
-    path = Path(options["path"])
     group = _wrime_group(name, options)
-    header, records = _read_delimited(path, "\t")
-    for column in ("Sentence", WRIME_SPLIT_COLUMN):
-        if column not in header:
-            raise InputError(path, "missing column", row=1, column=column)
-    parse = parse_for(path, header, group)
-    roles = ("train", "dev", "test")
-    published: dict[str, list[Example]] = {role: [] for role in roles}
-    for record in records:
-        published[roles[record.choice(WRIME_SPLIT_COLUMN, roles)]].append(parse(record))
-    origins = {role: f"{path.name}, rows with {WRIME_SPLIT_COLUMN} = {role}" for role in published}
-    splits, sources = resolve_splits(published, origins, problem_type, seed=int(options["seed"]), path=path)
+    published: dict[str, list[Example]] = {role: [] for role in _WRIME_ROLES}
+    origins: dict[str, str] = {}
+    files = _wrime_files(name, options)
+    for split, path in files.items():
+        header, records = _read_delimited(path, "\t")
+        if "Sentence" not in header:
+            raise InputError(path, "missing column", row=1, column="Sentence")
+        parse = parse_for(path, header, group)
+        if split is not None:
+            published[split] = [parse(record) for record in records]
+            origins[split] = f"{path.name} (the {split} file)"
+        elif WRIME_SPLIT_COLUMN in header:
+            for record in records:
+                published[_WRIME_ROLES[record.choice(WRIME_SPLIT_COLUMN, _WRIME_ROLES)]].append(parse(record))
+            origins.update({role: f"{path.name}, rows with {WRIME_SPLIT_COLUMN} = {role}" for role in _WRIME_ROLES})
+        else:
+            published["train"] = [parse(record) for record in records]
+            origins["train"] = f"{path.name} (no {WRIME_SPLIT_COLUMN} column)"
+    first_file = next(iter(files.values()))
+    splits, sources = resolve_splits(published, origins, problem_type, seed=int(options["seed"]), path=first_file)
     return TaskData(name, problem_type, splits, sources, label_names)
 
 

@@ -17,6 +17,7 @@ from tweetbert.tasks.loaders import (
     CONFIG_PREFIX, DEFAULT_SPLIT_COLUMN, load_jglue, load_jsquad, load_table, load_wrime_emotion, load_wrime_sentiment,
 )
 from tweetbert.tasks.metrics import METRICS
+from tweetbert.tasks.splits import sample_splits
 from tweetbert.tasks.types import ProblemType, TaskData
 
 REQUIRED = object()
@@ -28,7 +29,7 @@ QUESTION_ANSWERING = "AutoModelForQuestionAnswering"
 
 Loader = Callable[[str, Mapping[str, Any]], TaskData]
 
-_COMMON = {"path": REQUIRED, "seed": 0}
+_COMMON = {"path": REQUIRED, "seed": 0, "max_examples": None}
 _TABLE = {**_COMMON, "format": None, "text_column": "text", "label_column": "label", "target_column": None,
           "split_column": DEFAULT_SPLIT_COLUMN, "labels": None}
 _WRIME = {**_COMMON, "annotator": "Avg. Readers_"}
@@ -66,6 +67,10 @@ class TaskSpec:
                 raise ConfigError(f"{CONFIG_PREFIX}.{self.name}.{key}", "required")
         if isinstance(resolved["seed"], bool) or not isinstance(resolved["seed"], int):
             raise ConfigError(f"{CONFIG_PREFIX}.{self.name}.seed", f"must be an integer, got {resolved['seed']!r}")
+        limit = resolved["max_examples"]
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ConfigError(f"{CONFIG_PREFIX}.{self.name}.max_examples",
+                              f"must be a positive integer or null, got {limit!r}")
         return resolved
 
 
@@ -107,4 +112,8 @@ def get_task(name: str) -> TaskSpec:
 def load_task(name: str, options: Mapping[str, Any]) -> TaskData:
     """The task's examples in the train/validation/dev/test roles, read from the files ``options`` name."""
     spec = get_task(name)
-    return spec.loader(name, spec.resolve_options(options))
+    resolved = spec.resolve_options(options)
+    data = spec.loader(name, resolved)
+    if resolved["max_examples"] is not None:
+        data = sample_splits(data, resolved["max_examples"], resolved["seed"])
+    return data

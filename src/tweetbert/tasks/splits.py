@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from tweetbert.errors import InputError
-from tweetbert.tasks.types import SPLITS, Example, ProblemType
+from tweetbert.tasks.types import SPLITS, Example, ProblemType, TaskData
 
 TASK_RATIOS = {"train": 65, "validation": 5, "dev": 15, "test": 15}
 _MAX_REGRESSION_BINS = 10
@@ -109,3 +109,20 @@ def resolve_splits(published: Mapping[str, list[Example]], origins: Mapping[str,
         if not parts[role]:
             raise InputError(path, f"too few examples: the {role} split would be empty")
     return {role: parts[role] for role in SPLITS}, {role: sources[role] for role in SPLITS}
+
+
+def sample_splits(data: TaskData, max_examples: int, seed: int) -> TaskData:
+    """At most ``max_examples`` examples per split (a seeded sample in file order), to fine-tune on a sample.
+
+    Sampling follows the split, so no example changes role; the split's source says what was kept.
+    """
+    rng = np.random.default_rng(seed)
+    splits, sources = {}, {}
+    for role in SPLITS:
+        examples = data.splits[role]
+        splits[role], sources[role] = examples, data.sources[role]
+        if len(examples) > max_examples:
+            kept = np.sort(rng.choice(len(examples), size=max_examples, replace=False))
+            splits[role] = [examples[i] for i in kept.tolist()]
+            sources[role] += f"; {max_examples} of its {len(examples)} sampled (max_examples, seed {seed})"
+    return TaskData(data.name, data.problem_type, splits, sources, data.label_names)

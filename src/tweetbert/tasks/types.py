@@ -20,6 +20,11 @@ from typing import Any
 SPLITS = ("train", "validation", "dev", "test")
 """Roles: train fits, validation stops early, dev compares trials and candidates, test is touched once."""
 
+SPLIT_ROLES = {"train": "fits the model", "validation": "scored every epoch; the pruner's values",
+               "dev": "the trial's objective, on the model training ended with",
+               "test": "scored once, on the kept model of the best trial"}
+"""What each split does in fine-tuning, as best.json records it."""
+
 Example = dict[str, Any]
 
 

@@ -1,0 +1,70 @@
+"""What the workflow plans for a config, checked with dry runs: every setting reaches the jobs it concerns."""
+
+import pytest
+from dry_run import SNAKEMAKE, demo_config, dry_run, planned_jobs, touch
+
+pytestmark = pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")
+
+
+def test_every_learning_rate_of_a_grid_trains_as_its_own_candidate(tmp_path):
+    config = demo_config()
+    config["pretrain"]["grids"] = [{"corpus": ["dedup"], "learning_rate": [2.5e-4, 3e-4, 1.5e-4], "epochs": [1]}]
+    jobs = [job for job in dry_run(tmp_path, config) if job.rule == "pretrain_candidate"]
+    trained = {}
+    for job in jobs:
+        words = job.command.split()
+        run = words[words.index("--output") + 1].rsplit("/", 1)[1]
+        trained[run] = float(words[words.index("--learning-rate") + 1])
+    assert trained == {"dedup-lr1.5e-04-wd0.03-ep1-b1_0.9-b2_0.999-eps1e-08": 1.5e-4,
+                       "dedup-lr2.5e-04-wd0.03-ep1-b1_0.9-b2_0.999-eps1e-08": 2.5e-4,
+                       "dedup-lr3e-04-wd0.03-ep1-b1_0.9-b2_0.999-eps1e-08": 3e-4}
+
+
+def test_a_new_dedup_threshold_rebands_without_recomputing_signatures(tmp_path):
+    config = demo_config("dedup")
+    config["raw"]["path"] = "tweets.jsonl"
+    (tmp_path / "tweets.jsonl").touch()
+    corpus = tmp_path / "results" / "dedup" / "corpus"
+    for shard in range(config["dedup"]["shards"]):
+        (corpus / "dedup" / "signatures" / f"shard-{shard}").mkdir(parents=True)
+    (corpus / "dedup" / "links").mkdir()
+    made = ["raw.parquet", "ingest.json", "normalized.parquet", "normalize.json", "dedup_annotated.parquet",
+            "dedup.json", *(f"dedup/links/group-{group}.npy" for group in range(config["dedup"]["band_groups"]))]
+    for name in made:
+        (corpus / name).touch()
+    target = "results/dedup/corpus/dedup_annotated.parquet"
+    touch(tmp_path, config, target)
+    assert dry_run(tmp_path, config, target) == []
+    config["dedup"]["threshold"] = 0.3
+    assert {job.rule for job in dry_run(tmp_path, config, target)} == {"dedup_bands", "dedup"}
+    config["dedup"]["num_perm"] = 64
+    assert {job.rule for job in dry_run(tmp_path, config, target)} == {"dedup_signatures", "dedup_bands", "dedup"}
+
+
+@pytest.mark.parametrize("batch_size", [32, "auto"])
+def test_a_configured_max_seq_length_replaces_the_histogram_choice(tmp_path, batch_size):
+    config = demo_config()
+    config["pretrain"]["fixed"].update(max_seq_length=64, batch_size=batch_size)
+    jobs = [job for job in planned_jobs(tmp_path, config) if job.rule in ("pretrain_candidate", "calibrate_batch_size")]
+    assert jobs and all("--max-seq-length 64 " in job.command for job in jobs)
+    assert not any("max_seq_length.json" in job.command for job in jobs)
+
+
+def test_per_split_wrime_files_are_inputs_and_reach_the_cli_as_one_mapping(tmp_path):
+    import shlex
+
+    import yaml
+
+    files = {split: f"wrime {split}.tsv" for split in ("train", "dev", "test")}
+    for name in files.values():
+        (tmp_path / name).touch()
+    config = demo_config()
+    config["tasks"]["wrime_emotion"] = {"path": files}
+    config["target_tasks"] = ["wrime_emotion"]
+    jobs = [job for job in planned_jobs(tmp_path, config) if job.rule == "finetune_sweep" and "/wrime_emotion/" in job.text]
+    assert jobs
+    for job in jobs:
+        words = shlex.split(job.command)
+        options = [words[i + 1] for i, word in enumerate(words) if word == "--task-option"]
+        path = next(option.split("=", 1)[1] for option in options if option.startswith("path="))
+        assert yaml.safe_load(path) == files
