@@ -17,3 +17,14 @@ def tiny_base_model(tmp_path_factory) -> Path:
     build_demo_base_model(general, root / "model", vocab_size=1500, hidden_size=32, num_layers=1, num_heads=2,
                           intermediate_size=64, max_position=64, steps=20, batch_size=16, seed=0)
     return root / "model"
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Models this small train fastest on one thread; two threads on shared cores were measured many times slower."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from dry_run import SNAKEMAKE, Job, demo_config, planned_jobs

@@ -16,14 +16,7 @@ from tweetbert.tasks import ProblemType, TaskData, get_task, load_task
 
 PARAMS = {"learning_rate": 1e-3, "batch_size": 16, "epochs": 2, "warmup_ratio": 0.1, "weight_decay": 0.01}
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Models this small train fastest on one thread; two threads on shared cores were measured many times slower."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

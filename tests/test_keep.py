@@ -1,11 +1,9 @@
 """The best trial's model is kept while the sweep runs, and the test split is scored on exactly that model."""
 
 import json
-from pathlib import Path
 
 import optuna
 import pytest
-import torch
 
 from tweetbert.cli import main
 from tweetbert.demo import write_tasks
@@ -17,13 +15,7 @@ from tweetbert.tasks import get_task
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
