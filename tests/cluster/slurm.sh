@@ -51,7 +51,11 @@ start_munge() {
     [ -s /etc/munge/munge.key ] || mungekey --create --keyfile /etc/munge/munge.key
     chown -R munge:munge /etc/munge /run/munge /var/log/munge /var/lib/munge
     chmod 0400 /etc/munge/munge.key
-    pgrep -x munged >/dev/null || runuser -u munge -- /usr/sbin/munged
+    if ! munge -n >/dev/null 2>&1; then  # none running, or one that is shutting down: start afresh
+        pkill -x munged 2>/dev/null || true
+        wait_for 20 "munged to stop" bash -c "! pgrep -x munged"
+        runuser -u munge -- /usr/sbin/munged --force
+    fi
     wait_for 20 munge munge -n
 }
 
