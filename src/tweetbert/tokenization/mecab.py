@@ -6,6 +6,7 @@ trie does, because MeCab would shred ``[URL]`` into ``[ URL ]`` and drop newline
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
@@ -20,8 +21,13 @@ CORE_SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 _SPECIAL_SPLIT = re.compile("(" + "|".join(re.escape(token) for token in SPECIAL_WORDS) + ")")
 
 
+@functools.cache
 def mecab_tagger():
-    """The tagger BertJapaneseTokenizer builds for ``mecab_dic="unidic_lite"``, in wakati (space-separated) mode."""
+    """The tagger BertJapaneseTokenizer builds for ``mecab_dic="unidic_lite"``, in wakati (space-separated) mode.
+
+    One per process, shared by every caller: each tagger maps the 250 MB dictionary anew, and a process that made
+    one per corpus, tokenizer and table (as the test suite does) held gigabytes of the same pages.
+    """
     import fugashi
     import unidic_lite
 
