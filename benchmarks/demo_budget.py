@@ -11,23 +11,17 @@ than the wall time). A benchmark, not a test: run it by hand on a quiet machine.
 
 from __future__ import annotations
 
+import argparse
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
-# Run as a script, this folder is sys.path[0]: a sibling benchmark named like a standard module (tokenize.py)
-# would shadow it.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != _HERE]
-
-import argparse  # noqa: E402 (after the sys.path fix on purpose)
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
+import pandas as pd
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 BUDGET_S = 15 * 60

@@ -28,19 +28,14 @@ pretrain`` (bf16 autocast on a GPU that supports it, chosen by ``pretrain`` itse
 
 from __future__ import annotations
 
+import argparse
+import json
+import math
 import os
+import platform
 import sys
-
-# Run as a script, this folder is sys.path[0]: benchmarks/tokenize.py would shadow the standard tokenize module.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != _HERE]
-
-import argparse  # noqa: E402 (after the sys.path fix on purpose)
-import json  # noqa: E402
-import math  # noqa: E402
-import platform  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import time
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

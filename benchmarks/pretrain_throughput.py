@@ -39,22 +39,16 @@ them (one data-loader process, so that is the step order).
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import shutil
+import statistics
+import subprocess
 import sys
-
-# Run as a script, this folder is sys.path[0]: a sibling benchmark named like a standard module (tokenize.py)
-# would shadow it for everything imported below (dataclasses -> inspect -> tokenize, pandas, ...).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != _HERE]
-
-import argparse  # noqa: E402 (after the sys.path fix on purpose)
-import json  # noqa: E402
-import shutil  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import tempfile
+import time
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -123,8 +117,14 @@ def _summary(batches: list[tuple[int, int]], seconds: float, cpu_seconds: float,
 
 def run_trainer(workdir: Path, args: argparse.Namespace, grouped: bool) -> dict:
     import torch
-    from transformers import (AutoTokenizer, BertForMaskedLM, DataCollatorForLanguageModeling, Trainer,
-                              TrainerCallback, TrainingArguments)
+    from transformers import (
+        AutoTokenizer,
+        BertForMaskedLM,
+        DataCollatorForLanguageModeling,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+    )
 
     model_dir = workdir / "base"
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -186,8 +186,7 @@ def run_ours(workdir: Path, args: argparse.Namespace) -> dict:
     from accelerate import Accelerator
     from transformers import AutoTokenizer
 
-    from tweetbert.modeling.pretrain import (PretrainSettings, _Run, derived_seed, epoch_batches, load_model,
-                                             tokenize)
+    from tweetbert.modeling.pretrain import PretrainSettings, _Run, derived_seed, epoch_batches, load_model, tokenize
     from tweetbert.tokenization.coverage import read_split_texts
 
     torch.set_num_threads(args.threads)

@@ -26,23 +26,17 @@ median, so trials tied after epoch 1 (on the tiny demo model, most sit at the ma
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import dataclasses
+import logging
 import os
+import random
+import statistics
 import sys
-
-# Run as a script, this folder is sys.path[0]: a sibling benchmark named like a standard module (tokenize.py)
-# would shadow it for everything imported below (dataclasses -> inspect -> tokenize, pandas, ...).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != _HERE]
-
-import argparse  # noqa: E402 (after the sys.path fix on purpose)
-import contextlib  # noqa: E402
-import dataclasses  # noqa: E402
-import logging  # noqa: E402
-import random  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import tempfile
+import time
+from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = REPO / "results" / "demo" / "base_model"

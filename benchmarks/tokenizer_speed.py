@@ -2,20 +2,17 @@
 
 Targets (issue: tokenizer stage): >= 3x the slow tokenizer in one process, >= 5x using both cores, with identical ids.
 
-    python benchmarks/tokenize.py [--tweets 50000] [--vocab-size 8000]
+    python benchmarks/tokenizer_speed.py [--tweets 50000] [--vocab-size 8000]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-# This file's name shadows the standard library's `tokenize`, which transformers imports: drop its folder.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
