@@ -10,7 +10,7 @@ rule ingest:
     log:
         logs("ingest.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         format=config["raw"]["format"],
         columns=get_column_args(),
@@ -31,7 +31,7 @@ rule normalize:
     log:
         logs("normalize.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         options=get_normalize_args(),
     shell:
@@ -49,7 +49,7 @@ rule dedup_signatures:
     benchmark:
         results("benchmarks/dedup_signatures/shard-{shard}.tsv")
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     threads: PARALLEL_THREADS
     params:
         shards=config["dedup"]["shards"],
@@ -69,7 +69,7 @@ rule dedup_bands:
     benchmark:
         results("benchmarks/dedup_bands/group-{group}.tsv")
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         groups=config["dedup"]["band_groups"],
         dedup=get_dedup_args(),
@@ -93,7 +93,7 @@ rule dedup:
     benchmark:
         results("benchmarks/dedup.tsv")
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         dedup=get_dedup_args(),
     shell:
@@ -123,7 +123,7 @@ rule tune_dedup:
     log:
         logs("tune_dedup.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         ngram_sizes=" ".join(map(str, config["tune_dedup"]["ngram_sizes"])),
         thresholds=" ".join(map(str, config["tune_dedup"]["thresholds"])),
@@ -147,7 +147,7 @@ rule balance:
     log:
         logs("balance.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         max_per_user=config["balance"]["max_per_user"],
         seed=config["seed"],
@@ -200,7 +200,7 @@ rule corpus_stats:
     log:
         logs("corpus_stats.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         out_dir=get_output_dir,
         seed=config["seed"],
@@ -236,7 +236,7 @@ rule split:
     log:
         logs("split/{corpus}.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         ratios=get_split_ratio_args(),
         dedup=get_dedup_args(),

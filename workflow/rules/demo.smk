@@ -21,7 +21,7 @@ rule demo_data:
     log:
         logs("demo_data.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         out_dir=get_output_dir,
         n_tweets=config["demo"]["n_tweets"],
@@ -40,7 +40,7 @@ rule build_base_model:
     benchmark:
         results("benchmarks/build_base_model.tsv")
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     threads: PARALLEL_THREADS
     params:
         options=get_demo_base_model_args(),
@@ -59,6 +59,6 @@ rule demo_annotations:
     log:
         logs("demo_annotations.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     shell:
         "tweetbert demo-annotate --key {input.key} --sheet {input.sheet} --output {output} 2> {log}"

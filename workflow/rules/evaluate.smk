@@ -27,7 +27,7 @@ rule probe_embeddings:
     benchmark:
         results("benchmarks/probe_embeddings.tsv")
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cuda.yaml"
     resources:
         gpu=1,
     params:
@@ -63,7 +63,7 @@ rule topk_accuracy:
     benchmark:
         results("benchmarks/topk_accuracy.tsv")
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cuda.yaml"
     resources:
         gpu=1,
     params:
@@ -100,7 +100,7 @@ rule acceptability_sheet:
     benchmark:
         results("benchmarks/acceptability_sheet.tsv")
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         model=get_selected_location,
         texts=get_evaluation_text_args(),
@@ -142,7 +142,7 @@ rule acceptability_report:
     log:
         logs("acceptability_report.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         out_dir=get_output_dir,
     shell:
@@ -175,7 +175,7 @@ rule downstream:
     log:
         logs("downstream.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         controls=get_downstream_controls(),
         tasks=config["downstream"]["tasks"],

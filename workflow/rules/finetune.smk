@@ -11,7 +11,7 @@ rule finetune_sweep:
     benchmark:
         results("benchmarks/finetune_sweep/{model}/{task}/{worker}.tsv")
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cuda.yaml"
     resources:
         gpu=1,
     params:
@@ -42,7 +42,7 @@ rule finetune_best:
     benchmark:
         results("benchmarks/finetune_best/{model}/{task}.tsv")
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cuda.yaml"
     resources:
         gpu=1,
     params:
@@ -95,7 +95,7 @@ checkpoint select_best:
     log:
         logs("select_best.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         targets=" ".join(f"--target-task {task}" for task in config["target_tasks"]),
         rule=config["selection"]["rule"],

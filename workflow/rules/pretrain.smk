@@ -9,7 +9,7 @@ rule calibrate_batch_size:
     log:
         logs("calibrate_batch_size/{corpus}.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cuda.yaml"
     resources:
         gpu=1,
     params:
@@ -31,7 +31,7 @@ rule pretrain_candidate:
     benchmark:
         results("benchmarks/pretrain_candidate/{run}.tsv")
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cuda.yaml"
     resources:
         gpu=1,
     params:
@@ -72,7 +72,7 @@ rule pretrain_exploration:
     log:
         logs("pretrain_exploration.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         candidates=get_candidate_args(),
         runs=get_runs_dir,

@@ -18,7 +18,7 @@ rule char_coverage:
     log:
         logs("char_coverage/{corpus}.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         coverage=config["tokenizer"]["char_coverage"],
     shell:
@@ -37,7 +37,7 @@ rule train_tokenizer:
     benchmark:
         results("benchmarks/train_tokenizer/{corpus}.tsv")
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         vocab_size=config["tokenizer"]["vocab_size"],
         min_frequency=config["tokenizer"]["min_frequency"],
@@ -63,7 +63,7 @@ rule length_histogram:
     log:
         logs("length_histogram/{corpus}.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     threads: PARALLEL_THREADS
     params:
         coverage=config["tokenizer"]["length_coverage"],
@@ -109,7 +109,7 @@ rule tokenizer_stats:
     log:
         logs("tokenizer_stats/{corpus}.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     threads: PARALLEL_THREADS
     params:
         tokenizers=get_tokenizer_stats_args,
@@ -128,7 +128,7 @@ rule migrate_embeddings:
     log:
         logs("migrate_embeddings/{corpus}.log"),
     conda:
-        "../envs/cpu.yaml"
+        "../envs/tweetbert-cpu.yaml"
     params:
         base=get_base_model(),
         method=config["migrate"]["method"],
