@@ -1,0 +1,89 @@
+"""Tables as standalone HTML pages, the form a Snakemake report shows inside the page (a TSV is only a download).
+
+Long tables sort by a click on a column head. A best value is bold only where it wins: a column whose shown values
+are all equal (every model at the majority-class accuracy, a column of zeros) has no winner and nothing bold.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+SORTABLE_FROM_ROWS = 12
+
+_STYLE = ("body{font-family:sans-serif;margin:0.5em}table{border-collapse:collapse}"
+          "th,td{border:1px solid #ccc;padding:3px 8px}td.num{text-align:right;font-variant-numeric:tabular-nums}"
+          "th.sort{cursor:pointer}th.sort:after{content:' \\2195';color:#999}caption{text-align:left;"
+          "font-weight:bold;padding-bottom:4px}p.note{max-width:60em;color:#333}")
+# Sorts the clicked column, numerically where both cells parse as numbers; a second click reverses.
+_SORT_SCRIPT = """<script>
+document.querySelectorAll("th.sort").forEach(function (th, column) {
+  th.addEventListener("click", function () {
+    var body = th.closest("table").tBodies[0], up = th.dataset.up !== "1";
+    th.dataset.up = up ? "1" : "0";
+    var key = function (row) { var t = row.cells[column].innerText.trim(), n = parseFloat(t.replace(/,/g, ""));
+                               return isNaN(n) ? t : n; };
+    Array.from(body.rows).sort(function (a, b) {
+      var x = key(a), y = key(b), c = (typeof x === typeof y) ? (x < y ? -1 : x > y ? 1 : 0)
+                                                              : (typeof x === "number" ? -1 : 1);
+      return up ? c : -c;
+    }).forEach(function (row) { body.appendChild(row); });
+  });
+});
+</script>"""
+
+
+def _shown(value: object, digits: int) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def winners(table: pd.DataFrame, column: str, digits: int, higher_is_better: bool = True) -> set[int]:
+    """Row positions holding the column's best shown value, or none when every shown value is the same."""
+    values = pd.to_numeric(table[column], errors="coerce").round(digits)
+    present = values.dropna()
+    if present.nunique() < 2:
+        return set()
+    best = present.max() if higher_is_better else present.min()
+    return {position for position, value in enumerate(values) if value == best}
+
+
+def html_table(table: pd.DataFrame, *, title: str, note: str = "", digits: int = 3,
+               best_columns: Sequence[str] = (), lower_is_better: Sequence[str] = ()) -> str:
+    """A page holding ``table``; ``best_columns`` get their winner in bold (``lower_is_better`` ones the lowest)."""
+    bold = {column: winners(table, column, digits, column not in lower_is_better) for column in best_columns}
+    numeric = {column for column in table.columns if pd.api.types.is_numeric_dtype(table[column])}
+    sortable = len(table) >= SORTABLE_FROM_ROWS
+    head_class = ' class="sort"' if sortable else ""
+    head = "".join(f"<th{head_class}>{html.escape(str(column))}</th>" for column in table.columns)
+    rows = []
+    for position, record in enumerate(table.itertuples(index=False)):
+        cells = []
+        for column, value in zip(table.columns, record, strict=True):
+            text = html.escape(_shown(value, digits))
+            if position in bold.get(column, ()):
+                text = f"<b>{text}</b>"
+            cells.append(f'<td class="num">{text}</td>' if column in numeric else f"<td>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    note_html = f'\n<p class="note">{html.escape(note)}</p>' if note else ""
+    script = f"\n{_SORT_SCRIPT}" if sortable else ""
+    return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{_STYLE}</style></head><body>\n<table>\n<caption>{html.escape(title)}</caption>\n"
+            f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows)
+            + f"\n</tbody>\n</table>{note_html}{script}\n</body></html>\n")
+
+
+def write_html_table(table: pd.DataFrame, path: str | Path, **options) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html_table(table, **options), encoding="utf-8")
+    return path
