@@ -13,8 +13,9 @@ of them for as many epochs as the steps need; validation: a fixed share), runs `
 pretrain`` (bf16 autocast on a GPU that supports it, chosen by ``pretrain`` itself) and reports:
 
 * ``tokens_per_second``: non-pad tokens over the wall time of the training epochs, measured here with
-  ``torch.cuda.synchronize()`` at the start and end of every epoch (``_Run.run_epoch`` is wrapped; the validation
-  at an epoch's end, tokenising and saving are outside it), so queued GPU work cannot escape the clock;
+  ``torch.cuda.synchronize()`` at the start and end of every epoch (``tweetbert.modeling.pretrain.run_epoch`` is
+  wrapped; the validation at an epoch's end, tokenising and saving are outside it), so queued GPU work cannot escape
+  the clock;
 * ``tokens_per_second_pretrain_metrics``: ``pretrain``'s own figure (the sum of its per-step timers);
 * ``mfu``: model FLOPs utilisation, 6 x parameters x tokens/s / peak bf16 FLOP/s, with every parameter counted
   (the usual 6N rule). The peak comes from ``GPU_PEAK_FLOPS`` (``--peak-flops``), default 989e12 = the dense
@@ -140,24 +141,24 @@ def train(args: argparse.Namespace) -> dict:
 
     # Synchronised wall time of every training epoch (measurement only; the loop itself is untouched).
     epochs_timed: list[tuple[float, int]] = []
-    run_epoch = getattr(getattr(pretrain_module, "_Run", None), "run_epoch", None)
+    run_epoch = getattr(pretrain_module, "run_epoch", None)
 
-    def timed_run_epoch(self) -> None:
+    def timed_run_epoch(run) -> None:
         if cuda:
             torch.cuda.synchronize()
-        tokens_before, started = self.state.tokens_seen, time.perf_counter()
+        tokens_before, started = run.state.tokens_seen, time.perf_counter()
         try:
-            run_epoch(self)
+            run_epoch(run)
         finally:
             if cuda:
                 torch.cuda.synchronize()
-            epochs_timed.append((time.perf_counter() - started, self.state.tokens_seen - tokens_before))
+            epochs_timed.append((time.perf_counter() - started, run.state.tokens_seen - tokens_before))
 
-    timer = hasattr(pretrain_module, "_Run") and hasattr(pretrain_module._Run, "run_epoch")
+    timer = run_epoch is not None
     if timer:
-        pretrain_module._Run.run_epoch = timed_run_epoch
+        pretrain_module.run_epoch = timed_run_epoch
     else:
-        _log("warning: tweetbert.modeling.pretrain._Run.run_epoch is gone; only pretrain()'s own tokens/s is reported")
+        _log("warning: tweetbert.modeling.pretrain.run_epoch is gone; only pretrain()'s own tokens/s is reported")
     settings = PretrainSettings(learning_rate=1e-4, weight_decay=0.01, epochs=epochs, batch_size=batch_size,
                                 max_seq_length=args.max_length, warmup_steps=0.06, seed=args.seed,
                                 eval_every=500, save_every=10**9)
@@ -169,7 +170,7 @@ def train(args: argparse.Namespace) -> dict:
                            progress=args.progress, threads=args.threads)
     finally:
         if timer:
-            pretrain_module._Run.run_epoch = run_epoch
+            pretrain_module.run_epoch = run_epoch
     pretrain_seconds = time.perf_counter() - started
 
     if timer:

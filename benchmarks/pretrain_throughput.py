@@ -16,7 +16,7 @@ Methods (``--methods``, default all four):
 * ``hf-grouped`` — the same ``Trainer``, but tokenised without padding, ``train_sampling_strategy=
   "group_by_length"`` (transformers 5's name for ``group_by_length=True``) and the collator padding each batch
   to its longest text: what ``Trainer`` alone gains from padding less.
-* ``ours`` — the workflow's step function, ``tweetbert.modeling.pretrain._Run.train_step`` (whole-word masking and
+* ``ours`` — the workflow's step function, ``tweetbert.modeling.pretrain.train_step`` (whole-word masking and
   dynamic padding by ``WholeWordMasking``, ``MaskedOnlyMLM`` so the vocabulary projection runs at masked positions
   only, AdamW, linear schedule, gradient clipping, through ``accelerate``) on the batches of ``epoch_batches``
   (length-grouped), driven step by step so the warm-up steps can be left out of the timing.
@@ -58,7 +58,7 @@ BASELINE = "hf-padded"
 LABELS = {
     "hf-padded": "HF `Trainer`, padded to max length (baseline)",
     "hf-grouped": "HF `Trainer`, `group_by_length` + dynamic padding",
-    "ours": "ours: `_Run.train_step` on `epoch_batches`",
+    "ours": "ours: `train_step` on `epoch_batches`",
     "ours-pretrain": "ours: `pretrain()` end to end",
 }
 MLM_PROBABILITY = 0.15
@@ -186,7 +186,9 @@ def run_ours(workdir: Path, args: argparse.Namespace) -> dict:
     from accelerate import Accelerator
     from transformers import AutoTokenizer
 
-    from tweetbert.modeling.pretrain import PretrainSettings, _Run, derived_seed, epoch_batches, load_model, tokenize
+    from tweetbert.modeling.pretrain import PretrainSettings, start_run, train_step
+    from tweetbert.modeling.pretrain_data import DROPOUT, derived_seed, tokenize
+    from tweetbert.modeling.pretrain_model import load_model
     from tweetbert.tokenization.coverage import read_split_texts
 
     torch.set_num_threads(args.threads)
@@ -195,21 +197,20 @@ def run_ours(workdir: Path, args: argparse.Namespace) -> dict:
     data = {split: tokenize(read_split_texts(corpus, split), model_dir, args.max_length)
             for split in ("train", "validation")}
     accelerator = Accelerator(cpu=True, mixed_precision="no")
-    run = _Run(accelerator, settings, corpus, data, load_model(model_dir), AutoTokenizer.from_pretrained(model_dir),
-               workdir / "ours-checkpoints", {}, time.perf_counter())
-    run.prepare()
-    run.wrapper.train()  # as _Run.train() does: from_pretrained leaves the model in eval mode
-    lengths = run.train_data.lengths
-    batches = epoch_batches(lengths, settings.batch_size, settings.seed, 0)
+    run = start_run(accelerator, settings, corpus, data, load_model(model_dir),
+                    AutoTokenizer.from_pretrained(model_dir), workdir / "ours-checkpoints", {}, time.perf_counter())
+    run.wrapper.train()  # as pretrain's train() does: from_pretrained leaves the model in eval mode
+    lengths = run.data.train.lengths
+    batches = run.data.epoch(0)
     total = args.warmup_steps + args.steps
     if len(batches) != total:
         raise RuntimeError(f"expected {total} batches in the epoch, got {len(batches)}")
     for step in range(total):
         if step == args.warmup_steps:
             t0, c0 = time.perf_counter(), time.process_time()
-        torch.manual_seed(derived_seed(settings.seed, 2, step, 0))  # dropout, as run_epoch seeds it
-        run.train_step(run.train_data.sequences(batches[step]),
-                       torch.Generator().manual_seed(derived_seed(settings.seed, 1, 0, step)))
+        torch.manual_seed(derived_seed(settings.seed, DROPOUT, step, 0))  # dropout, as run_epoch seeds it
+        inputs, _ = run.data.train_inputs(batches, epoch=0, epoch_step=step)  # masked as run_epoch masks them
+        train_step(run, inputs)
     t1, c1 = time.perf_counter(), time.process_time()
     if torch.get_num_threads() != args.threads:
         raise RuntimeError(f"torch ran {torch.get_num_threads()} threads, {args.threads} were set")
@@ -220,7 +221,8 @@ def run_ours(workdir: Path, args: argparse.Namespace) -> dict:
 def run_ours_pretrain(workdir: Path, args: argparse.Namespace) -> dict:
     import torch
 
-    from tweetbert.modeling.pretrain import PretrainSettings, epoch_batches, pretrain, tokenize
+    from tweetbert.modeling.pretrain import PretrainSettings, pretrain
+    from tweetbert.modeling.pretrain_data import epoch_batches, tokenize
     from tweetbert.tokenization.coverage import read_split_texts
 
     settings = _settings(args, PretrainSettings)

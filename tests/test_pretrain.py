@@ -34,20 +34,10 @@ from tweetbert.modeling.checkpoint import (
     save_checkpoint,
 )
 from tweetbert.modeling.masking import IGNORE_INDEX, WholeWordMasking
-from tweetbert.modeling.pretrain import (
-    RESUME_METRIC,
-    TIMING_METRICS,
-    MaskedOnlyMLM,
-    PretrainSettings,
-    decay_groups,
-    epoch_batches,
-    linear_schedule,
-    model_inputs,
-    pretrain,
-    resolve_warmup,
-    tokenize,
-    truncate,
-)
+from tweetbert.modeling.pretrain import PretrainSettings, pretrain
+from tweetbert.modeling.pretrain_data import epoch_batches, model_inputs, tokenize, truncate
+from tweetbert.modeling.pretrain_model import MaskedOnlyMLM, decay_groups, linear_schedule, resolve_warmup
+from tweetbert.modeling.pretrain_record import RESUME_METRIC, TIMING_METRICS
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 

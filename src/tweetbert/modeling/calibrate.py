@@ -59,7 +59,7 @@ def _cuda_step(model_dir: Path, max_seq_length: int) -> Callable[[int], bool]:
     """A ``fits(batch)`` that runs one training step of the real model on random tokens and reports OOM."""
     from transformers import AutoModelForMaskedLM
 
-    from tweetbert.modeling.pretrain import MaskedOnlyMLM, decay_groups
+    from tweetbert.modeling.pretrain_model import MaskedOnlyMLM, decay_groups
 
     device = torch.device("cuda")
     model = AutoModelForMaskedLM.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="sdpa")

@@ -1,0 +1,202 @@
+"""The recording side of pre-training: the loss curve, TensorBoard scalars, the progress bar and log lines, and the
+outputs (the final model, ``metrics.json`` and ``loss_curve.tsv``).
+
+The loss curve has a row every ``eval_every / 10`` steps with the mean train loss since the previous row, and one
+at every validation. With early stopping the final model is the last one, not the best: the best validation loss
+and its step are reported in the metrics. Logging, TensorBoard and files are the main process's (every process
+computes the same numbers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from tweetbert.modeling.checkpoint import TrainingState
+
+log = logging.getLogger("tweetbert.modeling.pretrain")  # a run logs under one name, whichever module writes
+
+CURVE_COLUMNS = ("step", "epoch", "learning_rate", "train_loss", "validation_loss")
+TIMING_METRICS = ("tokens_per_second", "train_seconds", "wall_seconds")
+RESUME_METRIC = "resume"  # how the last session started: which step it resumed from, what it found damaged
+
+
+def log_on_main(accelerator, level: int, message: str, *args) -> None:
+    """Logs from the main process only (every process computes the same numbers)."""
+    if accelerator.is_main_process:
+        log.log(level, message, *args)
+
+
+def tensorboard_writer(directory: Path | None, resume_step: int):
+    """A SummaryWriter, or None (with a note) when not wanted or ``tensorboard`` is not installed."""
+    if directory is None:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        log.info("tensorboard is not installed, so no TensorBoard scalars are written (pip install tensorboard)")
+        return None
+    # On resume, the killed run's events after the checkpoint's step are dropped.
+    return SummaryWriter(str(directory), purge_step=resume_step + 1 if resume_step else None)
+
+
+class Recorder:
+    """What a run reports as it goes: loss-curve rows, validation results (best, patience, early stopping),
+    TensorBoard scalars, the progress bar; and its metrics at the end. It updates ``state`` in place."""
+
+    def __init__(self, accelerator, settings, state: TrainingState, scheduler, steps_per_epoch: int):
+        self.accelerator = accelerator
+        self.settings = settings
+        self.state = state
+        self.scheduler = scheduler
+        self.steps_per_epoch = steps_per_epoch
+        self.world = accelerator.num_processes
+        self.log_every = max(1, settings.eval_every // 10)
+        # Train losses since the last loss-curve row (a resumed run continues with its checkpoint's).
+        self.pending: list[torch.Tensor] = [torch.tensor(loss, device=accelerator.device)
+                                            for loss in (state.pending_losses[accelerator.process_index]
+                                                         if state.pending_losses else [])]
+        self.writer = None
+        self.progress = None
+
+    def log(self, level: int, message: str, *args) -> None:
+        log_on_main(self.accelerator, level, message, *args)
+
+    @contextlib.contextmanager
+    def reporting(self, tensorboard_dir: Path | None, total_steps: int, progress: bool) -> Iterator[None]:
+        """TensorBoard (main process) and the progress bar, open for the loop and closed after it."""
+        from tqdm import tqdm
+
+        is_main = self.accelerator.is_main_process
+        if is_main:
+            self.writer = tensorboard_writer(tensorboard_dir, self.state.step)
+        self.progress = tqdm(total=total_steps, initial=self.state.step, desc="pretrain", unit="step",
+                             mininterval=2.0, disable=not (progress and is_main))
+        try:
+            yield
+        finally:
+            self.progress.close()
+            if self.writer is not None:
+                self.writer.close()
+
+    def step_done(self, started: float) -> None:
+        """Adds the step begun at ``started`` (``time.perf_counter()``) to the training time and the progress bar."""
+        if self.accelerator.device.type == "cuda":
+            torch.cuda.synchronize()  # CUDA runs asynchronously: without this the clock times kernel launches
+        self.state.train_seconds += time.perf_counter() - started
+        if self.progress is not None:
+            self.progress.update(1)
+
+    def validation(self, loss: float) -> None:
+        """Records a validation loss: best so far, patience, early stopping, and its loss-curve row."""
+        state = self.state
+        state.last_evaluated_step, state.last_validation_loss = state.step, loss
+        if state.best_validation_loss is None or loss < state.best_validation_loss:
+            state.best_validation_loss, state.best_step = loss, state.step
+            state.evaluations_without_improvement = 0
+        else:
+            state.evaluations_without_improvement += 1
+        self.log(logging.INFO, "step %d: validation loss %.4f (perplexity %.2f)", state.step, loss,
+                 math.exp(min(loss, 50)))
+        patience = self.settings.early_stopping_patience
+        if patience is not None and state.evaluations_without_improvement >= patience:
+            state.stopped_early = True
+            self.log(logging.INFO, "early stopping at step %d: no improvement in %d evaluations (best %.4f at step "
+                     "%d); the final model is the last one", state.step, patience, state.best_validation_loss,
+                     state.best_step)
+        self.row(loss)
+
+    def learning_rate(self, step: int) -> float:
+        """The learning rate the update of ``step`` (1-based) used; for step 0, the starting one."""
+        return self.scheduler.base_lrs[0] * self.scheduler.lr_lambdas[0](max(step - 1, 0))
+
+    def row(self, validation_loss: float | None = None) -> None:
+        """A loss-curve row for the current step: mean train loss since the previous row, learning rate, validation."""
+        state = self.state
+        if state.loss_curve and state.loss_curve[-1]["step"] == state.step:
+            state.loss_curve[-1]["validation_loss"] = validation_loss
+            row = state.loss_curve[-1]
+        else:
+            train_loss = None
+            if self.pending:
+                mean = torch.stack(self.pending).mean()
+                train_loss = (self.accelerator.reduce(mean, "mean") if self.world > 1 else mean).item()
+                self.pending = []
+            row = {"step": state.step, "epoch": round(state.epoch + state.epoch_step / self.steps_per_epoch, 4),
+                   "learning_rate": self.learning_rate(state.step),
+                   "train_loss": train_loss, "validation_loss": validation_loss}
+            state.loss_curve.append(row)
+        if self.writer is not None:
+            for tag, key in (("train/loss", "train_loss"), ("train/learning_rate", "learning_rate"),
+                             ("validation/loss", "validation_loss")):
+                if row[key] is not None:
+                    self.writer.add_scalar(tag, row[key], state.step)
+            if state.train_seconds > 0:
+                self.writer.add_scalar("train/tokens_per_second", state.tokens_seen / state.train_seconds,
+                                       state.step)
+        if self.progress is not None and row["train_loss"] is not None:
+            self.progress.set_postfix(loss=f"{row['train_loss']:.3f}", lr=f"{row['learning_rate']:.2e}",
+                                      tok_s=f"{state.tokens_seen / max(state.train_seconds, 1e-9):.0f}",
+                                      refresh=False)
+
+    def metrics(self, *, planned_steps: int, warmup_steps: int, wall_seconds: float, data, device: str,
+                mixed_precision: str, attention: str, resume: dict) -> dict:
+        state = self.state
+        final = state.last_validation_loss
+        return {
+            "final_validation_loss": final,
+            "final_validation_perplexity": math.exp(final),
+            "initial_validation_loss": state.loss_curve[0]["validation_loss"],
+            "best_validation_loss": state.best_validation_loss,
+            "best_step": state.best_step,
+            "optimizer_steps": state.step,
+            "planned_steps": planned_steps,
+            "steps_per_epoch": self.steps_per_epoch,
+            "warmup_steps": warmup_steps,
+            "epochs_completed": round(state.step / self.steps_per_epoch, 4),
+            "stopped_early": state.stopped_early,
+            "tokens_seen": state.tokens_seen,
+            "tokens_per_second": round(state.tokens_seen / max(state.train_seconds, 1e-9), 1),
+            "train_seconds": round(state.train_seconds, 2),
+            "wall_seconds": round(wall_seconds, 2),
+            "train_texts": len(data.train),
+            "validation_texts": len(data.validation),
+            "truncated_texts": {"train": data.train.truncated, "validation": data.validation.truncated},
+            "processes": self.world,
+            "device": device,
+            "mixed_precision": mixed_precision,
+            "attention": attention,
+            "settings": asdict(self.settings),
+            RESUME_METRIC: resume,
+        }
+
+
+def write_loss_curve(rows: Sequence[dict], path: Path) -> None:
+    lines = ["\t".join(CURVE_COLUMNS)]
+    for row in rows:
+        lines.append("\t".join("" if row[c] is None else str(row[c]) if c == "step" else f"{row[c]:.6g}"
+                               for c in CURVE_COLUMNS))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_outputs(out_dir: Path, model, tokenizer, epochs_dir: Path | None, loss_curve: Sequence[dict],
+                  metrics: dict) -> None:
+    """The final model (with the epoch models from ``epochs_dir``, if any), ``loss_curve.tsv``, ``metrics.json``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("model", "epochs"):
+        shutil.rmtree(out_dir / name, ignore_errors=True)
+    model.save_pretrained(out_dir / "model")
+    tokenizer.save_pretrained(out_dir / "model")
+    if epochs_dir is not None and epochs_dir.exists():
+        shutil.copytree(epochs_dir, out_dir / "epochs")
+    write_loss_curve(loss_curve, out_dir / "loss_curve.tsv")
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
