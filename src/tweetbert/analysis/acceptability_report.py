@@ -28,8 +28,6 @@ mean is ``null``.
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import json
 import math
@@ -43,6 +41,7 @@ from typing import Any
 import pandas as pd
 
 from tweetbert.errors import InputError
+from tweetbert.tables import decode_text, delimited_records
 
 PUBLISHED_ACCEPTABILITY: dict[int, float] = {1: 0.917, 3: 0.883, 5: 0.700, 10: 0.733, 100: 0.367}
 """Share of acceptable replacements by rank K in the reference study (two annotators)."""
@@ -96,23 +95,9 @@ class Table:
 def read_table(path: Path, *, delimiter: str, encoding: str) -> Table:
     """Reads every record as strings; quoted multi-line fields count from the line they start on."""
     path = Path(path)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
-        raise InputError(path, f"not {encoding.removesuffix('-sig').upper()} text ({error.reason}); a spreadsheet "
-                               "saved as plain 'CSV' may have written Shift-JIS: save it as 'CSV UTF-8'",
-                         row=line) from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records: list[tuple[int, list[str]]] = []
-    start = 1
-    try:
-        for fields in reader:
-            records.append((start, fields))
-            start = reader.line_num + 1
-    except csv.Error as error:
-        raise InputError(path, f"cannot be parsed ({error})", row=start) from None
+    text = decode_text(path, path.read_bytes(), encoding,
+                       "; a spreadsheet saved as plain 'CSV' may have written Shift-JIS: save it as 'CSV UTF-8'")
+    records = list(delimited_records(path, text, delimiter, quoted=True))
     if not records:
         raise InputError(path, "is empty: expected a header line", row=1)
     (_, header), *body = records

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tweetbert.corpus.io import read_corpus
 from tweetbert.errors import InputError
-from tweetbert.tasks.loaders import read_texts
+from tweetbert.tables import read_texts
 
 
 def read_evaluation_texts(path: str | Path, *, split: str | None = None, column: str = "text"
