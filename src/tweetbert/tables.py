@@ -77,7 +77,7 @@ def parquet_records(path: Path) -> tuple[list[str], list[dict]]:
     return [str(name) for name in table.column_names], table.to_pylist()
 
 
-def category_text(value: int | float | str) -> str:
+def category_text(value: float | str) -> str:
     """A label or split value as text, so 1 (JSON), 1.0 (a spreadsheet) and "1" (CSV) name the same class."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
