@@ -58,7 +58,7 @@ def migrate_embeddings(args: argparse.Namespace) -> None:
 
     texts = None
     if args.method == "focus" and args.corpus is not None:
-        from tweetbert.tokenization.coverage import read_split_texts
+        from tweetbert.corpus.io import read_split_texts
 
         texts = read_split_texts(args.corpus, "train")
     counts = migrate(args.base, args.tokenizer, args.output, method=args.method, seed=args.seed,

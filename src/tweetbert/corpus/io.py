@@ -216,3 +216,19 @@ def read_corpus(path: str | Path, columns: list[str] | None = None) -> pd.DataFr
         if column not in present:
             raise InputError(path, "missing column", column=column)
     return pq.read_table(path, columns=columns).to_pandas()
+
+
+def read_split(path: str | Path, split: str | None, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of one split of a corpus (every row when ``split`` is None); an empty selection is an input error."""
+    frame = read_corpus(path, columns if split is None else [*columns, "split"])
+    if split is not None:
+        frame = frame[frame["split"] == split]
+    if frame.empty:
+        raise InputError(path, "no tweets" + (f" with split {split!r}" if split is not None else ""),
+                         column="split" if split is not None else columns[0])
+    return frame[columns]
+
+
+def read_split_texts(path: str | Path, split: str | None) -> list[str]:
+    """Texts of one split of a corpus: what tokenizer stats, length histograms, FOCUS and pre-training read."""
+    return read_split(path, split, ["text"])["text"].astype(str).tolist()
