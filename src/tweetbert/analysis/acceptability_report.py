@@ -41,12 +41,13 @@ from typing import Any
 import pandas as pd
 
 from tweetbert.errors import InputError
+from tweetbert.reference_results import reference_results
 from tweetbert.tables import decode_text, delimited_records
 
-PUBLISHED_ACCEPTABILITY: dict[int, float] = {1: 0.917, 3: 0.883, 5: 0.700, 10: 0.733, 100: 0.367}
+PUBLISHED_ACCEPTABILITY: dict[int, float] = reference_results()["acceptability"]["by_k"]
 """Share of acceptable replacements by rank K in the reference study (two annotators)."""
-PUBLISHED_ANNOTATORS = 2
-PUBLISHED_KAPPA = 0.38
+PUBLISHED_ANNOTATORS: int = reference_results()["acceptability"]["annotators"]
+PUBLISHED_KAPPA: float = reference_results()["acceptability"]["kappa"]
 """Cohen's kappa between the reference study's two annotators."""
 
 KEY_ENCODING = "utf-8-sig"  # the key has no BOM; reading it this way also tolerates one
