@@ -13,13 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from tweetbert.analysis.selection import (
-    PUBLISHED,
-    REFERENCE_RESULTS,
-    aggregate,
-    html_with_bold,
-    markdown_with_bold,
-    split_notes,
-    write_tsv,
+    PUBLISHED, REFERENCE_RESULTS, aggregate, html_with_bold, markdown_with_bold, split_notes, write_tsv,
 )
 from tweetbert.reference_results import reference_results
 
