@@ -42,6 +42,7 @@ import pandas as pd
 
 from tweetbert.errors import InputError
 from tweetbert.reference_results import reference_results
+from tweetbert.report_labels import ACCEPTABLE, MEAN, NOT_ACCEPTABLE
 from tweetbert.tables import decode_text, delimited_records
 
 PUBLISHED_ACCEPTABILITY: dict[int, float] = reference_results()["acceptability"]["by_k"]
@@ -55,11 +56,8 @@ SHEET_ENCODING = "utf-8-sig"
 LABEL_PREFIX = "label_"
 OPEN_MARK, CLOSE_MARK = "【", "】"
 """Around the replacement in the key's (and the sheet's) ``sentence``."""
-MEAN = "mean"
-"""The annotator name of the mean-over-annotators rows; reserved, so no annotator may be called so."""
 ITEM, K, SENTENCE = "item", "k", "sentence"
 KEY_COLUMNS = (ITEM, K, "original", "replacement")
-ACCEPTABLE, NOT_ACCEPTABLE = 1, 0
 _LABEL = re.compile(r"([01])(?:\.0*)?")
 _DIGITS = 6
 

@@ -19,9 +19,8 @@ import pandas as pd
 from tweetbert.errors import InputError
 from tweetbert.modeling.candidates import Candidate
 from tweetbert.reference_results import reference_results
+from tweetbert.report_labels import CANDIDATE, CONTROL
 
-CANDIDATE = "candidate"
-CONTROL = "control"
 PUBLISHED = "published"
 _REQUIRED_KEYS = ("model", "task", "main_metric", "best_dev")
 
