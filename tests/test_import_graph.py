@@ -6,6 +6,7 @@ Every module is parsed (not imported), so imports inside functions count as much
 from __future__ import annotations
 
 import ast
+import itertools
 from pathlib import Path
 
 import tweetbert
@@ -81,7 +82,7 @@ def find_cycle(graph: dict[str, dict[str, list[str]]]) -> list[str] | None:
 
 
 def _describe(graph: dict[str, dict[str, list[str]]], cycle: list[str]) -> str:
-    return "\n".join(f"{a} -> {b} (in {', '.join(graph[a][b])})" for a, b in zip(cycle, cycle[1:]))
+    return "\n".join(f"{a} -> {b} (in {', '.join(graph[a][b])})" for a, b in itertools.pairwise(cycle))
 
 
 def test_the_graph_sees_imports_inside_functions():
