@@ -62,7 +62,7 @@ def prepare(args: argparse.Namespace) -> dict:
 
     from tweetbert.corpus.normalize import normalize_texts
     from tweetbert.demo import generate_tweets
-    from tweetbert.modeling.demo_base import coverage_alphabet
+    from tweetbert.demo.base_model import coverage_alphabet
     from tweetbert.tokenization.train import count_words, joyo_kanji, save_japanese_tokenizer, train_wordpiece
 
     started = time.perf_counter()

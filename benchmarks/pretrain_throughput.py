@@ -77,7 +77,7 @@ def prepare(workdir: Path, args: argparse.Namespace) -> dict:
 
     from tweetbert.corpus.normalize import normalize_texts
     from tweetbert.demo import generate_tweets, write_general_text
-    from tweetbert.modeling.demo_base import build_demo_base_model
+    from tweetbert.demo.base_model import build_demo_base_model
 
     started = time.perf_counter()
     tweets, _ = generate_tweets(args.tweets, args.seed)

@@ -64,7 +64,7 @@ def ensure_model(model: Path | None, scratch: Path) -> Path:
     if (DEFAULT_MODEL / "config.json").exists():
         return DEFAULT_MODEL
     from tweetbert.demo import write_general_text  # type: ignore[attr-defined]
-    from tweetbert.modeling.demo_base import build_demo_base_model
+    from tweetbert.demo.base_model import build_demo_base_model
 
     log("no demo base model: building one")
     text = scratch / "general_text.txt"

@@ -9,7 +9,7 @@ import pytest
 def tiny_base_model(tmp_path_factory) -> Path:
     """A tiny general-domain BERT (own WordPiece, 20 MLM steps): small enough for CPU tests, real enough to load."""
     from tweetbert.demo import generate_general_text
-    from tweetbert.modeling.demo_base import build_demo_base_model
+    from tweetbert.demo.base_model import build_demo_base_model
 
     root = tmp_path_factory.mktemp("base")
     general = root / "general.txt"

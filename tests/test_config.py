@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import tweetbert.demo.task_specs  # noqa: F401  (registers the demo tasks that config.yaml names)
 from tweetbert.config import check_input_files, load_config, load_schema, validate_config
 from tweetbert.errors import ConfigError
 

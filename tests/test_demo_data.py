@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from tweetbert.demo import generate_tweets, write_demo_data, write_tasks
-from tweetbert.demo import vocabulary as V
+from tweetbert.demo import task_vocabulary as T
 from tweetbert.tasks import ProblemType, load_task
 
 N_TWEETS = 3000
@@ -270,9 +270,9 @@ def test_marc_ja_sentiment_is_learnable_from_words(demo_dir: Path) -> None:
 
 def test_jcola_unacceptable_sentences_break_a_systematic_rule(demo_dir: Path) -> None:
     """Doubled case particles, a genitive object or dictionary form + た; only label noise breaks the pattern."""
-    forms = "|".join(sorted({form for dictionary, past, _ in V.ACCEPTABILITY_VERBS for form in (dictionary, past)},
+    forms = "|".join(sorted({form for dictionary, past, _ in T.ACCEPTABILITY_VERBS for form in (dictionary, past)},
                             key=len, reverse=True))
-    broken = re.compile(rf"がが|をを|の(?:{forms})。$|(?:{'|'.join(d for d, _, _ in V.ACCEPTABILITY_VERBS)})た。$")
+    broken = re.compile(rf"がが|をを|の(?:{forms})。$|(?:{'|'.join(d for d, _, _ in T.ACCEPTABILITY_VERBS)})た。$")
     rows = pd.DataFrame(_jglue_rows(demo_dir, "jcola"))
     assert rows["uid"].tolist() == list(range(len(rows)))
     assert (rows["sentence"] == rows["original"]).all() and rows["sentence"].str.endswith("。").all()
@@ -285,10 +285,10 @@ def test_jtbr_label_follows_what_the_tweet_says_about_the_target(demo_dir: Path)
     table = pd.read_csv(demo_dir / "tasks" / "jtbr.csv")
     assert table.columns.tolist() == ["text", "target", "label"]
     assert set(table["label"]) == {"positive", "neutral", "negative"}
-    assert set(table["target"]) <= set(V.REPUTATION_BRANDS)
-    polarity = {phrase: label for label, phrases in V.REPUTATION_PHRASES.items() for phrase in phrases}
+    assert set(table["target"]) <= set(T.REPUTATION_BRANDS)
+    polarity = {phrase: label for label, phrases in T.REPUTATION_PHRASES.items() for phrase in phrases}
     phrases = "|".join(sorted(polarity, key=len, reverse=True))
-    about = re.compile(rf"(?P<brand>{'|'.join(V.REPUTATION_BRANDS)})の[^、。]+、(?P<phrase>{phrases})")
+    about = re.compile(rf"(?P<brand>{'|'.join(T.REPUTATION_BRANDS)})の[^、。]+、(?P<phrase>{phrases})")
 
     def said(text: str) -> dict[str, str]:
         return {match["brand"]: polarity[match["phrase"]] for match in about.finditer(text)}

@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 
 from tweetbert.corpus.normalize import normalize_texts
 from tweetbert.demo import generate_general_text, generate_tweets
-from tweetbert.modeling.demo_base import build_demo_base_model, coverage_alphabet
+from tweetbert.demo.base_model import build_demo_base_model, coverage_alphabet
 from tweetbert.modeling.migrate import base_pieces, migrate_embeddings
 from tweetbert.tokenization.train import count_words, joyo_kanji, save_japanese_tokenizer, train_wordpiece
 

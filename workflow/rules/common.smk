@@ -5,6 +5,7 @@ import re
 import shlex
 
 from tweetbert.config import check_input_files, validate_config
+from tweetbert.demo import task_specs  # registers the demo's tasks (sentiment3, defamation)
 from tweetbert.errors import ConfigError
 from tweetbert.modeling.candidates import expand_grids, training_runs
 

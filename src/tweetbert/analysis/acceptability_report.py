@@ -28,8 +28,6 @@ mean is ``null``.
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import json
 import math
@@ -43,11 +41,14 @@ from typing import Any
 import pandas as pd
 
 from tweetbert.errors import InputError
+from tweetbert.reference_results import reference_results
+from tweetbert.report_labels import ACCEPTABLE, MEAN, NOT_ACCEPTABLE
+from tweetbert.tables import decode_text, delimited_records
 
-PUBLISHED_ACCEPTABILITY: dict[int, float] = {1: 0.917, 3: 0.883, 5: 0.700, 10: 0.733, 100: 0.367}
+PUBLISHED_ACCEPTABILITY: dict[int, float] = reference_results()["acceptability"]["by_k"]
 """Share of acceptable replacements by rank K in the reference study (two annotators)."""
-PUBLISHED_ANNOTATORS = 2
-PUBLISHED_KAPPA = 0.38
+PUBLISHED_ANNOTATORS: int = reference_results()["acceptability"]["annotators"]
+PUBLISHED_KAPPA: float = reference_results()["acceptability"]["kappa"]
 """Cohen's kappa between the reference study's two annotators."""
 
 KEY_ENCODING = "utf-8-sig"  # the key has no BOM; reading it this way also tolerates one
@@ -55,11 +56,8 @@ SHEET_ENCODING = "utf-8-sig"
 LABEL_PREFIX = "label_"
 OPEN_MARK, CLOSE_MARK = "【", "】"
 """Around the replacement in the key's (and the sheet's) ``sentence``."""
-MEAN = "mean"
-"""The annotator name of the mean-over-annotators rows; reserved, so no annotator may be called so."""
 ITEM, K, SENTENCE = "item", "k", "sentence"
 KEY_COLUMNS = (ITEM, K, "original", "replacement")
-ACCEPTABLE, NOT_ACCEPTABLE = 1, 0
 _LABEL = re.compile(r"([01])(?:\.0*)?")
 _DIGITS = 6
 
@@ -96,23 +94,9 @@ class Table:
 def read_table(path: Path, *, delimiter: str, encoding: str) -> Table:
     """Reads every record as strings; quoted multi-line fields count from the line they start on."""
     path = Path(path)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
-        raise InputError(path, f"not {encoding.removesuffix('-sig').upper()} text ({error.reason}); a spreadsheet "
-                               "saved as plain 'CSV' may have written Shift-JIS: save it as 'CSV UTF-8'",
-                         row=line) from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records: list[tuple[int, list[str]]] = []
-    start = 1
-    try:
-        for fields in reader:
-            records.append((start, fields))
-            start = reader.line_num + 1
-    except csv.Error as error:
-        raise InputError(path, f"cannot be parsed ({error})", row=start) from None
+    text = decode_text(path, path.read_bytes(), encoding,
+                       "; a spreadsheet saved as plain 'CSV' may have written Shift-JIS: save it as 'CSV UTF-8'")
+    records = list(delimited_records(path, text, delimiter, quoted=True))
     if not records:
         raise InputError(path, "is empty: expected a header line", row=1)
     (_, header), *body = records

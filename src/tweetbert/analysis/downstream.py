@@ -15,6 +15,7 @@ import pandas as pd
 from tweetbert.analysis.selection import (
     PUBLISHED, REFERENCE_RESULTS, aggregate, html_with_bold, markdown_with_bold, split_notes, write_tsv,
 )
+from tweetbert.reference_results import reference_results
 
 SELECTED = "selected"
 CONTROL = "control"
@@ -25,19 +26,7 @@ PUBLISHED_DOWNSTREAM: dict[str, dict[str, dict[str, float]]] = {
     **{task: {"accuracy": {TWEET_MODEL: REFERENCE_RESULTS[task]["tweet model (dedup)"],
                            JAPANESE_BERT: REFERENCE_RESULTS[task]["Japanese BERT base"]}}
        for task in ("jts1k", "jtdd")},
-    "jtbr": {"accuracy": {TWEET_MODEL: 0.864, JAPANESE_BERT: 0.855}},
-    "wrime_emotion": {"top1_accuracy": {TWEET_MODEL: 0.694, JAPANESE_BERT: 0.672},
-                      "macro_f1": {TWEET_MODEL: 0.639, JAPANESE_BERT: 0.612}},
-    "wrime_sentiment": {"pearson": {TWEET_MODEL: 0.865, JAPANESE_BERT: 0.842},
-                        "spearman": {TWEET_MODEL: 0.868, JAPANESE_BERT: 0.844}},
-    "marc_ja": {"accuracy": {TWEET_MODEL: 0.959, JAPANESE_BERT: 0.967}},
-    "jsts": {"pearson": {TWEET_MODEL: 0.894, JAPANESE_BERT: 0.917},
-             "spearman": {TWEET_MODEL: 0.850, JAPANESE_BERT: 0.878}},
-    "jcola": {"accuracy": {TWEET_MODEL: 0.865, JAPANESE_BERT: 0.872}},
-    "jnli": {"accuracy": {TWEET_MODEL: 0.870, JAPANESE_BERT: 0.909}},
-    "jsquad": {"exact_match": {TWEET_MODEL: 0.831, JAPANESE_BERT: 0.904},
-               "f1": {TWEET_MODEL: 0.892, JAPANESE_BERT: 0.946}},
-    "jcommonsenseqa": {"accuracy": {TWEET_MODEL: 0.745, JAPANESE_BERT: 0.854}},
+    **reference_results()["downstream"],
 }
 """Test scores of the reference study (tweet model vs Japanese BERT; BERT v3 on JGLUE), by task and metric. The
 study's WRIME-emotion F1 does not say how it averages; it is shown under macro F1."""

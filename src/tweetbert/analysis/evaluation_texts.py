@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tweetbert.corpus.io import read_corpus
+from tweetbert.corpus.io import read_split
 from tweetbert.errors import InputError
-from tweetbert.tasks.loaders import read_texts
+from tweetbert.tables import read_texts
 
 
 def read_evaluation_texts(path: str | Path, *, split: str | None = None, column: str = "text"
@@ -15,10 +15,7 @@ def read_evaluation_texts(path: str | Path, *, split: str | None = None, column:
     column ``column`` with row numbers as ids."""
     path = Path(path)
     if split is not None:
-        frame = read_corpus(path, ["id", "text", "split"])
-        frame = frame[frame["split"] == split]
-        if frame.empty:
-            raise InputError(path, f"no tweets with split {split!r}", column="split")
+        frame = read_split(path, split, ["id", "text"])
         return frame["id"].astype(str).tolist(), frame["text"].astype(str).tolist()
     texts = read_texts(path, column)
     if not texts:

@@ -18,28 +18,13 @@ import pandas as pd
 
 from tweetbert.errors import InputError
 from tweetbert.modeling.candidates import Candidate
+from tweetbert.reference_results import reference_results
+from tweetbert.report_labels import CANDIDATE, CONTROL
 
-CANDIDATE = "candidate"
-CONTROL = "control"
 PUBLISHED = "published"
 _REQUIRED_KEYS = ("model", "task", "main_metric", "best_dev")
 
-REFERENCE_RESULTS: dict[str, dict[str, float]] = {
-    "jts1k": {
-        "tweet model (dedup)": 0.737, "tweet model (balanced)": 0.741,
-        "Japanese BERT base": 0.644, "Japanese BERT large": 0.655,
-        "LUKE base": 0.676, "LUKE large": 0.716,
-        "LUKE lite base": 0.658, "LUKE lite large": 0.730,
-        "XLM-R large": 0.694, "XLM-T base": 0.673, "XLM-T large": 0.752,
-    },
-    "jtdd": {
-        "tweet model (dedup)": 0.649, "tweet model (balanced)": 0.621,
-        "Japanese BERT base": 0.618, "Japanese BERT large": 0.638,
-        "LUKE base": 0.628, "LUKE large": 0.659,
-        "LUKE lite base": 0.642, "LUKE lite large": 0.664,
-        "XLM-R large": 0.639, "XLM-T base": 0.604, "XLM-T large": 0.659,
-    },
-}
+REFERENCE_RESULTS: dict[str, dict[str, float]] = reference_results()["target_tasks"]
 """Test accuracy (as a fraction) of the reference study, by task and model, for the report's published rows."""
 
 # rule -> (score, secondary tie-break); both over the target tasks' dev values.

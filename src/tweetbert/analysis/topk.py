@@ -17,11 +17,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from tweetbert.analysis.masked_words import MaskedLM, Target, gold_ranks, pick, shared_targets
+from tweetbert.reference_results import reference_results
 
-PUBLISHED_TOPK: dict[str, dict[int, float]] = {
-    "Japanese BERT": {1: 0.471, 3: 0.573, 5: 0.655, 10: 0.727, 100: 0.868},
-    "tweet model": {1: 0.607, 3: 0.711, 5: 0.781, 10: 0.842, 100: 0.936},
-}
+PUBLISHED_TOPK: dict[str, dict[int, float]] = reference_results()["topk_accuracy"]
 """Masked-token top-K accuracy on WRIME in the reference study, by model and K."""
 PUBLISHED_PREFIX = "published: "
 

@@ -114,6 +114,7 @@ def _downstream_args(p: argparse.ArgumentParser) -> None:
          _downstream_args)
 def downstream(args: argparse.Namespace) -> None:
     from tweetbert.analysis.downstream import write_downstream
+    from tweetbert.demo import task_specs  # noqa: F401  (registers the demo's tasks and their metrics)
 
     selected = json.loads(args.selection.read_text(encoding="utf-8"))["model"]
     write_downstream(args.best, selected, args.control, args.task, args.out_dir)

@@ -25,6 +25,7 @@ def _task_args(p: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace):
     import yaml
 
+    from tweetbert.demo import task_specs  # noqa: F401  (registers the demo's tasks)
     from tweetbert.tasks.registry import get_task, load_task
 
     options = {key: yaml.safe_load(value) for key, value in args.task_option}

@@ -28,7 +28,7 @@ def _base_args(p: argparse.ArgumentParser) -> None:
 @command("build-base-model", "Demo only: a tiny general-domain Japanese BERT (own WordPiece, short MLM training).",
          _base_args)
 def build_base_model(args: argparse.Namespace) -> None:
-    from tweetbert.modeling.demo_base import build_demo_base_model
+    from tweetbert.demo.base_model import build_demo_base_model
 
     build_demo_base_model(args.text, args.output, vocab_size=args.vocab_size, hidden_size=args.hidden_size,
                           num_layers=args.num_layers, num_heads=args.num_heads,
@@ -58,7 +58,7 @@ def migrate_embeddings(args: argparse.Namespace) -> None:
 
     texts = None
     if args.method == "focus" and args.corpus is not None:
-        from tweetbert.tokenization.coverage import read_split_texts
+        from tweetbert.corpus.io import read_split_texts
 
         texts = read_split_texts(args.corpus, "train")
     counts = migrate(args.base, args.tokenizer, args.output, method=args.method, seed=args.seed,
@@ -74,6 +74,7 @@ def _candidates_args(p: argparse.ArgumentParser) -> None:
          _candidates_args)
 def candidates(args: argparse.Namespace) -> None:
     from tweetbert.config import load_config
+    from tweetbert.demo import task_specs  # noqa: F401  (registers the demo's tasks, which its config names)
     from tweetbert.modeling.candidates import expand_grids
 
     config = load_config(args.config)

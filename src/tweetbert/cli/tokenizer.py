@@ -40,7 +40,7 @@ def _train_args(p: argparse.ArgumentParser) -> None:
 @command("train-tokenizer", "Train a WordPiece vocabulary on MeCab words; save a Japanese-BERT tokenizer.",
          _train_args)
 def train_tokenizer(args: argparse.Namespace) -> None:
-    from tweetbert.tokenization.coverage import read_split_texts
+    from tweetbert.corpus.io import read_split_texts
     from tweetbert.tokenization.train import count_words, joyo_kanji, save_japanese_tokenizer, train_wordpiece
 
     texts = read_split_texts(args.corpus, args.split)

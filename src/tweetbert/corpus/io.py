@@ -8,9 +8,6 @@ empty corpus never goes on to the next stage. Texts longer than ``max_chars`` ar
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -23,6 +20,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from tweetbert.errors import InputError
+from tweetbert.tables import SUFFIX_FORMATS, delimited_records, json_lines, parquet_records
 
 CORPUS_COLUMNS = ("id", "user_id", "created_at", "text")
 REQUIRED_COLUMNS = ("id", "user_id", "text")
@@ -56,55 +54,42 @@ def detect_format(path: Path, fmt: str = "auto") -> str:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)} or 'auto'")
         return fmt
-    suffixes = [s.lower() for s in path.suffixes]
-    for suffix, name in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"), (".csv", "csv"),
-                         (".tsv", "tsv"), (".parquet", "parquet"), (".pq", "parquet")):
-        if suffix in suffixes:
-            return name
+    for suffix in reversed(path.suffixes):
+        if suffix.lower() in SUFFIX_FORMATS:
+            return SUFFIX_FORMATS[suffix.lower()]
     raise InputError(path, "cannot tell the format from the file name; set raw.format to one of " + ", ".join(FORMATS))
 
 
 def _records(path: Path, fmt: str) -> Iterator[tuple[int, dict | None, tuple[str, str] | None]]:
-    """Yields (row number, record or None, (kind, problem) or None) in file order; rows are 1-based data rows."""
+    """Yields (row number, record or None, (kind, problem) or None) in file order; rows are 1-based data rows.
+
+    Bytes that are not UTF-8 are kept as lone surrogates, so a bad row can be skipped instead of the file refused.
+    """
     if fmt == "parquet":
-        try:
-            table = pq.read_table(path)
-        except (pa.ArrowException, OSError) as err:
-            raise InputError(path, f"not a readable Parquet file ({err}); is it complete?") from None
-        for number, record in enumerate(table.to_pylist(), start=1):
+        for number, record in enumerate(parquet_records(path)[1], start=1):
             yield number, record, None
         return
-    raw = path.read_bytes()
+    text = path.read_bytes().decode("utf-8-sig" if fmt != "jsonl" else "utf-8", errors="surrogateescape")
     if fmt == "jsonl":
-        for number, line in enumerate(raw.split(b"\n"), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line.decode("utf-8", errors="surrogateescape"))
-            except json.JSONDecodeError as err:  # msg may end in "at" ("Unterminated string starting at")
-                yield number, None, ("malformed", f"malformed JSON: {err.msg.removesuffix(' at')} at character "
-                                                  f"{err.pos + 1}")
-                continue
-            if not isinstance(record, dict):
+        for number, record, problem in json_lines(text):
+            if problem is not None:
+                yield number, None, ("malformed", f"malformed JSON: {problem}")
+            elif not isinstance(record, dict):
                 yield number, None, ("malformed", "malformed JSON: a line must hold one object")
-                continue
-            yield number, record, None
+            else:
+                yield number, record, None
         return
-    delimiter = "," if fmt == "csv" else "\t"
-    text = raw.decode("utf-8-sig", errors="surrogateescape")
-    # TSV is raw text (a quote is a character); CSV keeps its quoting rules.
-    quoting = csv.QUOTE_NONE if fmt == "tsv" else csv.QUOTE_MINIMAL
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
-    if reader.fieldnames is None:
+    rows = (fields for _, fields in delimited_records(path, text, "," if fmt == "csv" else "\t") if fields)
+    header = next(rows, None)
+    if header is None:
         return
-    for number, record in enumerate(reader, start=1):
-        if None in record:
-            yield number, None, ("ragged", f"{len(record[None])} more field(s) than the header has")
-            continue
-        if any(value is None for value in record.values()):
+    for number, fields in enumerate(rows, start=1):
+        if len(fields) > len(header):
+            yield number, None, ("ragged", f"{len(fields) - len(header)} more field(s) than the header has")
+        elif len(fields) < len(header):
             yield number, None, ("ragged", "fewer fields than the header has")
-            continue
-        yield number, record, None
+        else:
+            yield number, dict(zip(header, fields)), None
 
 
 def _undecodable_column(record: dict) -> str | None:
@@ -231,3 +216,19 @@ def read_corpus(path: str | Path, columns: list[str] | None = None) -> pd.DataFr
         if column not in present:
             raise InputError(path, "missing column", column=column)
     return pq.read_table(path, columns=columns).to_pandas()
+
+
+def read_split(path: str | Path, split: str | None, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of one split of a corpus (every row when ``split`` is None); an empty selection is an input error."""
+    frame = read_corpus(path, columns if split is None else [*columns, "split"])
+    if split is not None:
+        frame = frame[frame["split"] == split]
+    if frame.empty:
+        raise InputError(path, "no tweets" + (f" with split {split!r}" if split is not None else ""),
+                         column="split" if split is not None else columns[0])
+    return frame[columns]
+
+
+def read_split_texts(path: str | Path, split: str | None) -> list[str]:
+    """Texts of one split of a corpus: what tokenizer stats, length histograms, FOCUS and pre-training read."""
+    return read_split(path, split, ["text"])["text"].astype(str).tolist()

@@ -40,10 +40,11 @@ def _mix64(values: np.ndarray) -> np.ndarray:
 
 
 class MecabWords:
-    """MeCab word segmentation (fugashi + unidic-lite) with placeholders removed; one per process."""
+    """MeCab words for shingling; placeholders are blanked, not kept as words, so links shared by unrelated tweets
+    make no shingles (see the module docstring)."""
 
     def __init__(self) -> None:
-        from tweetbert.tokenization.mecab import mecab_tagger
+        from tweetbert.mecab import mecab_tagger
 
         self._tagger = mecab_tagger()
         self._token_hashes: dict[str, int] = {}

@@ -22,8 +22,8 @@ from tqdm import tqdm
 
 from tweetbert.corpus.io import read_corpus
 from tweetbert.errors import InputError
+from tweetbert.mecab import mecab_tagger
 from tweetbert.plots.corpus import plot_diversity, plot_duplicates_by_activity, plot_user_contribution
-from tweetbert.tokenization.mecab import mecab_tagger
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,8 @@ def extract_mentions(raw_text: str) -> list[str]:
 
 
 def word_segments(text: str, tagger: fugashi.GenericTagger) -> list[list[str]]:
-    """MeCab words of a normalised text, split at placeholders so no n-gram spans a removed URL or user."""
+    """MeCab words of a normalised text, split at placeholders so no n-gram spans a removed URL or user (the diversity
+    measure counts n-grams within segments, unlike the shingles and the tokenizer)."""
     return [tokens for chunk in PLACEHOLDER.split(text) if (tokens := tagger.parse(chunk).split())]
 
 

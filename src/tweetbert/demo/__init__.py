@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tweetbert.demo import task_specs  # noqa: F401  (registers the demo's tasks)
 from tweetbert.demo.general_text import generate_general_text, write_general_text
 from tweetbert.demo.tasks import write_tasks
 from tweetbert.demo.tweets import generate_tweets, write_tweets

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tweetbert.demo import task_vocabulary as T
 from tweetbert.demo import vocabulary as V
 
 _TEMPLATES = (
@@ -48,17 +49,17 @@ def _slots(rng: np.random.Generator) -> dict[str, str]:
         return pool[int(rng.integers(len(pool)))]
 
     area, pref = V.AREAS[int(rng.integers(len(V.AREAS)))]
-    kind = pick(V.ORG_KINDS)
+    kind = pick(T.ORG_KINDS)
     return {
         "area": area, "pref": pref, "kind": kind,
-        "name": f"{area}{pick(V.ORG_PREFIXES)}{kind}",
-        "name2": f"{pick(V.AREAS)[0]}{pick(V.ORG_PREFIXES)}{kind}",
+        "name": f"{area}{pick(T.ORG_PREFIXES)}{kind}",
+        "name2": f"{pick(V.AREAS)[0]}{pick(T.ORG_PREFIXES)}{kind}",
         "person": pick(V.SURNAMES) + pick(V.GIVEN_NAMES), "surname": pick(V.SURNAMES),
         "year": str(int(rng.integers(1868, 2024))), "month": str(int(rng.integers(1, 13))),
-        "day": str(int(rng.integers(1, 29))), "field": pick(V.FIELDS), "event": pick(V.EVENTS),
-        "river": pick(V.RIVERS), "mountain": pick(V.MOUNTAINS), "material": pick(V.MATERIALS),
-        "industry": pick(V.INDUSTRIES), "food": pick(V.FOODS), "occupation": pick(V.OCCUPATIONS),
-        "award": pick(V.AWARDS), "era": pick(V.ERAS), "venue": pick(V.VENUES), "venue2": pick(V.VENUES),
+        "day": str(int(rng.integers(1, 29))), "field": pick(T.FIELDS), "event": pick(T.EVENTS),
+        "river": pick(T.RIVERS), "mountain": pick(T.MOUNTAINS), "material": pick(T.MATERIALS),
+        "industry": pick(T.INDUSTRIES), "food": pick(V.FOODS), "occupation": pick(T.OCCUPATIONS),
+        "award": pick(T.AWARDS), "era": pick(T.ERAS), "venue": pick(V.VENUES), "venue2": pick(V.VENUES),
         "height": str(int(rng.integers(300, 3200))), "temp": str(int(rng.integers(25, 41))),
         "small": str(int(rng.integers(2, 300))), "large": f"{int(rng.integers(1, 900)) * 100:,}",
         "pct": f"{rng.uniform(0.1, 15.0):.1f}",

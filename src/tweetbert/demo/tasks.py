@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tweetbert.demo import task_vocabulary as T
 from tweetbert.demo import vocabulary as V
 
 EMOTIONS = ("Joy", "Sadness", "Anticipation", "Surprise", "Anger", "Fear", "Disgust", "Trust")
@@ -75,8 +76,8 @@ def wrime_frame(n_rows: int, seed: int) -> pd.DataFrame:
         chosen = rng.choice(len(EMOTIONS), size=n_emotions, replace=False)
         writer = np.zeros(len(EMOTIONS), dtype=int)
         writer[chosen] = rng.integers(1, 4, size=n_emotions)
-        phrases = "、".join(_pick(rng, V.EMOTION_PHRASES[EMOTIONS[e]]) for e in chosen.tolist())
-        sentence = _context(rng) + (phrases or _pick(rng, V.SENTIMENT_WORDS["neutral"])) + _pick(rng, _ENDINGS)
+        phrases = "、".join(_pick(rng, T.EMOTION_PHRASES[EMOTIONS[e]]) for e in chosen.tolist())
+        sentence = _context(rng) + (phrases or _pick(rng, T.SENTIMENT_WORDS["neutral"])) + _pick(rng, _ENDINGS)
         noise = rng.integers(-1, 2, size=(3, len(EMOTIONS))) * (rng.random((3, len(EMOTIONS))) < 0.3)
         readers = np.clip(writer + noise * ((writer > 0) | (rng.random((3, len(EMOTIONS))) < 0.1)), 0, 3)
         average = np.floor(readers.mean(axis=0) + 0.5).astype(int)
@@ -106,18 +107,18 @@ def jnli_rows(n_rows: int, rng: np.random.Generator, first_id: int) -> list[dict
     """Entailment drops or generalises a detail, neutral adds one, contradiction changes or negates the action."""
     rows = []
     for i in range(n_rows):
-        subject, place = _pick(rng, V.CAPTION_SUBJECTS), _pick(rng, V.CAPTION_PLACES)
-        a = int(rng.integers(len(V.CAPTION_ACTIONS)))
-        action, general = V.CAPTION_ACTIONS[a]
+        subject, place = _pick(rng, T.CAPTION_SUBJECTS), _pick(rng, T.CAPTION_PLACES)
+        a = int(rng.integers(len(T.CAPTION_ACTIONS)))
+        action, general = T.CAPTION_ACTIONS[a]
         label = ("entailment", "contradiction", "neutral")[int(rng.integers(3))]
         variant = int(rng.integers(2))
         if label == "entailment":
             hypothesis = f"{subject}が{general}。" if variant else f"{subject}が{action}。"
         elif label == "contradiction":
-            other = V.CAPTION_ACTIONS[(a + 1 + int(rng.integers(len(V.CAPTION_ACTIONS) - 1))) % len(V.CAPTION_ACTIONS)]
+            other = T.CAPTION_ACTIONS[(a + 1 + int(rng.integers(len(T.CAPTION_ACTIONS) - 1))) % len(T.CAPTION_ACTIONS)]
             hypothesis = _caption(subject, place, other[0]) if variant else f"{place}には{subject}はいない。"
         else:
-            hypothesis = (_caption(_pick(rng, V.CAPTION_ATTRIBUTES) + subject, place, action) if variant
+            hypothesis = (_caption(_pick(rng, T.CAPTION_ATTRIBUTES) + subject, place, action) if variant
                           else f"{subject}が{place}で{action}のは{_pick(rng, V.TIMES)}だ。")
         rows.append({"sentence_pair_id": str(first_id + i), "yjcaptions_id": _caption_id(rng),
                      "sentence1": _caption(subject, place, action), "sentence2": hypothesis, "label": label})
@@ -133,11 +134,11 @@ def jsts_rows(n_rows: int, rng: np.random.Generator, first_id: int) -> list[dict
     """Similarity falls with the number of caption parts (subject, place, action) that differ."""
     rows = []
     for i in range(n_rows):
-        parts = [_pick(rng, V.CAPTION_SUBJECTS), _pick(rng, V.CAPTION_PLACES), _pick(rng, V.CAPTION_ACTIONS)[0]]
+        parts = [_pick(rng, T.CAPTION_SUBJECTS), _pick(rng, T.CAPTION_PLACES), _pick(rng, T.CAPTION_ACTIONS)[0]]
         changed = rng.permutation(3)[: int(rng.integers(4))]
         other = list(parts)
         for k in changed.tolist():
-            pool = (V.CAPTION_SUBJECTS, V.CAPTION_PLACES, tuple(a for a, _ in V.CAPTION_ACTIONS))[k]
+            pool = (T.CAPTION_SUBJECTS, T.CAPTION_PLACES, tuple(a for a, _ in T.CAPTION_ACTIONS))[k]
             other[k] = pool[(pool.index(parts[k]) + 1 + int(rng.integers(len(pool) - 1))) % len(pool)]
         sentence2 = _caption(*other) if len(changed) or rng.random() < 0.5 else f"{other[1]}で{other[0]}が{other[2]}。"
         score = float(np.clip(5.0 - 1.6 * len(changed) + rng.normal(0.0, 0.3), 0.0, 5.0))
@@ -148,13 +149,13 @@ def jsts_rows(n_rows: int, rng: np.random.Generator, first_id: int) -> list[dict
 
 def jcommonsenseqa_rows(n_rows: int, rng: np.random.Generator, first_id: int) -> list[dict]:
     """Which of five words belongs to the category the question names; distractors come from other categories."""
-    categories = sorted(V.COMMONSENSE)
+    categories = sorted(T.COMMONSENSE)
     rows = []
     for i in range(n_rows):
         c = int(rng.integers(len(categories)))
-        questions, members = V.COMMONSENSE[categories[c]]
+        questions, members = T.COMMONSENSE[categories[c]]
         others = [categories[k] for k in rng.permutation(len(categories)).tolist() if k != c][:4]
-        choices = [_pick(rng, V.COMMONSENSE[other][1]) for other in others]
+        choices = [_pick(rng, T.COMMONSENSE[other][1]) for other in others]
         label = int(rng.integers(5))
         choices.insert(label, _pick(rng, members))
         rows.append({"q_id": first_id + i, "question": _pick(rng, questions),
@@ -172,17 +173,17 @@ def marc_ja_rows(n_rows: int, rng: np.random.Generator, first_id: int) -> list[d
     for _ in range(n_rows):
         label = "positive" if rng.random() < 0.6 else "negative"
         other = "negative" if label == "positive" else "positive"
-        product = _pick(rng, V.REVIEW_PRODUCTS)
+        product = _pick(rng, T.REVIEW_PRODUCTS)
         opening = (f"{product}を購入。", f"{_pick(rng, V.PEOPLE)}へのプレゼントに{product}を買いました。",
                    f"{_pick(rng, V.TIMES)}届いた{product}です。", f"{product}、")[int(rng.integers(4))]
         shape = rng.random()
         if shape < 1 / 3:
-            middle = f"{_pick(rng, V.REVIEW_ASPECTS)}は{_pick(rng, V.REVIEW_POINTS[other])}けど、"
+            middle = f"{_pick(rng, T.REVIEW_ASPECTS)}は{_pick(rng, T.REVIEW_POINTS[other])}けど、"
         elif shape < 2 / 3:
-            middle = f"{_pick(rng, V.REVIEW_ASPECTS)}は普通。"
+            middle = f"{_pick(rng, T.REVIEW_ASPECTS)}は普通。"
         else:
             middle = ""
-        sentence = opening + middle + _pick(rng, V.REVIEW_VERDICTS[label]) + "。"
+        sentence = opening + middle + _pick(rng, T.REVIEW_VERDICTS[label]) + "。"
         if rng.random() < 0.05:
             label = other
         review_id = "R" + "".join(_REVIEW_ID_CHARS[k] for k in rng.integers(len(_REVIEW_ID_CHARS), size=13).tolist())
@@ -200,11 +201,11 @@ def jcola_rows(n_rows: int, rng: np.random.Generator, first_id: int) -> list[dic
     """
     rows = []
     for i in range(n_rows):
-        dictionary, past, objects = V.ACCEPTABILITY_VERBS[int(rng.integers(len(V.ACCEPTABILITY_VERBS)))]
-        subject, thing = _pick(rng, V.ACCEPTABILITY_SUBJECTS), _pick(rng, objects)
+        dictionary, past, objects = T.ACCEPTABILITY_VERBS[int(rng.integers(len(T.ACCEPTABILITY_VERBS)))]
+        subject, thing = _pick(rng, T.ACCEPTABILITY_SUBJECTS), _pick(rng, objects)
         is_past = bool(rng.random() < 0.5)
         verb = past if is_past else dictionary
-        adverb = _pick(rng, V.PAST_ADVERBS if is_past else V.FUTURE_ADVERBS) if rng.random() < 0.4 else ""
+        adverb = _pick(rng, T.PAST_ADVERBS if is_past else T.FUTURE_ADVERBS) if rng.random() < 0.4 else ""
         place = f"{_pick(rng, V.VENUES)}で" if rng.random() < 0.4 else ""
         label = int(rng.random() < 0.55)
         subject_particle, object_particle = "が", "を"
@@ -231,14 +232,14 @@ def jsquad_document(n_paragraphs: int, rng: np.random.Generator, split: str) -> 
     data = []
     for p in range(n_paragraphs):
         area, pref = V.AREAS[int(rng.integers(len(V.AREAS)))]
-        title = f"{area}{_pick(rng, V.ORG_PREFIXES)}{_pick(rng, V.ORG_KINDS)}"
+        title = f"{area}{_pick(rng, T.ORG_PREFIXES)}{_pick(rng, T.ORG_KINDS)}"
         facts = {
             "year": f"{int(rng.integers(1870, 2016))}年",
             "founder": _pick(rng, V.SURNAMES) + _pick(rng, V.GIVEN_NAMES),
-            "field": _pick(rng, V.FIELDS),
-            "event": _pick(rng, V.EVENTS),
-            "mountain": _pick(rng, V.MOUNTAINS),
-            "river": _pick(rng, V.RIVERS),
+            "field": _pick(rng, T.FIELDS),
+            "event": _pick(rng, T.EVENTS),
+            "mountain": _pick(rng, T.MOUNTAINS),
+            "river": _pick(rng, T.RIVERS),
             "pref": pref,
         }
         pieces = [f"{title} [SEP] {title}は、", ("pref", facts["pref"]), f"{area}にある施設である。",
@@ -276,7 +277,7 @@ def sentiment3_frame(n_rows: int, seed: int) -> pd.DataFrame:
     rows = []
     for _ in range(n_rows):
         label = labels[int(rng.integers(3))]
-        text = _context(rng) + _pick(rng, V.SENTIMENT_WORDS[label]) + _pick(rng, _ENDINGS)
+        text = _context(rng) + _pick(rng, T.SENTIMENT_WORDS[label]) + _pick(rng, _ENDINGS)
         if rng.random() < 0.1:
             label = labels[int(rng.integers(3))]
         rows.append({"text": text, "label": label})
@@ -291,11 +292,11 @@ def defamation_frame(n_rows: int, seed: int) -> pd.DataFrame:
         target = _pick(rng, V.SURNAMES) + _pick(rng, ("さん", "って", "とかいう人", "先生"))
         label = int(rng.random() < 0.35)
         if label:
-            text = f"{target}{_pick(rng, ('は本当に', 'はただの', 'みたいな'))}{_pick(rng, V.INSULTS)}{_pick(rng, _ENDINGS)}"
+            text = f"{target}{_pick(rng, ('は本当に', 'はただの', 'みたいな'))}{_pick(rng, T.INSULTS)}{_pick(rng, _ENDINGS)}"
         elif rng.random() < 0.5:
-            text = f"{_pick(rng, V.THINGS)}の{_pick(rng, ('新作', 'サービス', 'アップデート'))}は{_pick(rng, V.CRITIQUES)}{_pick(rng, _ENDINGS)}"
+            text = f"{_pick(rng, V.THINGS)}の{_pick(rng, ('新作', 'サービス', 'アップデート'))}は{_pick(rng, T.CRITIQUES)}{_pick(rng, _ENDINGS)}"
         else:
-            text = _context(rng) + f"{target}と{_pick(rng, V.SENTIMENT_WORDS['neutral'])}{_pick(rng, _ENDINGS)}"
+            text = _context(rng) + f"{target}と{_pick(rng, T.SENTIMENT_WORDS['neutral'])}{_pick(rng, _ENDINGS)}"
         if rng.random() < 0.05:
             label = 1 - label
         rows.append({"text": text, "label": label})
@@ -313,11 +314,11 @@ def jtbr_frame(n_rows: int, seed: int) -> pd.DataFrame:
     rows = []
     for _ in range(n_rows):
         label = labels[int(rng.integers(3))]
-        target, other = (V.REPUTATION_BRANDS[k] for k in rng.choice(len(V.REPUTATION_BRANDS), 2, replace=False).tolist())
-        about = f"{target}の{_pick(rng, V.REPUTATION_ASPECTS)}、{_pick(rng, V.REPUTATION_PHRASES[label])}"
+        target, other = (T.REPUTATION_BRANDS[k] for k in rng.choice(len(T.REPUTATION_BRANDS), 2, replace=False).tolist())
+        about = f"{target}の{_pick(rng, T.REPUTATION_ASPECTS)}、{_pick(rng, T.REPUTATION_PHRASES[label])}"
         if rng.random() < 0.3:
             other_label = labels[(labels.index(label) + 1 + int(rng.integers(2))) % 3]
-            aside = f"{other}の{_pick(rng, V.REPUTATION_ASPECTS)}、{_pick(rng, V.REPUTATION_PHRASES[other_label])}"
+            aside = f"{other}の{_pick(rng, T.REPUTATION_ASPECTS)}、{_pick(rng, T.REPUTATION_PHRASES[other_label])}"
             about = f"{about}。{aside}" if rng.random() < 0.5 else f"{aside}。{about}"
         text = _context(rng) + about + _pick(rng, _ENDINGS)
         if rng.random() < 0.1:

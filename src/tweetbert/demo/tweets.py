@@ -9,7 +9,7 @@ separates clusters cleanly:
   MeCab splits into at most three tokens, joined by single-word glue, so every 5-gram holds several
   independent draws and unrelated tweets rarely share one;
 * near-duplicates are small edits of a long seed tweet, never edits of edits, so any two members stay close;
-* template bots have a long fixed text and short slots kept next to each other at one end;
+* template bots (``bots``) have a long fixed text and short slots kept next to each other at one end;
 * very short stock phrases and URL-only / mention-only tweets are exact duplicates of each other (the last two
   have no tokens at all, so only exact matching of the normalised text can group them).
 
@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from tweetbert.demo import vocabulary as V
+from tweetbert.demo.bots import AREA_NAMES, BOTS, DRAW_HIGH, fill_bot, tco
 
 # Shares of the corpus; natural one-off tweets fill the rest.
 _BOT_SHARE = 0.08
@@ -42,17 +43,14 @@ _MENTION_ONLY_SHARE = 0.004
 _ROW = 64
 _SEED_ROW = 128
 _CHUNK = 20_000
-_DRAW_HIGH = 2**62
 _START = np.datetime64("2020-01-01T00:00:00", "s")
 _SPAN_S = 3 * 365 * 24 * 3600
 _TWITTER_EPOCH_MS = 1_288_834_974_657
-_BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
-_AREA_NAMES = tuple(area for area, _ in V.AREAS)
 _ENDINGS = V.PUNCTUATION * 3 + V.EMOJI + V.KAOMOJI
 _SEPARATORS = (" ", " ", "\n", "")
 _POOLS: dict[str, tuple[str, ...]] = {
-    "time": V.TIMES, "people": V.PEOPLE, "area": _AREA_NAMES, "venue": V.VENUES, "food": V.FOODS,
+    "time": V.TIMES, "people": V.PEOPLE, "area": AREA_NAMES, "venue": V.VENUES, "food": V.FOODS,
     "thing": V.THINGS, "daily": V.DAILY, "adj": V.ADJECTIVES, "verb": V.VERBS, "eat": V.EAT, "go": V.GO,
     "interj": V.INTERJECTIONS, "adv": V.ADVERBS, "english": V.ENGLISH, "romaji": V.ROMAJI,
     "emoji": V.EMOJI, "kaomoji": V.KAOMOJI, "end": _ENDINGS,
@@ -107,80 +105,10 @@ def _compile(frame: str) -> tuple[str | tuple[str, ...], ...]:
 _FRAMES = tuple(_compile(frame) for frame in _FRAME_TEXTS)
 
 
-@dataclass(frozen=True)
-class _Bot:
-    """One bot template: a long fixed text, short adjacent slots, one user, one duplicate cluster."""
-
-    text: str
-    slots: dict[str, tuple[str, ...]]
-    weight: float
-
-
-_TEMPERATURES = tuple(f"最高{low + d}℃ 最低{low}℃" for low in range(-10, 29) for d in range(2, 13))
-_RAIN = tuple(f"降水確率{p}%" for p in range(0, 101, 10))
-_EPICENTERS = tuple(f"{pref[:-1] if pref[-1] in '県府都' else pref}{side}"
-                    for pref in V.PREFECTURES for side in ("北部", "南部", "東部", "西部", "沖"))
-
-_BOTS = (
-    _Bot("今日もお気に入りの場所でひと休み。ここに来ると不思議と気持ちが落ち着くので、週に何回も通って"
-         "しまいます。みなさんも素敵な一日を過ごしてくださいね！ I'm at {place} {url}",
-         {"place": tuple(f"{brand} {area}店 in {area}, {pref}" for brand in V.BRANDS for area, pref in V.AREAS)},
-         3.0),
-    _Bot("【{sign}】今日の運勢は{rank}位 ラッキーアイテムは{item}です。恋愛運も仕事運も、ちょっとした心がけで"
-         "大きく変わるもの。焦らず自分のペースで過ごすのが開運のカギ！詳しい占い結果はプロフィールのリンクから"
-         "どうぞ #今日の運勢 #星座占い",
-         {"sign": V.HOROSCOPE_SIGNS, "rank": tuple(str(r) for r in range(1, 13)), "item": V.LUCKY_ITEMS},
-         2.5),
-    _Bot("【{area}の天気】{weather} {temp} {rain}\n本日の天気予報をお知らせします。お出かけの際は朝晩の"
-         "気温差に注意して、体調管理に気をつけてお過ごしください。洗濯物や傘の準備もお忘れなく #天気予報",
-         {"area": _AREA_NAMES, "weather": V.WEATHER, "temp": _TEMPERATURES, "rain": _RAIN},
-         2.0),
-    _Bot("【ガチャ結果】{pulls}連で{rarity}「{chara}」をお迎えしました！毎日ログインでガチャチケットが"
-         "もらえるキャンペーンを開催中。あなたも今すぐダウンロードして最強のパーティを作ろう！"
-         " #星降る王国の物語 #ガチャ結果",
-         {"pulls": ("1", "10", "11"), "rarity": ("SSR", "SR", "UR", "★5", "★4"),
-          "chara": tuple(f"{title}{name}" for title in V.GACHA_TITLES for name in V.GIVEN_NAMES)},
-         1.5),
-    _Bot("[地震情報] {hour}時{minute}分頃、{epicenter}で最大震度{shindo}を観測。この地震による津波の心配は"
-         "ありません。今後の情報に注意してください。強い揺れを感じた地域では、落下物や家具の転倒に十分"
-         "注意しましょう。 #地震 #防災",
-         {"hour": tuple(str(h) for h in range(24)), "minute": tuple(str(m) for m in range(60)),
-          "epicenter": _EPICENTERS, "shindo": ("1", "1", "2", "2", "3", "4", "5弱")},
-         1.2),
-    _Bot("#nowplaying {head}{tail} / {artist}\n通勤中のBGMはいつもこのプレイリストから。イントロが流れた"
-         "瞬間に気分が上がるんだよな〜 みんなの最近のお気に入りの曲も教えてください 🎧",
-         {"head": V.SONG_HEADS, "tail": V.SONG_TAILS, "artist": V.ARTISTS},
-         1.0),
-    _Bot("【運行情報】{area}線は{reason}の影響で、{state}。お急ぎのところ大変ご迷惑をおかけして"
-         "おります。運転再開の見込みや振替輸送の実施状況については、各鉄道会社の公式サイトで最新の情報を"
-         "ご確認ください。",
-         {"area": _AREA_NAMES, "reason": V.DELAY_REASONS, "state": V.DELAY_STATES},
-         0.8),
-    _Bot("今日の歩数は{steps}歩、消費カロリーは{kcal}kcalでした！毎日コツコツ歩くことが健康への近道。明日も"
-         "目標達成を目指して、楽しく続けていきましょう。記録はアプリで自動でつけています #歩数計 "
-         "#ウォーキング記録",
-         {"steps": tuple(str(s) for s in range(800, 25_001, 7)), "kcal": tuple(str(k) for k in range(40, 901))},
-         0.6),
-    _Bot("ブログを更新しました！「{area}の{venue}で{food}を食べた話」今回も最後まで読んでいただけると"
-         "嬉しいです。感想やご質問はコメント欄でお気軽にどうぞ。読者登録もよろしくお願いします！ #ブログ更新 {url}",
-         {"area": _AREA_NAMES, "venue": V.VENUES, "food": V.FOODS},
-         0.4),
-)
-
-
-def _tco(value: int) -> str:
-    """A t.co-style short link from one 62-bit draw."""
-    chars = []
-    for _ in range(10):
-        value, digit = divmod(value, 62)
-        chars.append(_BASE62[digit])
-    return "https://t.co/" + "".join(chars)
-
-
 def _make_handles(rng: np.random.Generator, n: int) -> tuple[str, ...]:
     """Screen names that the mention pattern ``@[A-Za-z0-9_]{1,15}`` matches in full."""
     syllables = V.ROMAJI_SYLLABLES
-    draws = rng.integers(0, _DRAW_HIGH, size=(n, 6)).tolist()
+    draws = rng.integers(0, DRAW_HIGH, size=(n, 6)).tolist()
     handles = []
     for d in draws:
         name = "".join(syllables[x % len(syllables)] for x in d[: 2 + d[0] % 3])
@@ -252,7 +180,7 @@ def _compose(d: Iterator[int], handles: tuple[str, ...], sentences: tuple[int, i
         for _ in range(1 + next(d) % 3):
             tail.append(" #" + V.HASHTAGS[next(d) % len(V.HASHTAGS)])
     if next(d) % 100 < 12:
-        tail.append(("\n" if next(d) % 3 == 0 else " ") + _tco(next(d)))
+        tail.append(("\n" if next(d) % 3 == 0 else " ") + tco(next(d)))
     return _Draft(prefix, body, slots, tail)
 
 
@@ -280,7 +208,7 @@ def _edit(seed: _Draft, d: Iterator[int], handles: tuple[str, ...], copy_only: b
     if op == 1:
         prefix.insert(0, f"RT @{handles[next(d) % len(handles)]}: ")
     elif op == 2:
-        tail.append(" " + _tco(next(d)))
+        tail.append(" " + tco(next(d)))
     elif op == 3:
         prefix.insert(0, f"@{handles[next(d) % len(handles)]} ")
     elif op == 4:
@@ -292,7 +220,7 @@ def _edit(seed: _Draft, d: Iterator[int], handles: tuple[str, ...], copy_only: b
 def _draw_rows(rng: np.random.Generator, n: int, width: int = _ROW) -> Iterator[Iterator[int]]:
     """One iterator of pre-drawn integers per composed tweet, drawn in chunks to bound memory."""
     for start in range(0, n, _CHUNK):
-        for row in rng.integers(0, _DRAW_HIGH, size=(min(_CHUNK, n - start), width)).tolist():
+        for row in rng.integers(0, DRAW_HIGH, size=(min(_CHUNK, n - start), width)).tolist():
             yield iter(row)
 
 
@@ -316,15 +244,6 @@ def _near_dup_sizes(rng: np.random.Generator, total: int, n_tweets: int) -> list
         sizes.append(size)
         remaining -= size
     return sizes
-
-
-def _fill_bot(bot: _Bot, rng: np.random.Generator, n: int) -> list[str]:
-    """``n`` posts of one template, each slot drawn independently (vectorised per slot)."""
-    picks = {name: [pool[i] for i in rng.integers(0, len(pool), size=n).tolist()] for name, pool in bot.slots.items()}
-    if "{url}" in bot.text:
-        picks["url"] = [_tco(x) for x in rng.integers(0, _DRAW_HIGH, size=n).tolist()]
-    names = list(picks)
-    return [bot.text.format(**dict(zip(names, values))) for values in zip(*picks.values())]
 
 
 _URL_KEY = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+", re.IGNORECASE)
@@ -358,7 +277,7 @@ def _assign_users(rng: np.random.Generator, bot_of_row: np.ndarray) -> np.ndarra
     humans = bot_of_row < 0
     n_humans = max(10, int(humans.sum()))
     weights = (np.arange(n_humans) + 1.0) ** -0.85
-    ids = rng.choice(10**12, size=n_humans + len(_BOTS), replace=False) + 10**9
+    ids = rng.choice(10**12, size=n_humans + len(BOTS), replace=False) + 10**9
     user = np.where(humans, 0, n_humans + bot_of_row)
     user[humans] = rng.choice(n_humans, size=int(humans.sum()), p=weights / weights.sum())
     return ids[user]
@@ -383,12 +302,12 @@ def generate_tweets(n_tweets: int, seed: int) -> tuple[pd.DataFrame, pd.DataFram
         clusters.extend([cluster] * len(new_texts))
         bot_of_row.extend([bot] * len(new_texts))
 
-    weights = np.array([bot.weight for bot in _BOTS])
+    weights = np.array([bot.weight for bot in BOTS])
     bot_sizes = np.floor(counts["bot"] * weights / weights.sum()).astype(int)
     bot_sizes[0] += counts["bot"] - bot_sizes.sum()
-    for b, (bot, size) in enumerate(zip(_BOTS, bot_sizes.tolist())):
-        add(_fill_bot(bot, rng, size), cluster=b, bot=b)
-    next_cluster = len(_BOTS)
+    for b, (bot, size) in enumerate(zip(BOTS, bot_sizes.tolist())):
+        add(fill_bot(bot, rng, size), cluster=b, bot=b)
+    next_cluster = len(BOTS)
 
     n_stock = len(V.STOCK_PHRASES)
     stock_weights = 1.0 / (np.arange(n_stock) + 2.0)
@@ -400,7 +319,7 @@ def generate_tweets(n_tweets: int, seed: int) -> tuple[pd.DataFrame, pd.DataFram
         add([f"@{handles[to]} {text}" if is_reply else text], cluster=next_cluster + phrase)
     next_cluster += n_stock
 
-    add([_tco(x) for x in rng.integers(0, _DRAW_HIGH, size=counts["url_only"]).tolist()], next_cluster)
+    add([tco(x) for x in rng.integers(0, DRAW_HIGH, size=counts["url_only"]).tolist()], next_cluster)
     add(["@" + handles[i] for i in rng.integers(0, len(handles), size=counts["mention_only"]).tolist()],
         next_cluster + 1)
     next_cluster += 2

@@ -1,4 +1,4 @@
-"""Invented word lists the demo generators compose text from.
+"""Invented word lists the demo generators compose tweets (and the general-domain text) from.
 
 Pools are large and varied on purpose: the tweet generator relies on every word 5-gram of a natural tweet
 containing at least two independent draws, so unrelated tweets almost never share shingles by chance.
@@ -8,27 +8,29 @@ Pieces are written to tokenise into at most a few MeCab words for the same reaso
 from __future__ import annotations
 
 
-def _words(text: str) -> tuple[str, ...]:
+def words(text: str) -> tuple[str, ...]:
+    """The whitespace-separated words of a block of text."""
     return tuple(text.split())
 
 
-def _lines(text: str) -> tuple[str, ...]:
+def lines(text: str) -> tuple[str, ...]:
+    """The non-blank lines of a block of text, stripped (for pieces that contain spaces)."""
     return tuple(line.strip() for line in text.strip().splitlines() if line.strip())
 
 
-TIMES = _words("""
+TIMES = words("""
 今日 昨日 明日 今朝 今夜 今晩 さっき 朝 夜 昼 夕方 深夜 週末 来週 先週 今週 今月 来月 先月 今年 去年
 月曜 火曜 水曜 木曜 金曜 土曜 日曜 連休 年末 年始 夏休み 冬休み 春休み 誕生日 放課後 仕事終わり 帰り道
 昼休み 休日 平日 明後日 一昨日 毎朝 毎晩 真夜中 早朝 三連休 大晦日 元日 花見の日
 """)
 
-PEOPLE = _words("""
+PEOPLE = words("""
 友達 親友 先輩 後輩 母 父 兄 姉 弟 妹 彼氏 彼女 旦那 嫁 息子 娘 上司 同僚 部長 先生 店長 推し 祖母
 祖父 いとこ 甥っ子 姪っ子 クラスメイト 幼なじみ 同期 ルームメイト お客さん 子供たち 家族 みんな
 姉ちゃん 兄ちゃん じいちゃん ばあちゃん 相方 後輩ちゃん 大家さん 担任 店員さん
 """)
 
-PREFECTURES = _words("""
+PREFECTURES = words("""
 北海道 青森県 岩手県 宮城県 秋田県 山形県 福島県 茨城県 栃木県 群馬県 埼玉県 千葉県 東京都 神奈川県
 新潟県 富山県 石川県 福井県 山梨県 長野県 岐阜県 静岡県 愛知県 三重県 滋賀県 京都府 大阪府 兵庫県
 奈良県 和歌山県 鳥取県 島根県 岡山県 広島県 山口県 徳島県 香川県 愛媛県 高知県 福岡県 佐賀県 長崎県
@@ -36,7 +38,7 @@ PREFECTURES = _words("""
 """)
 
 # (area, prefecture) pairs, so that check-ins name a consistent place.
-AREAS = tuple(tuple(pair.split(":")) for pair in _words("""
+AREAS = tuple(tuple(pair.split(":")) for pair in words("""
 渋谷:東京都 新宿:東京都 池袋:東京都 原宿:東京都 表参道:東京都 銀座:東京都 上野:東京都 秋葉原:東京都
 浅草:東京都 品川:東京都 吉祥寺:東京都 下北沢:東京都 中野:東京都 高円寺:東京都 恵比寿:東京都
 六本木:東京都 町田:東京都 八王子:東京都 立川:東京都 横浜:神奈川県 川崎:神奈川県 鎌倉:神奈川県
@@ -52,14 +54,14 @@ AREAS = tuple(tuple(pair.split(":")) for pair in _words("""
 鹿児島:鹿児島県 那覇:沖縄県 石垣:沖縄県
 """))
 
-VENUES = _words("""
+VENUES = words("""
 カフェ 駅 公園 図書館 映画館 本屋 美容院 ジム 居酒屋 ラーメン屋 コンビニ スーパー 水族館 動物園
 美術館 博物館 温泉 銭湯 海 商店街 ショッピングモール 遊園地 カラオケ ゲーセン 古着屋 パン屋 焼肉屋
 回転寿司 ファミレス 定食屋 空港 神社 お寺 体育館 プール 大学 病院 歯医者 実家 ライブハウス 球場
 スタジアム 花火大会 河川敷 展望台 植物園 喫茶店 雑貨屋 ホームセンター
 """)
 
-FOODS = _words("""
+FOODS = words("""
 ラーメン 寿司 焼肉 カレー うどん そば パスタ ピザ ハンバーグ オムライス 唐揚げ 餃子 天ぷら とんかつ
 牛丼 親子丼 かつ丼 お好み焼き たこ焼き もんじゃ 焼き鳥 おでん 鍋 しゃぶしゃぶ すき焼き 刺身 海鮮丼
 チャーハン 麻婆豆腐 回鍋肉 グラタン ドリア サンドイッチ ハンバーガー ポテト ホットドッグ タコス
@@ -70,7 +72,7 @@ FOODS = _words("""
 ちゃんぽん 石焼き芋 たい焼き バウムクーヘン メロンパン カツサンド ナポリタン 豚汁
 """)
 
-THINGS = _words("""
+THINGS = words("""
 ゲーム アニメ 漫画 ドラマ 映画 ライブ 配信 ラジオ 新曲 アルバム 写真 カメラ スマホ パソコン
 タブレット イヤホン ヘッドホン キーボード マウス モニター 腕時計 スニーカー パーカー ジャケット
 ワンピース 帽子 リュック 香水 ネイル コスメ 化粧水 シャンプー 観葉植物 自転車 バイク 電子レンジ
@@ -80,7 +82,7 @@ THINGS = _words("""
 ボードゲーム パズル 日記 手帳 マグカップ 水筒 サボテン 金魚 ハムスター インコ
 """)
 
-DAILY = _words("""
+DAILY = words("""
 天気 電車 仕事 宿題 部屋 洗濯物 財布 傘 髪 猫 犬 朝ごはん 昼ごはん 晩ごはん 残業 会議 資料 締め切り
 試験 レポート バイト 給料 家賃 電気代 体重 肩こり 頭痛 花粉 寝癖 目覚まし 通勤 満員電車 雨 雪 風
 空 夕焼け 星空 月 桜 紅葉 セミ 洗い物 ゴミ出し 引っ越し 大掃除 健康診断 予約 荷物 宅配便 メール
@@ -88,19 +90,19 @@ DAILY = _words("""
 """)
 
 # i-adjective stems, each used in four forms (眠い 眠かった 眠すぎる 眠くない), plus fixed predicates.
-_ADJECTIVE_STEMS = _words("""
+_ADJECTIVE_STEMS = words("""
 眠 寒 暑 熱 辛 甘 苦 しょっぱ 可愛 美し 眩し 暗 明る 広 狭 長 短 遠 近 速 遅 高 安 新し 古 固
 温か 冷た 優し 厳し 珍し 恥ずかし 羨まし 悔し 忙し 面倒くさ 美味し まず 楽し 面白 つまらな 寂し 嬉し
 悲し 懐かし 怖 うるさ 重 軽 痛 だる 尊 ありがた 難し 易し 騒がし 清々し
 """)
-ADJECTIVES = tuple(stem + ending for stem in _ADJECTIVE_STEMS for ending in ("い", "かった", "すぎる", "くない")) + _words("""
+ADJECTIVES = tuple(stem + ending for stem in _ADJECTIVE_STEMS for ending in ("い", "かった", "すぎる", "くない")) + words("""
 最高 最高だった 優勝 天才 神 平和 幸せ 大変だった 助かった 良かった 惜しかった 沁みる 癒やされる 泣ける
 笑える 落ち着く 気になる 混んでた 空いてた 綺麗だった 静かだった 新鮮だった 不思議 絶妙 微妙だった
 簡単だった 賑やかだった 大事件 無理 限界 満足 地獄 天国 奇跡
 """)
 
 # Verbs taking an object, four forms each (past, want, ongoing, "ended up").
-VERBS = _words("""
+VERBS = words("""
 買った 買いたい 買ってる 買っちゃった 見た 見たい 見てる 見ちゃった 始めた 始めたい 始めてる 始めちゃった
 探した 探したい 探してる 探しちゃった 忘れた 忘れたい 忘れてる 忘れちゃった 無くした 無くしてる
 予約した 予約したい 予約してる 注文した 注文したい 作った 作りたい 作ってる 作っちゃった 洗った 洗いたい
@@ -112,23 +114,23 @@ VERBS = _words("""
 卒業した 再開した 再開したい 頼んだ 頼みたい 描いた 描きたい 描いてる 育てた 育てたい 育ててる
 """)
 
-EAT = _words("""
+EAT = words("""
 食べた 食べたい 食べてる 食べちゃった 飲んだ 飲みたい 飲んでる 頼んだ 作った 焼いた 温めた 完食した
 我慢した 分けた 選んだ 味わった 詰めた 冷やした 追加した 注文した 買った 持ち帰った 奢った 食べすぎた
 飲みすぎた 作りすぎた 焦がした 発見した
 """)
 
-GO = _words("""
+GO = words("""
 行った 行きたい 来た 着いた 向かってる 寄った 戻った 帰った 通ってる 出かけた 歩いた 逃げた 遠征した
 引っ越した 移動中 集合 到着 寄り道した 迷い込んだ 帰省した
 """)
 
-INTERJECTIONS = _words("""
+INTERJECTIONS = words("""
 やばい まじで えー うわー ふぅ よし あー なんか 正直 とりあえず ねえ うーん さて おお やった ついに
 あれ 結局 もう いやー わー ほんと へぇ おっ はぁ よっしゃ
 """)
 
-ADVERBS = _words("""
+ADVERBS = words("""
 めっちゃ ちょっと ずっと 久しぶりに やっと また 初めて すごく かなり 普通に 意外と 絶対 たぶん
 やっぱり 結構 本当に 全然 もっと 一生 ひたすら なぜか 案外 わりと とにかく
 """)
@@ -136,7 +138,7 @@ ADVERBS = _words("""
 PUNCTUATION = ("", "！", "。", "…", "w", "www", "笑", "(笑)", "〜", "！！", "？", "ね", "な", "よ", "泣",
                "♪", "☆", "!!", "?!", "ｗ")
 
-ENGLISH = _lines("""
+ENGLISH = lines("""
 lol
 omg
 OK
@@ -178,24 +180,24 @@ on my way
 just saying
 """)
 
-ROMAJI = _words("""
+ROMAJI = words("""
 ohayo oyasumi arigato otsukare kawaii sugoi yabai ganbare oishii tanoshii ureshii sayonara daijoubu
 ikuzo yatta itadakimasu gochisousama natsukashii
 """)
 
-EMOJI = _words("""
+EMOJI = words("""
 😂 😊 😭 🥺 😍 🥰 😇 🤔 😅 😆 😋 😴 😱 😎 🙏 👍 👏 💪 🙌 ✨ 🎉 🎂 🍰 🍜 🍣 🍺 ☕ 🌸 🌈 🌙 ⭐ 🔥 💦 💕
 ❤️ 💙 💛 💜 🖤 🐱 🐶 🐰 🐻 🎮 🎧 🎵 📷 📚 🚃 🏃 🍀 🍁 ⛄ 🎄 🎃 💤 💯 🤣 😤 😳 🥲 🫠 🤗 🍙 🍓
 """)
 
 # Kaomoji that MeCab splits into at most three words (longer ones would form shared shingles on their own).
-KAOMOJI = _words("""
+KAOMOJI = words("""
 (^^) (^_^) (;_;) (>_<) (*^^*) (^_^;) orz m(__)m (^-^) (^^;) (ToT) (´∀`) (^^)v (*_*) (-_-) (-_-;) (^^ゞ
 (^.^) (^^)/ (*'▽') (;'∀') (^^♪ (^^)b (*^-^*) (>_<;) (^_-) (^▽^) (^_^)v (*^^)v (+_+) (=_=) (#^^#) (^^;;
 (ﾉ∀`) (^_^)/ (-.-) (*^^*)ゞ
 """)
 
-HASHTAGS = _words("""
+HASHTAGS = words("""
 今日のごはん おうちカフェ 拡散希望 猫好き 犬好き 朝活 駆け出しエンジニア
 写真好き 絵描き 読書記録 筋トレ ダイエット 一枚 空 夕焼け 桜
 紅葉 カフェ巡り 食べ歩き 旅行 キャンプ 登山 サウナ 推し活 ライブ参戦 新曲 アニメ ゲーム 自炊 お弁当
@@ -206,24 +208,24 @@ HASHTAGS = _words("""
 """)
 
 # Syllables for invented screen names, band names and people.
-ROMAJI_SYLLABLES = _words("""
+ROMAJI_SYLLABLES = words("""
 a ka sa ta na ha ma ya ra wa ki shi chi ni hi mi ri ku su tsu nu fu mu yu ru ke se te ne he me re
 ko so to no ho mo yo ro ga gi gu ge go za ji zu ze zo da de do ba bi bu be bo pa pi pu pe po n
 """)
 
-SURNAMES = _words("""
+SURNAMES = words("""
 佐藤 鈴木 高橋 田中 伊藤 渡辺 山本 中村 小林 加藤 吉田 山田 佐々木 山口 松本 井上 木村 林 斎藤 清水
 山崎 森 池田 橋本 阿部 石川 山下 中島 石井 小川 前田 岡田 長谷川 藤田 後藤 近藤 村上 遠藤 青木 坂本
 """)
 
-GIVEN_NAMES = _words("""
+GIVEN_NAMES = words("""
 翔太 大輝 蓮 悠斗 陽向 湊 健太 拓海 大和 亮 美咲 陽菜 結衣 さくら 葵 凛 花子 愛 優花 七海 真央 彩
 千尋 遥 茜 和也 直樹 誠 聡 恵 由美 智子 裕子 健一 浩二 隆 修 明美 美穂 瑞希
 """)
 
 # Short stock phrases many users post verbatim; each is one exact-duplicate cluster ("www" and "ｗｗｗ"
 # become one after NFKC, which the final merge handles).
-STOCK_PHRASES = _lines("""
+STOCK_PHRASES = lines("""
 おはよう
 おはようございます
 おやすみ
@@ -271,172 +273,16 @@ www
 
 
 # Template bots' slot values.
-HOROSCOPE_SIGNS = _words("おひつじ座 おうし座 ふたご座 かに座 しし座 おとめ座 てんびん座 さそり座 いて座 やぎ座 みずがめ座 うお座")
-LUCKY_ITEMS = _words("ハンカチ 手帳 腕時計 観葉植物 スニーカー 帽子 マグカップ 手鏡 イヤホン 折りたたみ傘 ボールペン 香水 "
+HOROSCOPE_SIGNS = words("おひつじ座 おうし座 ふたご座 かに座 しし座 おとめ座 てんびん座 さそり座 いて座 やぎ座 みずがめ座 うお座")
+LUCKY_ITEMS = words("ハンカチ 手帳 腕時計 観葉植物 スニーカー 帽子 マグカップ 手鏡 イヤホン 折りたたみ傘 ボールペン 香水 "
                      "キーホルダー チョコレート 文庫本 ストール 水筒 メガネ 栞 入浴剤")
-BRANDS = _words("喫茶ひだまり 珈琲館もみじ ベーカリー小麦堂 麺屋つばさ カフェ・ミモザ 丸福うどん 書店ほんのき "
+BRANDS = words("喫茶ひだまり 珈琲館もみじ ベーカリー小麦堂 麺屋つばさ カフェ・ミモザ 丸福うどん 書店ほんのき "
                 "スポーツジム・ライズ 回転寿司うみかぜ 定食いろは 焼肉だるま ドーナツ工房わっか")
-WEATHER = _words("晴れ 曇り 雨 雪 晴れ時々曇り 曇り時々雨 雨のち晴れ 曇りのち雪 晴れのち雨 雷雨 霧 みぞれ")
-GACHA_TITLES = _words("水着の 聖夜の 花嫁の 制服の 覚醒した 漆黒の 黄金の 星詠みの 月下の 炎の")
-SONG_HEADS = _words("夜明けの 真夏の 最後の 君と見た 透明な 青い 遠くの 午前零時の 雨上がりの 秘密の 二度目の 真冬の")
-SONG_TAILS = _words("星座 約束 メロディ 街角 ラブレター 花火 改札 坂道 ダンス 惑星 帰り道 ポラリス")
-DELAY_REASONS = _words("人身事故 車両点検 信号トラブル 線路内立ち入り 強風 大雨 踏切の安全確認 急病人の救護")
-DELAY_STATES = _words("一部列車に遅れが出ています 運転を見合わせています 上下線で遅延しています ダイヤが乱れています")
-ARTISTS = tuple(f"{a}{b}" for a in _words("ミッドナイト ブルー サニー ネオン シルバー")
-                for b in _words("ズ ボーイズ ガールズ ライン ランプ"))
-
-# Downstream-task lexicons -------------------------------------------------------------------------------
-
-EMOTION_PHRASES = {
-    "Joy": _words("嬉しい 最高の気分 幸せすぎる 楽しくて仕方ない ルンルン 笑いが止まらない 大満足 うきうき"),
-    "Sadness": _words("悲しい 涙が止まらない 寂しくてたまらない 落ち込んでる 切ない 心が痛い 元気が出ない 泣きそう"),
-    "Anticipation": _words("楽しみすぎる 待ちきれない わくわくする 早く来てほしい ドキドキしながら待つ 期待しかない"),
-    "Surprise": _words("びっくりした まさかの展開 驚きすぎて声が出た 信じられない 目を疑った 予想外すぎる"),
-    "Anger": _words("腹が立つ 許せない イライラする ふざけるな ムカつく 頭にきた 怒りが収まらない"),
-    "Fear": _words("怖い 不安で眠れない ぞっとした 震えが止まらない 恐ろしい 心配でたまらない"),
-    "Disgust": _words("気持ち悪い うんざり 最悪の気分 吐き気がする 見るのも嫌だ げんなりした"),
-    "Trust": _words("信頼してる 頼りになる 安心して任せられる 心強い さすがの安定感 間違いない"),
-}
-
-SENTIMENT_WORDS = {
-    "positive": _words("最高 素晴らしい 大好き 感動した 美味しかった 楽しかった おすすめ 嬉しい 満足 神対応 癒やされた 大成功"),
-    "negative": _words("最悪 ひどい 嫌い がっかり まずかった つまらない 残念 不満 後悔 二度と行かない 疲れた 失敗"),
-    "neutral": _words("行った 見た 買った 読んだ 届いた 始まった 終わった 予定です 確認中 移動中 発表された 更新された"),
-}
-
-INSULTS = _words("""
-バカ 無能 クズ ゴミ 最低な人間 嘘つき 詐欺師 役立たず ポンコツ 恥知らず 性格が悪い 消えろ 頭おかしい
-""")
-
-CRITIQUES = _words("""
-説明が足りない 対応が遅い 価格が高い 改善してほしい 少し分かりにくい 次に期待したい 意見が分かれる
-もう少し検討が必要 仕様が変わった 情報が少ない
-""")
-
-# JSTS / JNLI captions: subject, place, action; "general" is what an action entails.
-CAPTION_SUBJECTS = _words("男性 女性 少年 少女 子供 老人 二人の男性 若い女性 犬 猫 鳥 馬 選手 学生 家族連れ 作業員")
-CAPTION_ATTRIBUTES = _words("背の高い 帽子をかぶった 笑顔の 赤い服を着た 眼鏡をかけた 小さな 白い 黒い")
-CAPTION_PLACES = _words("公園 駅のホーム 道路 海辺 部屋 台所 広場 草原 教室 川の近く 橋の上 雪の中 店の前 線路の脇")
-CAPTION_ACTIONS = (
-    ("ボールを蹴っている", "遊んでいる"),
-    ("本を読んでいる", "何かを見ている"),
-    ("ベンチに座っている", "休んでいる"),
-    ("走っている", "動いている"),
-    ("傘をさして歩いている", "歩いている"),
-    ("写真を撮っている", "カメラを持っている"),
-    ("料理をしている", "台所仕事をしている"),
-    ("自転車に乗っている", "移動している"),
-    ("電話で話している", "話している"),
-    ("寝そべっている", "横になっている"),
-    ("水を飲んでいる", "何かを飲んでいる"),
-    ("空を見上げている", "上を見ている"),
-)
-
-# JCommonsenseQA: category -> (question phrasings, members).
-COMMONSENSE = {
-    "果物": (("次のうち果物はどれ？", "甘くて木になるものは？"), _words("りんご みかん ぶどう もも なし いちご バナナ メロン")),
-    "野菜": (("次のうち野菜はどれ？", "畑で育てて料理に使うものは？"), _words("にんじん だいこん キャベツ たまねぎ ピーマン なす きゅうり ごぼう")),
-    "動物": (("次のうち動物はどれ？", "動物園で見られるものは？"), _words("ライオン ゾウ キリン パンダ サル トラ クマ シマウマ")),
-    "乗り物": (("次のうち乗り物はどれ？", "人を運ぶものは？"), _words("電車 バス 飛行機 自転車 船 タクシー 新幹線 バイク")),
-    "楽器": (("次のうち楽器はどれ？", "音楽を演奏するときに使うものは？"), _words("ピアノ ギター バイオリン 太鼓 フルート トランペット ドラム ハープ")),
-    "家具": (("次のうち家具はどれ？", "部屋に置いて使うものは？"), _words("机 椅子 ソファ 本棚 タンス ベッド 食器棚 テーブル")),
-    "文房具": (("次のうち文房具はどれ？", "勉強するときに使うものは？"), _words("鉛筆 消しゴム 定規 ノート ホッチキス はさみ のり ボールペン")),
-    "飲み物": (("次のうち飲み物はどれ？", "のどが渇いたときに飲むものは？"), _words("お茶 牛乳 ジュース 水 コーヒー 紅茶 麦茶 スープ")),
-    "天気": (("次のうち天気を表す言葉はどれ？", "空の様子を表すものは？"), _words("晴れ 曇り 雨 雪 雷 霧 嵐 あられ")),
-    "スポーツ": (("次のうちスポーツはどれ？", "試合で勝ち負けを競うものは？"), _words("野球 サッカー テニス 卓球 柔道 水泳 バスケットボール バレーボール")),
-}
-
-# Encyclopedia / news register (JSQuAD contexts and the general-domain corpus).
-ORG_KINDS = _words("博物館 美術館 図書館 大学 高等学校 神社 寺院 公園 植物園 研究所 劇場 城 灯台 鉄道会社 出版社 新聞社")
-ORG_PREFIXES = _words("中央 北 南 東 西 第一 国際 市立 県立 新 旧 総合 記念 歴史 自然 科学")
-FIELDS = _words("天文学 地質学 植物学 経済学 民俗学 建築学 情報科学 言語学 考古学 海洋学 化学 物理学 数学 医学 歴史学 文学")
-EVENTS = _words("記念式典 国際会議 展覧会 音楽祭 見本市 学術大会 花火大会 映画祭 マラソン大会 技術展示会")
-MATERIALS = _words("木造 鉄筋コンクリート造 石造 れんが造 鉄骨造")
-INDUSTRIES = _words("農業 漁業 林業 観光業 製造業 商業 窯業 醸造業 造船業 繊維業")
-RIVERS = _words("白川 青葉川 桜川 鏡川 霧川 緑川 若草川 星川 朝日川 月見川")
-MOUNTAINS = _words("白峰山 青嶺山 朝霧山 雲取岳 星見岳 風越山 大鷲山 紅葉岳 雪割山 竜王岳")
-OCCUPATIONS = _words("作家 画家 建築家 作曲家 映画監督 写真家 彫刻家 詩人 俳優 棋士")
-AWARDS = _words("文化賞 芸術選奨 学術奨励賞 功労賞 新人賞 特別賞 大賞")
-ERAS = _words("江戸時代 明治時代 大正時代 昭和初期 戦後")
-
-# MARC-ja verdicts, JCoLA and JTBR carry their labels in a few words (a verdict, a particle, a verb ending, a brand),
-# so these words are ones the demo's small tokenizers (~4k pieces, trained on the demo tweets and the general text)
-# keep without [UNK]; the label-free words (products, aspects) need not be.
-
-# MARC-ja: product reviews; the closing verdict carries the label, a contrastive "…けど" clause the opposite one.
-REVIEW_PRODUCTS = _words("""
-イヤホン スマホケース 充電器 加湿器 電気ケトル 炊飯器 掃除機 ドライヤー リュック 財布 腕時計 スニーカー
-マットレス 枕 マグカップ 水筒 フライパン 包丁 卓上ライト マウス キーボード モニター スピーカー 体重計
-電動歯ブラシ ハンドクリーム シャンプー 化粧水 日焼け止め 文庫本 ボードゲーム 折りたたみ傘 手袋 マフラー
-電子書籍リーダー ヘッドホン 延長コード 収納ボックス 保冷バッグ ペンケース
-""")
-REVIEW_ASPECTS = _words("""
-音質 画質 使い心地 デザイン 品質 サイズ 値段 耐久性 付属品 梱包 配送 説明書 色 重さ 手触り 香り 操作性
-バッテリー 容量 作り 素材 見た目
-""")
-REVIEW_POINTS = {  # predicates that take "けど"; none of them is also a verdict
-    "positive": _words("良い 安い 軽い 明るい 新しい 強い 早い 使いやすい 楽しい 美しい"),
-    "negative": _words("悪い 高い 重い 暗い 古い 弱い 遅い 使いにくい つまらない 短い"),
-}
-REVIEW_VERDICTS = {
-    "positive": _words("""
-        最高でした 買って良かった 大好きです おすすめです 助かっています また買いたい リピートします ありがたいです
-        毎日使っています 気に入りました 星五つ 長く使いたい 最高です 気に入った
-    """),
-    "negative": _words("""
-        がっかりでした 二度と買わない すぐ壊れた 使えなかった 無理でした 届かなかった 動かなかった 星一つ
-        不良品でした 悲しいです 買わない 壊れました 使えない 嫌いです
-    """),
-}
-
-# JCoLA: people (subjects) and transitive frames (dictionary form, past form, inanimate objects).
-ACCEPTABILITY_SUBJECTS = _words("""
-鈴木さん 高橋さん 田中さん 山本さん 吉田さん 山田さん 松本さん 林さん 清水さん 森さん 池田さん 石川さん 中島さん
-小川さん 前田さん 岡田さん 藤田さん 青木さん 坂本さん 橋本さん 健太 花子 さくら 誠 恵 裕子 隆 修 彩 大和 母 父
-兄 姉 弟 妹 息子 娘 上司 部長 店長
-""")
-ACCEPTABILITY_VERBS = (
-    ("書く", "書いた", _words("レポート メール 年賀状 資料")),
-    ("見る", "見た", _words("映画 アニメ 写真 夕焼け")),
-    ("撮る", "撮った", _words("写真 桜 夕焼け 空")),
-    ("作る", "作った", _words("料理 カレー ケーキ 資料 パスタ")),
-    ("探す", "探した", _words("傘 荷物 部屋 鍵 カフェ")),
-    ("開ける", "開けた", _words("窓 ドア 箱 店")),
-    ("閉める", "閉めた", _words("窓 ドア 箱 店")),
-    ("送る", "送った", _words("メール 荷物 写真 年賀状")),
-    ("持つ", "持った", _words("傘 荷物 カメラ 鍵")),
-    ("借りる", "借りた", _words("傘 自転車 部屋 カメラ 漫画 本")),
-    ("返す", "返した", _words("傘 自転車 漫画 本 鍵")),
-    ("貸す", "貸した", _words("傘 自転車 漫画 パソコン 本")),
-    ("聴く", "聴いた", _words("新曲 アルバム ラジオ")),
-    ("描く", "描いた", _words("イラスト 絵 漫画")),
-    ("育てる", "育てた", _words("観葉植物 花 桜")),
-    ("建てる", "建てた", _words("家 城 神社 図書館 博物館 ホテル")),
-    ("集める", "集めた", _words("缶バッジ アクスタ チケット 写真 資料")),
-    ("売る", "売った", _words("パン カメラ 自転車 ケーキ 家")),
-    ("忘れる", "忘れた", _words("傘 資料 荷物 鍵 帽子")),
-    ("見つける", "見つけた", _words("傘 鍵 カフェ 喫茶店 帽子")),
-    ("直す", "直した", _words("自転車 パソコン 資料 椅子 机")),
-    ("始める", "始めた", _words("筋トレ ランニング 料理 英語 読書 釣り")),
-    ("続ける", "続けた", _words("筋トレ ランニング 英語 読書 バイト")),
-    ("教える", "教えた", _words("英語 料理 数学")),
-    ("出す", "出した", _words("メール 年賀状 レポート 資料")),
-    ("注文する", "注文した", _words("ラーメン 寿司 カレー パスタ ビール ケーキ")),
-    ("修理する", "修理した", _words("自転車 パソコン 傘 冷蔵庫")),
-    ("整理する", "整理した", _words("部屋 資料 荷物 写真")),
-    ("計画する", "計画した", _words("一人旅 登山 引っ越し 旅行")),
-)
-PAST_ADVERBS = _words("昨日 去年 さっき おととい")
-FUTURE_ADVERBS = _words("明日 明後日 来年")
-
-# JTBR: invented shops and companies (the distinguishing part comes first) and what tweets say about them.
-REPUTATION_BRANDS = _words("""
-鏡川書店 霧川商事 星川飲料 月見川ストア 若草川工業 青葉川マート 朝日川ホテル 緑川商店 白川堂 桜川グループ
-尾道商店 倉敷マート 別府飲料 鎌倉堂 吉祥寺カフェ 下北沢ストア 石垣商事 函館工業 高円寺書店 元町グループ
-""")
-REPUTATION_ASPECTS = _words("アプリ サービス セール サポート ライブ 会見 味 店 カフェ ポイント 発表 新曲")
-REPUTATION_PHRASES = {
-    "positive": _words("最高 神 大好き 良かった 楽しかった 好き 応援したい また行きたい ありがたい おすすめ 良い 助かった"),
-    "negative": _words("嫌い がっかり 無理 つまらない 悲しい 怖い ムカつく 二度と行かない 疲れた 腹が立つ 惜しかった 悔しい"),
-    "neutral": _words("始まった 終わった 届いた 行った 見た 買った 今日から 明日から 始まるらしい 決まった 変わった"),
-}
+WEATHER = words("晴れ 曇り 雨 雪 晴れ時々曇り 曇り時々雨 雨のち晴れ 曇りのち雪 晴れのち雨 雷雨 霧 みぞれ")
+GACHA_TITLES = words("水着の 聖夜の 花嫁の 制服の 覚醒した 漆黒の 黄金の 星詠みの 月下の 炎の")
+SONG_HEADS = words("夜明けの 真夏の 最後の 君と見た 透明な 青い 遠くの 午前零時の 雨上がりの 秘密の 二度目の 真冬の")
+SONG_TAILS = words("星座 約束 メロディ 街角 ラブレター 花火 改札 坂道 ダンス 惑星 帰り道 ポラリス")
+DELAY_REASONS = words("人身事故 車両点検 信号トラブル 線路内立ち入り 強風 大雨 踏切の安全確認 急病人の救護")
+DELAY_STATES = words("一部列車に遅れが出ています 運転を見合わせています 上下線で遅延しています ダイヤが乱れています")
+ARTISTS = tuple(f"{a}{b}" for a in words("ミッドナイト ブルー サニー ネオン シルバー")
+                for b in words("ズ ボーイズ ガールズ ライン ランプ"))

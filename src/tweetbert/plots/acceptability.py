@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from tweetbert.analysis.acceptability_report import ACCEPTABLE, MEAN, NOT_ACCEPTABLE
 from tweetbert.plots import save_figure
+from tweetbert.report_labels import ACCEPTABLE, MEAN, NOT_ACCEPTABLE
 
 PUBLISHED_LABEL = "published (reference study)"
 _WIDTH = 0.38

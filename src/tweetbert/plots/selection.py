@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from tweetbert.analysis.selection import CANDIDATE, CONTROL
 from tweetbert.plots import save_figure
+from tweetbert.report_labels import CANDIDATE, CONTROL
 
 _HIGHLIGHT = "crimson"
 

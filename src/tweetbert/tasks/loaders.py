@@ -8,18 +8,14 @@ freshly hydrated file can be fixed at once. Loaders take the task name and its o
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from tweetbert.errors import ConfigError, InputError
+from tweetbert.tables import SUFFIX_FORMATS, Fields, category_text, read_delimited, read_jsonl, read_table, read_text
 from tweetbert.tasks.splits import resolve_splits
 from tweetbert.tasks.types import Example, ProblemType, TaskData
 
@@ -34,8 +30,6 @@ MARC_JA_LABELS = ("positive", "negative")
 JCOLA_LABELS = ("unacceptable", "acceptable")
 JCOMMONSENSEQA_CHOICES = 5
 DEFAULT_SPLIT_COLUMN = "split"
-TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-                 ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 _SPLIT_NAMES = {"train": "train", "validation": "validation", "valid": "validation", "val": "validation",
                 "dev": "dev", "development": "dev", "test": "test"}
 _INTEGER = re.compile(r"-?\d+")
@@ -43,147 +37,6 @@ _INTEGER = re.compile(r"-?\d+")
 
 def _config_key(name: str, option: str) -> str:
     return f"{CONFIG_PREFIX}.{name}.{option}"
-
-
-class Fields:
-    """One input record with typed access to its fields; every failure is located by file, row and field."""
-
-    def __init__(self, values: Any, path: Path, row: int | None, where: str = ""):
-        self.path, self.row, self.where = path, row, f"{where}: " if where else ""
-        if not isinstance(values, Mapping):
-            raise InputError(path, f"{self.where}expected a JSON object, found {type(values).__name__}", row=row)
-        self.values = values
-
-    def error(self, column: str, message: str) -> InputError:
-        return InputError(self.path, self.where + message, row=self.row, column=column)
-
-    def has(self, key: str) -> bool:
-        value = self.values.get(key)
-        return value is not None and not (isinstance(value, float) and math.isnan(value))
-
-    def _get(self, key: str) -> Any:
-        if not self.has(key):
-            raise self.error(key, "missing value")
-        return self.values[key]
-
-    def text(self, key: str) -> str:
-        value = self._get(key)
-        if not isinstance(value, str):
-            raise self.error(key, f"expected text, found {type(value).__name__} {value!r}")
-        if not value.strip():
-            raise self.error(key, "empty text")
-        return value
-
-    def number(self, key: str, low: float, high: float) -> float:
-        value = self._get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise self.error(key, f"not a number: {value!r}")
-        try:
-            number = float(value)
-        except ValueError:
-            raise self.error(key, f"not a number: {value!r}") from None
-        if not (math.isfinite(number) and low <= number <= high):
-            raise self.error(key, f"{value!r} outside [{low:g}, {high:g}]")
-        return number
-
-    def integer(self, key: str, low: int, high: int) -> int:
-        value = self._get(key)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(key, f"expected an integer, found {value!r}")
-        if not low <= value <= high:
-            raise self.error(key, f"{value} outside [{low}, {high}]")
-        return value
-
-    def category(self, key: str) -> str:
-        """A label or split value as text, so 1 (JSON) and "1" (CSV) name the same class."""
-        value = self._get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise self.error(key, f"expected a label, found {value!r}")
-        text = category_text(value)
-        if not text:
-            raise self.error(key, "missing value")
-        return text
-
-    def choice(self, key: str, allowed: Sequence[str]) -> int:
-        """Index of the field's value in ``allowed``."""
-        value = self.category(key)
-        if value not in allowed:
-            raise self.error(key, f"{value!r} is not one of {list(allowed)}")
-        return list(allowed).index(value)
-
-    def items(self, key: str) -> list:
-        value = self._get(key)
-        if not isinstance(value, list):
-            raise self.error(key, f"expected a list, found {type(value).__name__}")
-        return value
-
-
-def category_text(value: int | float | str) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise InputError(path, "file not found")
-    data = path.read_bytes()
-    if not data.strip():
-        raise InputError(path, "empty file")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(path, f"not UTF-8 text (byte {error.start})",
-                         row=data.count(b"\n", 0, error.start) + 1) from None
-
-
-def _read_delimited(path: Path, delimiter: str) -> tuple[list[str], list[Fields]]:
-    """Header and records of a CSV/TSV file; a record's row is the line it starts on (the header is line 1).
-
-    TSV is read without quoting: WRIME and the hydrated tweet tables are raw text where a ``"`` is a character
-    (``"ありがとう"って``), and a CSV-style reader would drop paired quotes and let an unpaired one swallow the rows
-    up to the next quote into one field. CSV keeps its quoting rules (RFC 4180).
-    """
-    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    reader = csv.reader(io.StringIO(_read_text(path), newline=""), delimiter=delimiter, quoting=quoting)
-    records: list[Fields] = []
-    try:
-        header = next(reader)
-        start = reader.line_num + 1
-        for values in reader:
-            if values:
-                if len(values) != len(header):
-                    raise InputError(path, f"{len(values)} fields where the header has {len(header)}", row=start)
-                records.append(Fields(dict(zip(header, values)), path, start))
-            start = reader.line_num + 1
-    except csv.Error as error:
-        raise InputError(path, f"malformed {'TSV' if delimiter == chr(9) else 'CSV'}: {error}",
-                         row=reader.line_num) from None
-    return header, records
-
-
-def _read_jsonl(path: Path) -> list[Fields]:
-    records = []
-    for line_no, line in enumerate(_read_text(path).split("\n"), start=1):
-        if line.strip():
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(path, f"invalid JSON: {error.msg} (character {error.colno})", row=line_no) from None
-            records.append(Fields(value, path, line_no))
-    return records
-
-
-def _read_parquet(path: Path) -> tuple[list[str], list[Fields]]:
-    if not path.is_file():
-        raise InputError(path, "file not found")
-    try:
-        frame = pd.read_parquet(path)
-    except (OSError, ValueError) as error:
-        raise InputError(path, f"unreadable Parquet file: {error}") from None
-    if frame.empty:
-        raise InputError(path, "empty file (no rows)")
-    return [str(c) for c in frame.columns], [Fields(r, path, i) for i, r in enumerate(frame.to_dict("records"), 1)]
 
 
 def _all_or_none_labelled(records: Sequence[Fields], labelled: Sequence[bool], column: str) -> bool:
@@ -242,7 +95,7 @@ def _load_wrime(name: str, options: Mapping[str, Any], problem_type: ProblemType
     origins: dict[str, str] = {}
     files = _wrime_files(name, options)
     for split, path in files.items():
-        header, records = _read_delimited(path, "\t")
+        header, records = read_delimited(path, "\t")
         if "Sentence" not in header:
             raise InputError(path, "missing column", row=1, column="Sentence")
         parse = parse_for(path, header, group)
@@ -351,7 +204,7 @@ def load_jglue(name: str, options: Mapping[str, Any]) -> TaskData:
     directory, files = _jglue_files(name, options)
     published, origins = {}, {}
     for split, path in files.items():
-        records = _read_jsonl(path)
+        records = read_jsonl(path)
         if _all_or_none_labelled(records, [record.has("label") for record in records], "label"):
             published[_JGLUE_ROLES[split]] = [parse(record) for record in records]
             origins[_JGLUE_ROLES[split]] = path.name
@@ -361,7 +214,7 @@ def load_jglue(name: str, options: Mapping[str, Any]) -> TaskData:
 
 def _squad_questions(path: Path) -> list[tuple[Fields, Example | None]]:
     """Each question with its example, or None where it has no answer and is not marked impossible."""
-    text = _read_text(path)
+    text = read_text(path)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -410,38 +263,15 @@ def load_jsquad(name: str, options: Mapping[str, Any]) -> TaskData:
 # --- generic tables -------------------------------------------------------------------------------------------
 
 def _table_format(name: str, path: Path, format: str | None) -> str:
-    known = sorted(set(TABLE_FORMATS.values()))
+    known = sorted(set(SUFFIX_FORMATS.values()))
     if format is None:
-        if path.suffix.lower() not in TABLE_FORMATS:
+        if path.suffix.lower() not in SUFFIX_FORMATS:
             raise ConfigError(_config_key(name, "format"),
                               f"cannot tell the format of {path.name} from its suffix; set it to one of {known}")
-        return TABLE_FORMATS[path.suffix.lower()]
+        return SUFFIX_FORMATS[path.suffix.lower()]
     if format not in known:
         raise ConfigError(_config_key(name, "format"), f"{format!r} is not one of {known}")
     return format
-
-
-def _read_table(path: Path, format: str) -> tuple[list[str], int | None, list[Fields]]:
-    """Columns, the row that declares them (header line, first JSON line, none for Parquet) and the records."""
-    if format in ("csv", "tsv"):
-        header, records = _read_delimited(path, "," if format == "csv" else "\t")
-        return header, 1, records
-    if format == "parquet":
-        columns, records = _read_parquet(path)
-        return columns, None, records
-    records = _read_jsonl(path)
-    return (list(records[0].values), records[0].row, records) if records else ([], None, [])
-
-
-def read_texts(path: str | Path, column: str) -> list[str]:
-    """One text column of a CSV / TSV / JSON Lines / Parquet table (e.g. WRIME's ``Sentence``), row errors located."""
-    path = Path(path)
-    if path.suffix.lower() not in TABLE_FORMATS:
-        raise InputError(path, f"cannot tell the table format from the suffix (known: {sorted(TABLE_FORMATS)})")
-    columns, header_row, records = _read_table(path, TABLE_FORMATS[path.suffix.lower()])
-    if records and column not in columns:
-        raise InputError(path, "missing column", row=header_row, column=column)
-    return [record.text(column) for record in records]
 
 
 def _sorted_labels(labels: set[str]) -> list[str]:
@@ -458,7 +288,7 @@ def load_table(name: str, options: Mapping[str, Any]) -> TaskData:
     ``split_column`` is used where present; only a non-default name must exist; null ignores any split column.
     """
     path = Path(options["path"])
-    columns, header_row, records = _read_table(path, _table_format(name, path, options["format"]))
+    columns, header_row, records = read_table(path, _table_format(name, path, options["format"]))
     text_column, label_column, target_column = options["text_column"], options["label_column"], options["target_column"]
     split_column = options["split_column"]
     if split_column is not None and split_column not in columns:

@@ -1,5 +1,8 @@
 """The one place that knows each downstream task: its loader, problem type, head, metrics and options.
 
+It holds the study's tasks; other tasks join with :func:`register_task` (the demo registers its own when
+``tweetbert.demo`` is imported, so the core never imports the demo).
+
 ``TaskSpec.options`` lists every option a task accepts with its default (``REQUIRED`` marks ``path``); the
 config schema mirrors them under ``tasks.<name>``. Paths: a TSV file for WRIME, the folder of the task's
 ``train-v1.3.json``/``valid-v1.3.json``/``test-v1.3.json`` for JGLUE, a CSV/TSV/JSON Lines/Parquet table otherwise.
@@ -74,17 +77,16 @@ class TaskSpec:
         return resolved
 
 
-def _table(name: str, **options: Any) -> TaskSpec:
+def table_task(name: str, **options: Any) -> TaskSpec:
+    """A single-label classification task read from a generic table (see ``loaders.load_table``)."""
     return TaskSpec(name, ProblemType.SINGLE_LABEL, load_table, ("accuracy",), "accuracy", SEQUENCE_CLASSIFICATION,
                     {**_TABLE, **options})
 
 
 TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (
-    _table("jts1k"),
-    _table("jtdd"),
-    _table("jtbr", target_column="target"),
-    _table("sentiment3"),
-    _table("defamation"),
+    table_task("jts1k"),
+    table_task("jtdd"),
+    table_task("jtbr", target_column="target"),
     TaskSpec("wrime_emotion", ProblemType.MULTI_LABEL, load_wrime_emotion, ("top1_accuracy", "micro_f1", "macro_f1"),
              "macro_f1", SEQUENCE_CLASSIFICATION, {**_WRIME, "threshold": 1}),
     TaskSpec("wrime_sentiment", ProblemType.REGRESSION, load_wrime_sentiment, ("pearson", "spearman"), "pearson",
@@ -101,6 +103,14 @@ TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (
     TaskSpec("jcommonsenseqa", ProblemType.MULTIPLE_CHOICE, load_jglue, ("accuracy",), "accuracy", MULTIPLE_CHOICE,
              _JGLUE),
 )}
+
+
+def register_task(spec: TaskSpec) -> None:
+    """Adds a task to the registry; registering the same spec again is a no-op, another spec under a known name
+    an error."""
+    known = TASKS.setdefault(spec.name, spec)
+    if known != spec:
+        raise ValueError(f"task {spec.name!r} is already registered with another spec")
 
 
 def get_task(name: str) -> TaskSpec:

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from tweetbert.corpus.io import read_corpus
+from tweetbert.corpus.io import read_split_texts
 from tweetbert.corpus.normalize import PLACEHOLDERS
-from tweetbert.errors import InputError
 
 FAMILIES = ("hiragana", "katakana", "kanji", "romaji", "digit", "pictograph", "other script",
             "punctuation/symbol")
@@ -145,14 +144,3 @@ def write_char_coverage(corpus: Path, table: Path, chars: Path, plot: Path, *, c
     covered = float(ranking["cumulative_share"].iloc[len(selected) - 1]) if selected else 0.0
     return {"tweets": len(texts), "n_chars_total": len(ranking), "n_selected": len(selected),
             "coverage": coverage, "covered_share": covered}
-
-
-def read_split_texts(corpus: Path, split: str | None) -> list[str]:
-    """Texts of one split of a corpus (all rows when ``split`` is None); an empty selection is an input error."""
-    frame = read_corpus(corpus, ["text"] if split is None else ["text", "split"])
-    if split is not None:
-        frame = frame[frame["split"] == split]
-    if frame.empty:
-        raise InputError(corpus, "no tweets" + (f" with split {split!r}" if split is not None else ""),
-                         column="split" if split is not None else "text")
-    return frame["text"].astype(str).tolist()

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tweetbert.corpus.io import read_split_texts
 from tweetbert.plots.tokenizer import plot_length_histogram
-from tweetbert.tokenization.coverage import read_split_texts
 from tweetbert.tokenization.fast import FastTokenizer, wordpiece_model
 from tweetbert.tokenization.mecab import CORE_SPECIAL_TOKENS, SPECIAL_WORDS
 

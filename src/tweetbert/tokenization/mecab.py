@@ -6,12 +6,11 @@ trie does, because MeCab would shred ``[URL]`` into ``[ URL ]`` and drop newline
 
 from __future__ import annotations
 
-import functools
-import os
 import re
 import unicodedata
 
 from tweetbert.corpus.normalize import URL_TOKEN, USER_TOKEN
+from tweetbert.mecab import mecab_tagger
 
 NEWLINE_TOKEN = "\n"
 # Cut out before MeCab; in the vocabulary file except the newline, which cannot be a line of vocab.txt and is
@@ -21,22 +20,12 @@ CORE_SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 _SPECIAL_SPLIT = re.compile("(" + "|".join(re.escape(token) for token in SPECIAL_WORDS) + ")")
 
 
-@functools.cache
-def mecab_tagger():
-    """The tagger BertJapaneseTokenizer builds for ``mecab_dic="unidic_lite"``, in wakati (space-separated) mode.
-
-    One per process, shared by every caller: each tagger maps the 250 MB dictionary anew, and a process that made
-    one per corpus, tokenizer and table (as the test suite does) held gigabytes of the same pages.
-    """
-    import fugashi
-    import unidic_lite
-
-    dic_dir = unidic_lite.DICDIR
-    return fugashi.GenericTagger(f'-d "{dic_dir}" -r "{os.path.join(dic_dir, "mecabrc")}" -Owakati')
-
-
 class JapaneseWords:
-    """Pre-tokenisation of one text into MeCab words, with the special tokens kept as words of their own."""
+    """Pre-tokenisation of one text into MeCab words, with the special tokens kept as words of their own.
+
+    Differs from the corpus wrappers because it must match BertJapaneseTokenizer: NFKC, and ``[URL]``, ``[USER]`` and
+    the newline kept as words.
+    """
 
     def __init__(self) -> None:
         self._parse = mecab_tagger().parse

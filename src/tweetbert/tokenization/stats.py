@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tweetbert.corpus.io import read_split_texts
 from tweetbert.plots.tokenizer import plot_length_distributions, plot_overlap, plot_vocab_composition
-from tweetbert.tokenization.coverage import FAMILIES, SPECIAL_FAMILY, SPECIAL_TOKEN, char_family, read_split_texts
+from tweetbert.tokenization.coverage import FAMILIES, SPECIAL_FAMILY, SPECIAL_TOKEN, char_family
 from tweetbert.tokenization.lengths import CorpusEncoder, length_histogram, quantile_length
 from tweetbert.tokenization.mecab import JapaneseWords
 
