@@ -105,6 +105,16 @@ def test_counts_are_written_and_correct(migrated, vocabularies):
     assert 0 < len(shared) < len(new_vocab)
 
 
+def test_migrated_model_card_names_the_base_and_the_vocabulary_counts(base_dir, migrated, vocabularies):
+    from huggingface_hub import ModelCard
+
+    _, new_vocab, shared = vocabularies
+    card = ModelCard.load(migrated["random"] / "README.md")
+    assert card.data.base_model == str(base_dir) and card.data.language == "ja"
+    assert card.data.hyperparameters["shared"] == len(shared)
+    assert f"{len(shared):,} of its {len(new_vocab):,} entries" in card.text
+
+
 def test_migrated_dir_is_a_complete_tied_model(migrated, tweet_tokenizer, tweet_texts):
     from transformers import AutoTokenizer
 

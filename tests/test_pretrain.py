@@ -244,6 +244,23 @@ def test_short_run_writes_a_loadable_model_metrics_curve_and_epoch_models(refere
     assert not _same_weights(out / "epochs" / "epoch-1", out / "model")
 
 
+def test_every_model_folder_of_a_run_carries_a_card_with_its_validation_scores(reference, base_dir):
+    from huggingface_hub import ModelCard
+
+    out, metrics = reference["out"], reference["metrics"]
+    final = ModelCard.load(out / "model" / "README.md").data
+    assert final.language == "ja" and final.base_model == str(base_dir)
+    assert final.hyperparameters == asdict(SETTINGS)
+    scores = {result.metric_type: result.metric_value for result in final.eval_results}
+    assert scores["loss"] == pytest.approx(metrics["final_validation_loss"])
+    assert scores["perplexity"] == pytest.approx(metrics["final_validation_perplexity"])
+    curve = pd.read_csv(out / "loss_curve.tsv", sep="\t")
+    after_epoch_1 = curve.loc[curve["step"] == 75, "validation_loss"].item()
+    first = ModelCard.load(out / "epochs" / "epoch-1" / "README.md").data
+    assert first.model_name.endswith("-epoch-1")
+    assert {r.metric_type: r.metric_value for r in first.eval_results}["loss"] == pytest.approx(after_epoch_1)
+
+
 def _start_child(tmp_path: Path, base_dir: Path, corpus: Path) -> tuple[subprocess.Popen, Path]:
     args = {"model": str(base_dir), "corpus": str(corpus), "out": str(tmp_path / "out"),
             "checkpoints": str(tmp_path / "checkpoints"), "settings": asdict(SETTINGS)}

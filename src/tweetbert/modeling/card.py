@@ -7,9 +7,11 @@ absolute paths, so reruns write identical files.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 CARD_FILE = "README.md"
 
@@ -87,3 +89,47 @@ def write_card(model_dir: str | Path, card: ModelCard) -> Path:
     path = Path(model_dir) / CARD_FILE
     path.write_text(render_card(card), encoding="utf-8")
     return path
+
+
+def base_model_of(model_dir: str | Path) -> str | None:
+    """The ``base_model`` a model directory's card names (a migrated model names the model it came from)."""
+    path = Path(model_dir) / CARD_FILE
+    if not path.is_file():
+        return None
+    from huggingface_hub import ModelCard as HubCard
+
+    base = HubCard.load(path).data.base_model
+    return str(base) if base else None
+
+
+def migrated_card(base: str, corpus: str, counts: Mapping[str, object]) -> ModelCard:
+    return ModelCard(
+        name=f"tweetbert-migrated-{corpus}",
+        summary=(f"`{base}` moved onto the WordPiece vocabulary trained on the {corpus} tweet corpus: "
+                 f"{counts['shared']:,} of its {counts['new_vocab']:,} entries keep the base model's embeddings, "
+                 f"{counts['new']:,} new ones are initialised by `{counts['method']}`. Not yet pre-trained on "
+                 f"tweets: the starting point of every pre-training candidate on this corpus."),
+        base_model=base,
+        training_data=f"None beyond the base model's; the vocabulary was trained on the {corpus} tweet corpus.",
+        hyperparameters=dict(counts))
+
+
+def candidate_card(run: str, base: str, corpus: str, metrics: Mapping[str, Any], *, epoch: int | None = None,
+                   validation_loss: float | None = None) -> ModelCard:
+    """A pre-training candidate: the run's final model, or (``epoch``) the model it had after that epoch."""
+    settings = dict(metrics["settings"])
+    loss = metrics["final_validation_loss"] if epoch is None else validation_loss
+    at = "" if epoch is None else f" after epoch {epoch} of {settings['epochs']}"
+    results = () if loss is None else (
+        CardResult(task="masked-lm", metric="loss", value=loss, split="validation", task_type="fill-mask"),
+        CardResult(task="masked-lm", metric="perplexity", value=math.exp(loss), split="validation",
+                   task_type="fill-mask"))
+    return ModelCard(
+        name=f"tweetbert-{run}" + ("" if epoch is None else f"-epoch-{epoch}"),
+        summary=(f"A Japanese BERT adapted to tweets by continued masked-language-model pre-training{at} "
+                 f"(tweetbert run `{run}`), starting from `{base}` on the {corpus} corpus's vocabulary."),
+        base_model=base,
+        training_data=(f"The train split of the `{corpus}` tweet corpus (deduplicated"
+                       f"{'; tweets per user capped' if corpus == 'balanced' else ''}): "
+                       f"{metrics['train_texts']:,} tweets; validation on {metrics['validation_texts']:,}."),
+        hyperparameters=settings, results=results)

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import torch
 
+from tweetbert.modeling.card import migrated_card, write_card
+
 METHODS = ("random", "subword_mean", "focus")
 # deepfocus' fastText settings, except 200k n-gram hash buckets instead of 2M (800 MB): Japanese WordPiece tokens are
 # short, a 32k vocabulary has about 100k distinct character 3- to 6-grams.
@@ -158,4 +160,6 @@ def migrate_embeddings(
         "shared_percent": round(100 * len(shared) / n_new, 2),
     }
     (out_dir / "migration.json").write_text(json.dumps(counts, indent=2) + "\n", encoding="utf-8")
+    # The tokenizer lives in tokenizer/<corpus>/tokenizer: its parent names the corpus the vocabulary came from.
+    write_card(out_dir, migrated_card(base, Path(tokenizer_dir).parent.name, counts))
     return counts

@@ -47,6 +47,7 @@ from tweetbert.modeling.pretrain_model import (
     make_optimizer,
     resolve_warmup,
 )
+from tweetbert.modeling.card import base_model_of
 from tweetbert.modeling.pretrain_record import Recorder, write_outputs
 from tweetbert.modeling.pretrain_resume import Checkpoints, TermFlag
 
@@ -288,7 +289,8 @@ def pretrain(model_dir: Path, corpus: Path, out_dir: Path, checkpoint_dir: Path,
                                      resume=run.checkpoints.resume)
         if accelerator.is_main_process:
             epochs_dir = checkpoint_dir / "epochs" if settings.epoch_checkpoints else None
-            write_outputs(out_dir, run.model, run.tokenizer, epochs_dir, run.state.loss_curve, metrics)
+            write_outputs(out_dir, run.model, run.tokenizer, epochs_dir, run.state.loss_curve, metrics,
+                          base=base_model_of(model_dir) or str(model_dir), corpus=corpus.parent.name)
         accelerator.wait_for_everyone()
         if accelerator.is_main_process:
             shutil.rmtree(checkpoint_dir)

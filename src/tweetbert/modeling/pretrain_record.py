@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from tweetbert.modeling.card import candidate_card, write_card
 from tweetbert.modeling.checkpoint import TrainingState
 
 log = logging.getLogger("tweetbert.modeling.pretrain")  # a run logs under one name, whichever module writes
@@ -188,9 +189,17 @@ def write_loss_curve(rows: Sequence[dict], path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _validation_loss_after(loss_curve: Sequence[dict], epoch: int) -> float | None:
+    """The last validation loss recorded by the end of ``epoch``."""
+    losses = [row["validation_loss"] for row in loss_curve
+              if row.get("validation_loss") is not None and row["epoch"] <= epoch]
+    return losses[-1] if losses else None
+
+
 def write_outputs(out_dir: Path, model, tokenizer, epochs_dir: Path | None, loss_curve: Sequence[dict],
-                  metrics: dict) -> None:
-    """The final model (with the epoch models from ``epochs_dir``, if any), ``loss_curve.tsv``, ``metrics.json``."""
+                  metrics: dict, *, base: str, corpus: str) -> None:
+    """The final model (with the epoch models from ``epochs_dir``, if any), ``loss_curve.tsv``, ``metrics.json``;
+    every model folder with its model card (``base``: the model the run started from, ``corpus``: its name)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in ("model", "epochs"):
         shutil.rmtree(out_dir / name, ignore_errors=True)
@@ -198,5 +207,10 @@ def write_outputs(out_dir: Path, model, tokenizer, epochs_dir: Path | None, loss
     tokenizer.save_pretrained(out_dir / "model")
     if epochs_dir is not None and epochs_dir.exists():
         shutil.copytree(epochs_dir, out_dir / "epochs")
+    write_card(out_dir / "model", candidate_card(out_dir.name, base, corpus, metrics))
+    for epoch_dir in sorted((out_dir / "epochs").glob("epoch-*")):
+        epoch = int(epoch_dir.name.removeprefix("epoch-"))
+        write_card(epoch_dir, candidate_card(out_dir.name, base, corpus, metrics, epoch=epoch,
+                                             validation_loss=_validation_loss_after(loss_curve, epoch)))
     write_loss_curve(loss_curve, out_dir / "loss_curve.tsv")
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
