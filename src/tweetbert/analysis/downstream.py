@@ -8,6 +8,7 @@ replication lands where the study did; the best value of each column is bold.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ import pandas as pd
 from tweetbert.analysis.selection import (
     PUBLISHED, REFERENCE_RESULTS, aggregate, html_with_bold, markdown_with_bold, split_notes, write_tsv,
 )
+from tweetbert.settings import mirrors, setting
 
 SELECTED = "selected"
 CONTROL = "control"
@@ -44,6 +46,13 @@ study's WRIME-emotion F1 does not say how it averages; it is shown under macro F
 
 SNS_TASKS = ("jts1k", "jtdd", "jtbr", "wrime_emotion", "wrime_sentiment")
 JGLUE_TASKS = ("marc_ja", "jsts", "jcola", "jnli", "jsquad", "jcommonsenseqa")
+
+
+@mirrors("downstream")
+@dataclass(frozen=True)
+class DownstreamSettings:
+    tasks: list[str] = setting([])
+    controls: list[str] | None = None  # None: the controls that are the base model (the workflow resolves them)
 
 
 def _task_order(tasks: Sequence[str]) -> list[str]:

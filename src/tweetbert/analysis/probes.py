@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,22 @@ import pandas as pd
 import torch
 
 from tweetbert.analysis.masked_words import MaskedLM
+from tweetbert.settings import mirrors, setting
 
 CLS_OUTPUT = "[CLS] output"
 INPUT_EMBEDDING = "input embedding"
 REPRESENTATIONS = (CLS_OUTPUT, INPUT_EMBEDDING)
+
+
+@mirrors("probes")
+@dataclass(frozen=True)
+class ProbeSettings:
+    """The t-SNE probe's word classes (no default here: the schema's lists are the study's choice)."""
+
+    noun_classes: dict[str, list[str]]
+    n_kanji: int = 50
+    n_emoji: int = 50
+    seed: int = setting(0, key="seed")
 
 
 @torch.inference_mode()

@@ -11,6 +11,7 @@ import html
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,20 @@ import pandas as pd
 
 from tweetbert.errors import InputError
 from tweetbert.modeling.candidates import Candidate
+from tweetbert.settings import mirrors, setting
 
 CANDIDATE = "candidate"
 CONTROL = "control"
 PUBLISHED = "published"
 _REQUIRED_KEYS = ("model", "task", "main_metric", "best_dev")
+
+
+@mirrors("selection")
+@dataclass(frozen=True)
+class SelectionSettings:
+    target_tasks: list[str] = setting([], key="target_tasks")
+    rule: str = "mean_dev"
+    require_beats: list[str] = setting(["base"])
 
 REFERENCE_RESULTS: dict[str, dict[str, float]] = {
     "jts1k": {

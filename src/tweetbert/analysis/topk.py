@@ -17,6 +17,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from tweetbert.analysis.masked_words import MaskedLM, Target, gold_ranks, pick, shared_targets
+from tweetbert.settings import mirrors, setting
 
 PUBLISHED_TOPK: dict[str, dict[int, float]] = {
     "Japanese BERT": {1: 0.471, 3: 0.573, 5: 0.655, 10: 0.727, 100: 0.868},
@@ -24,6 +25,15 @@ PUBLISHED_TOPK: dict[str, dict[int, float]] = {
 }
 """Masked-token top-K accuracy on WRIME in the reference study, by model and K."""
 PUBLISHED_PREFIX = "published: "
+
+
+@mirrors("probes")
+@dataclass(frozen=True)
+class TopKSettings:
+    top_k: list[int] = setting([1, 3, 5, 10, 100])
+    max_examples: int = 2000
+    max_length: int = 128
+    seed: int = setting(0, key="seed")
 
 
 @dataclass(frozen=True)

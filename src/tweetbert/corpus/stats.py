@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import fugashi
@@ -23,6 +24,7 @@ from tqdm import tqdm
 from tweetbert.corpus.io import read_corpus
 from tweetbert.errors import InputError
 from tweetbert.plots.corpus import plot_diversity, plot_duplicates_by_activity, plot_user_contribution
+from tweetbert.settings import mirrors, setting
 from tweetbert.tokenization.mecab import mecab_tagger
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,14 @@ _HASHTAG = re.compile(r"(?<![\w&])[#＃](\w*[^\W\d]\w*)")
 # Screen names are ASCII only, so `@abcさん` is the mention `abc`; `a@b.com` is an e-mail, not a mention.
 _MENTION = re.compile(r"(?<![A-Za-z0-9_!#$%&*@＠])[@＠]([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_])")
 _FLOAT_FORMAT = "%.6f"
+
+
+@mirrors("stats")
+@dataclass(frozen=True)
+class CorpusStatsSettings:
+    sample_size: int | None = None  # None: the smallest corpus's size
+    ngram_sizes: list[int] = setting([1, 2, 3])
+    seed: int = setting(0, key="seed")
 
 
 def activity_segment_labels(edges: Sequence[int] = ACTIVITY_EDGES) -> list[str]:

@@ -56,6 +56,7 @@ from tweetbert.modeling.checkpoint import (
     write_manifest,
 )
 from tweetbert.modeling.masking import IGNORE_INDEX, WholeWordMasking
+from tweetbert.settings import mirrors, setting
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ RESUME_METRIC = "resume"  # how the last session started: which step it resumed 
 _MASKS, _DROPOUT, _VALIDATION = 1, 2, 3
 
 
+@mirrors("pretrain.fixed")
 @dataclass(frozen=True)
 class PretrainSettings:
     """Hyper-parameters of one candidate; all of them identify the run (a checkpoint resumes only the same ones)."""
@@ -85,7 +87,7 @@ class PretrainSettings:
     warmup_steps: float = 10000  # >= 1: steps; in [0, 1): fraction of the total steps
     mlm_probability: float = 0.15
     whole_word_mask: bool = True
-    seed: int = 0
+    seed: int = setting(0, key="seed")
     eval_every: int = 500
     save_every: int = 500
     early_stopping_patience: int | None = None  # evaluations without improvement; None: off
