@@ -108,9 +108,9 @@ def add_settings_options(parser: argparse.ArgumentParser, cls: type, *, option: 
         key = config_key(cls, field.name)
         node = schema_node(schema, key) or {}
         help_text = f"{node.get('description', '').strip()} (config {key}; default {_default(field)!r})"
-        options: dict[str, Any] = {"default": None, "help": help_text.replace("%", "%%")}
+        options: dict[str, Any] = {"default": None, "help": help_text.replace("%", "%%"), "metavar": field.name.upper()}
         if kind is bool:
-            options["action"] = argparse.BooleanOptionalAction
+            options.update(action=argparse.BooleanOptionalAction, metavar=None)
         elif typing.get_origin(kind) is list:
             options.update(nargs="*", type=typing.get_args(kind)[0])
         elif typing.get_origin(kind) is dict or kind is dict:

@@ -18,13 +18,15 @@ rule finetune_sweep:
         model=get_model_args,
         task=get_task_args,
         storage=get_study_storage,
-        sweep=get_sweep_args,
+        settings=settings(
+            "tweetbert.sweep.workers.SweepSettings",
+            derive=lambda wildcards: {"n_trials": get_n_trials(wildcards.task)},
+        ),
         keep=results("finetune/{model}/{task}/kept"),
-        seed=config["seed"],
     shell:
         "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage}"
         " --study {wildcards.model}/{wildcards.task} --worker-id {wildcards.worker}"
-        " {params.sweep} --keep-dir {params.keep} --seed {params.seed} --summary {output} > {log} 2>&1"
+        " --settings {params.settings} --keep-dir {params.keep} --summary {output} > {log} 2>&1"
 
 
 rule finetune_best:
@@ -49,14 +51,12 @@ rule finetune_best:
         model=get_model_args,
         task=get_task_args,
         storage=get_study_storage,
-        max_length=config["sweep"]["max_length"],
+        settings=settings("tweetbert.finetune.train.FinetuneSettings"),
         keep=results("finetune/{model}/{task}/kept"),
-        seed=config["seed"],
     shell:
         "tweetbert finetune-best {params.model} {params.task} --storage {params.storage}"
         " --study {wildcards.model}/{wildcards.task} --name {wildcards.model} --keep-dir {params.keep}"
-        " --max-length {params.max_length} --seed {params.seed}"
-        " --best {output.best} --trials {output.trials} > {log} 2>&1"
+        " --settings {params.settings} --best {output.best} --trials {output.trials} > {log} 2>&1"
 
 
 checkpoint select_best:
@@ -97,12 +97,8 @@ checkpoint select_best:
     conda:
         "../envs/cpu.yaml"
     params:
-        targets=" ".join(f"--target-task {task}" for task in config["target_tasks"]),
-        rule=config["selection"]["rule"],
-        gate=" ".join(
-            f"--require-beats {name}" for name in config["selection"]["require_beats"]
-        ),
+        settings=settings("tweetbert.analysis.selection.SelectionSettings"),
         out_dir=get_output_dir,
     shell:
-        "tweetbert select-best --best {input} {params.targets} --rule {params.rule}"
-        " {params.gate} --out-dir {params.out_dir} 2> {log}"
+        "tweetbert select-best --best {input} --settings {params.settings}"
+        " --out-dir {params.out_dir} 2> {log}"

@@ -44,7 +44,7 @@ def write_json(data: dict, path: str | Path) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tweetbert.cli import analysis, corpus, demo, finetune, modeling, pretrain, tokenizer  # noqa: F401  (registers)
+    from tweetbert.cli import analysis, corpus, demo, finetune, modeling, tokenization  # noqa: F401  (registers)
 
     parser = argparse.ArgumentParser(
         prog="tweetbert", description="Stages of the tweetbert workflow; each Snakemake rule runs one of them.")

@@ -32,14 +32,10 @@ rule probe_embeddings:
         gpu=1,
     params:
         models=get_probe_model_args,
-        classes=get_noun_classes_arg(),
-        n_kanji=config["probes"]["n_kanji"],
-        n_emoji=config["probes"]["n_emoji"],
-        seed=config["seed"],
+        settings=settings("tweetbert.analysis.probes.ProbeSettings"),
         out_dir=get_output_dir,
     shell:
-        "tweetbert probe-embeddings {params.models} --noun-classes '{params.classes}'"
-        " --n-kanji {params.n_kanji} --n-emoji {params.n_emoji} --seed {params.seed}"
+        "tweetbert probe-embeddings {params.models} --settings {params.settings}"
         " --out-dir {params.out_dir} 2> {log}"
 
 
@@ -69,15 +65,11 @@ rule topk_accuracy:
     params:
         models=get_probe_model_args,
         texts=get_evaluation_text_args(),
-        ks=config["probes"]["top_k"],
-        max_examples=config["probes"]["max_examples"],
-        max_length=config["probes"]["max_length"],
-        seed=config["seed"],
+        settings=settings("tweetbert.analysis.topk.TopKSettings"),
         out_dir=get_output_dir,
     shell:
-        "tweetbert topk-accuracy {params.models} --texts {input.texts} {params.texts} --k {params.ks}"
-        " --max-examples {params.max_examples} --max-length {params.max_length} --seed {params.seed}"
-        " --out-dir {params.out_dir} 2> {log}"
+        "tweetbert topk-accuracy {params.models} --texts {input.texts} {params.texts}"
+        " --settings {params.settings} --out-dir {params.out_dir} 2> {log}"
 
 
 rule acceptability_sheet:
@@ -104,18 +96,11 @@ rule acceptability_sheet:
     params:
         model=get_selected_location,
         texts=get_evaluation_text_args(),
-        ks=config["acceptability"]["ks"],
-        per_k=config["acceptability"]["per_k"],
-        min_tokens=config["acceptability"]["min_tokens"],
-        max_tokens=config["acceptability"]["max_tokens"],
-        annotators=config["acceptability"]["annotators"],
-        seed=config["seed"],
+        settings=settings("tweetbert.analysis.acceptability_sheet.AcceptabilitySheetSettings"),
         out_dir=get_output_dir,
     shell:
         "tweetbert acceptability-sheet --model {params.model} --texts {input.texts} {params.texts}"
-        " --k {params.ks} --per-k {params.per_k} --min-tokens {params.min_tokens}"
-        " --max-tokens {params.max_tokens} --annotator {params.annotators} --seed {params.seed}"
-        " --out-dir {params.out_dir} 2> {log}"
+        " --settings {params.settings} --out-dir {params.out_dir} 2> {log}"
 
 
 rule acceptability_report:
@@ -177,9 +162,11 @@ rule downstream:
     conda:
         "../envs/cpu.yaml"
     params:
-        controls=get_downstream_controls(),
-        tasks=config["downstream"]["tasks"],
+        settings=settings(
+            "tweetbert.analysis.downstream.DownstreamSettings",
+            controls=get_downstream_controls(),
+        ),
         out_dir=get_output_dir,
     shell:
         "tweetbert downstream --best {input.controls} {input.best} --selection {input.selection}"
-        " --control {params.controls} --task {params.tasks} --out-dir {params.out_dir} 2> {log}"
+        " --settings {params.settings} --out-dir {params.out_dir} 2> {log}"
