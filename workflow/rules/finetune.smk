@@ -68,19 +68,21 @@ checkpoint select_best:
         ),
     output:
         best=results("selection/best_model.json"),
-        table=report(
+        aggregate=report(
             results("selection/aggregate.tsv"),
             caption="../report/selection_aggregate.rst",
             category="Fine-tuning",
             labels={"figure": "all sweeps"},
         ),
-        controls=report(
+        controls=results("selection/controls.tsv"),
+        controls_html=report(
             results("selection/controls.html"),
             caption="../report/selection_controls.rst",
             category="Fine-tuning",
             labels={"figure": "candidates vs controls"},
         ),
-        scatter=report(
+        controls_markdown=results("selection/controls.md"),
+        candidates_scatter=report(
             results("selection/candidates_scatter.png"),
             caption="../report/selection_scatter.rst",
             category="Fine-tuning",
@@ -98,7 +100,8 @@ checkpoint select_best:
         "../envs/cpu.yaml"
     params:
         settings=settings("tweetbert.analysis.selection.SelectionSettings"),
-        out_dir=get_output_dir,
     shell:
         "tweetbert select-best --best {input} --settings {params.settings}"
-        " --out-dir {params.out_dir} 2> {log}"
+        " --aggregate {output.aggregate} --best-model {output.best} --controls {output.controls}"
+        " --controls-html {output.controls_html} --controls-markdown {output.controls_markdown}"
+        " --candidates-scatter {output.candidates_scatter} --epochs {output.epochs} 2> {log}"

@@ -9,7 +9,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from tweetbert.errors import CheckFailed, ConfigError, InputError
@@ -34,6 +34,17 @@ def key_value(text: str) -> tuple[str, str]:
     if not sep or not key or not value:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     return key, value
+
+
+def output_options(parser: argparse.ArgumentParser, outputs: Mapping[str, str]) -> None:
+    """One required option per file a stage writes (name -> what it holds), so its rule declares each of them."""
+    group = parser.add_argument_group("output files")
+    for name, help_text in outputs.items():
+        group.add_argument(f"--{name.replace('_', '-')}", required=True, type=Path, metavar="PATH", help=help_text)
+
+
+def output_paths(args: argparse.Namespace, outputs: Mapping[str, str]) -> dict[str, Path]:
+    return {name: getattr(args, name) for name in outputs}
 
 
 def write_json(data: dict, path: str | Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tweetbert.cli import command, key_value, write_json
+from tweetbert.cli import command, key_value, output_options, output_paths, write_json
 from tweetbert.settings import add_settings_options, settings_from_args
 
 
@@ -132,18 +132,18 @@ def finetune_best(args: argparse.Namespace) -> None:
 
 
 def _select_args(p: argparse.ArgumentParser) -> None:
-    from tweetbert.analysis.selection import SelectionSettings
+    from tweetbert.analysis.selection import SELECTION_OUTPUTS, SelectionSettings
 
     p.add_argument("--best", required=True, type=Path, nargs="+", help="every model x task best.json")
     add_settings_options(p, SelectionSettings)
-    p.add_argument("--out-dir", required=True, type=Path)
+    output_options(p, SELECTION_OUTPUTS)
 
 
 @command("select-best", "Aggregate every sweep, compare candidates with controls and select the best candidate.",
          _select_args)
 def select_best(args: argparse.Namespace) -> None:
-    from tweetbert.analysis.selection import SelectionSettings, write_selection
+    from tweetbert.analysis.selection import SELECTION_OUTPUTS, SelectionSettings, write_selection
 
     settings = settings_from_args(args, SelectionSettings)
-    write_selection(args.best, settings.target_tasks, args.out_dir, rule=settings.rule,
+    write_selection(args.best, settings.target_tasks, output_paths(args, SELECTION_OUTPUTS), rule=settings.rule,
                     require_beats=settings.require_beats)
