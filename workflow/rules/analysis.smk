@@ -33,10 +33,10 @@ rule probe_embeddings:
     params:
         models=get_probe_model_args,
         settings=settings("tweetbert.analysis.probes.ProbeSettings"),
-        out_dir=get_output_dir,
     shell:
         "tweetbert probe-embeddings {params.models} --settings {params.settings}"
-        " --out-dir {params.out_dir} 2> {log}"
+        " --coordinates {output.coordinates} --scores {output.scores} --summary {output.summary}"
+        " --plot {output.plot} 2> {log}"
 
 
 rule topk_accuracy:
@@ -66,10 +66,10 @@ rule topk_accuracy:
         models=get_probe_model_args,
         texts=get_evaluation_text_args(),
         settings=settings("tweetbert.analysis.topk.TopKSettings"),
-        out_dir=get_output_dir,
     shell:
         "tweetbert topk-accuracy {params.models} --texts {input.texts} {params.texts}"
-        " --settings {params.settings} --out-dir {params.out_dir} 2> {log}"
+        " --settings {params.settings} --table {output.table} --examples {output.examples}"
+        " --stats {output.stats} --plot {output.plot} 2> {log}"
 
 
 rule acceptability_sheet:
@@ -97,10 +97,10 @@ rule acceptability_sheet:
         model=get_selected_location,
         texts=get_evaluation_text_args(),
         settings=settings("tweetbert.analysis.acceptability_sheet.AcceptabilitySheetSettings"),
-        out_dir=get_output_dir,
     shell:
         "tweetbert acceptability-sheet --model {params.model} --texts {input.texts} {params.texts}"
-        " --settings {params.settings} --out-dir {params.out_dir} 2> {log}"
+        " --settings {params.settings} --key {output.key} --sheet {output.sheet} --html {output.page}"
+        " --stats {output.stats} 2> {log}"
 
 
 rule acceptability_report:
@@ -128,11 +128,10 @@ rule acceptability_report:
         logs("acceptability_report.log"),
     conda:
         "../envs/cpu.yaml"
-    params:
-        out_dir=get_output_dir,
     shell:
         "tweetbert acceptability-report --key {input.key} --sheet {input.sheets}"
-        " --out-dir {params.out_dir} 2> {log}"
+        " --by-k {output.table} --summary {output.summary}"
+        " --acceptability-by-k {output.plot} --annotators {output.annotators} 2> {log}"
 
 
 rule downstream:
@@ -166,7 +165,7 @@ rule downstream:
             "tweetbert.analysis.downstream.DownstreamSettings",
             controls=get_downstream_controls(),
         ),
-        out_dir=get_output_dir,
     shell:
         "tweetbert downstream --best {input.controls} {input.best} --selection {input.selection}"
-        " --settings {params.settings} --out-dir {params.out_dir} 2> {log}"
+        " --settings {params.settings} --table {output.tsv} --markdown {output.markdown}"
+        " --html {output.table} --plot {output.plot} 2> {log}"

@@ -179,23 +179,23 @@ rule corpus_stats:
             subcategory="Statistics",
             labels={"figure": "diversity"},
         ),
-        tables=multiext(
-            results("corpus/stats/"),
-            "duplicates_by_activity.tsv",
-            "user_contribution.tsv",
-            "top_user_share.tsv",
-            "diversity.tsv",
-        ),
+        by_activity_table=results("corpus/stats/duplicates_by_activity.tsv"),
+        contribution_table=results("corpus/stats/user_contribution.tsv"),
+        top_user_share=results("corpus/stats/top_user_share.tsv"),
+        diversity_table=results("corpus/stats/diversity.tsv"),
     log:
         logs("corpus_stats.log"),
     conda:
         "../envs/cpu.yaml"
     params:
-        out_dir=get_output_dir,
         settings=settings("tweetbert.corpus.stats.CorpusStatsSettings"),
     shell:
         "tweetbert corpus-stats --raw {input.raw} --dedup {input.dedup} --balanced {input.balanced}"
-        " --out-dir {params.out_dir} --settings {params.settings} 2> {log}"
+        " --summary {output.summary} --duplicates-by-activity {output.by_activity_table}"
+        " --duplicates-by-activity-plot {output.by_activity}"
+        " --user-contribution {output.contribution_table} --user-contribution-plot {output.contribution}"
+        " --top-user-share {output.top_user_share} --diversity {output.diversity_table}"
+        " --diversity-plot {output.diversity} --settings {params.settings} 2> {log}"
 
 
 rule split:

@@ -105,6 +105,7 @@ rule tokenizer_stats:
             labels={"corpus": "{corpus}", "figure": "lengths"},
         ),
         table=results("tokenizer/{corpus}/stats/composition.tsv"),
+        lengths_table=results("tokenizer/{corpus}/stats/lengths.tsv"),
     log:
         logs("tokenizer_stats/{corpus}.log"),
     conda:
@@ -112,7 +113,8 @@ rule tokenizer_stats:
     threads: PARALLEL_THREADS
     params:
         tokenizers=get_tokenizer_stats_args,
-        out_dir=get_output_dir,
     shell:
         "tweetbert tokenizer-stats --corpus {input.corpus} {params.tokenizers} --base base"
-        " --out-dir {params.out_dir} --workers {threads} 2> {log}"
+        " --summary {output.summary} --composition {output.table} --lengths {output.lengths_table}"
+        " --composition-plot {output.composition} --overlap-plot {output.overlap}"
+        " --lengths-plot {output.lengths} --workers {threads} 2> {log}"

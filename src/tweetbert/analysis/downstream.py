@@ -99,16 +99,23 @@ def downstream_table(table: pd.DataFrame, selected: str, controls: Sequence[str]
     return result.astype({column: "float64" for column in columns})
 
 
+DOWNSTREAM_OUTPUTS = {
+    "table": "TSV of the benchmark table",
+    "markdown": "the table as Markdown, best per column bold",
+    "html": "the table as HTML, best per column bold",
+    "plot": "PNG of the main metric by task",
+}
+
+
 def write_downstream(best_files: Sequence[Path], selected: str, controls: Sequence[str], tasks: Sequence[str],
-                     out_dir: Path) -> dict[str, Path]:
-    """downstream.tsv / .md / .html (best per column bold) and downstream.png under ``out_dir``."""
+                     paths: Mapping[str, Path]) -> dict[str, Path]:
+    """The benchmark table (TSV, Markdown, HTML) and its plot at ``paths`` (:data:`DOWNSTREAM_OUTPUTS`)."""
     from tweetbert.plots.analysis import plot_downstream
 
     table = downstream_table(aggregate(best_files), selected, controls, tasks)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {name: out_dir / f"downstream.{suffix}" for name, suffix in (
-        ("table", "tsv"), ("markdown", "md"), ("html", "html"), ("plot", "png"))}
+    paths = {name: Path(paths[name]) for name in DOWNSTREAM_OUTPUTS}
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
     write_tsv(table, paths["table"])
     paths["markdown"].write_text(markdown_with_bold(table), encoding="utf-8")
     paths["html"].write_text(html_with_bold(table, title="Downstream benchmarks", note=(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tweetbert.cli import command, write_json
+from tweetbert.cli import command, output_options, output_paths, write_json
 from tweetbert.settings import add_settings_options, settings_from_args
 
 
@@ -183,23 +183,23 @@ def balance(args: argparse.Namespace) -> None:
 
 
 def _stats_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.corpus.stats import CORPUS_STATS_OUTPUTS, CorpusStatsSettings
+
     p.add_argument("--raw", required=True, type=Path, help="ingested raw corpus")
     p.add_argument("--dedup", required=True, type=Path, help="dedup-annotated corpus")
     p.add_argument("--balanced", required=True, type=Path, help="balanced corpus")
-    p.add_argument("--out-dir", required=True, type=Path)
-    from tweetbert.corpus.stats import CorpusStatsSettings
-
+    output_options(p, CORPUS_STATS_OUTPUTS)
     add_settings_options(p, CorpusStatsSettings)
 
 
 @command("corpus-stats", "Duplicates by user activity, user contribution and diversity of raw/dedup/balanced.",
          _stats_args)
 def corpus_stats(args: argparse.Namespace) -> None:
-    from tweetbert.corpus.stats import CorpusStatsSettings, write_corpus_stats
+    from tweetbert.corpus.stats import CORPUS_STATS_OUTPUTS, CorpusStatsSettings, write_corpus_stats
 
     settings = settings_from_args(args, CorpusStatsSettings)
-    write_corpus_stats(args.raw, args.dedup, args.balanced, args.out_dir, seed=settings.seed,
-                       sample_size=settings.sample_size, ngram_sizes=settings.ngram_sizes)
+    write_corpus_stats(args.raw, args.dedup, args.balanced, output_paths(args, CORPUS_STATS_OUTPUTS),
+                       seed=settings.seed, sample_size=settings.sample_size, ngram_sizes=settings.ngram_sizes)
 
 
 def _split_args(p: argparse.ArgumentParser) -> None:

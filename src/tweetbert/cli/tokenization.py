@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tweetbert.cli import command, key_value, write_json
+from tweetbert.cli import command, key_value, output_options, output_paths, write_json
 from tweetbert.settings import add_settings_options, settings_from_args
 
 
@@ -82,19 +82,22 @@ def length_histogram(args: argparse.Namespace) -> None:
 
 
 def _stats_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.tokenization.stats import TOKENIZER_STATS_OUTPUTS
+
     p.add_argument("--corpus", required=True, type=Path, help="split corpus Parquet")
     p.add_argument("--split", default="validation", help="split the tokenizers are compared on")
     p.add_argument("--tokenizer", action="append", default=[], required=True, type=key_value, metavar="NAME=DIR",
                    help="a tokenizer to compare (repeatable); DIR may be a hub id")
     p.add_argument("--base", required=True, help="NAME of the base tokenizer (for vocabulary overlap)")
-    p.add_argument("--out-dir", required=True, type=Path)
     p.add_argument("--workers", type=int, default=1)
+    output_options(p, TOKENIZER_STATS_OUTPUTS)
 
 
 @command("tokenizer-stats", "Unknown rate, lengths, vocabulary use, overlap with the base and composition.",
          _stats_args)
 def tokenizer_stats(args: argparse.Namespace) -> None:
-    from tweetbert.tokenization.stats import write_tokenizer_stats
+    from tweetbert.tokenization.stats import TOKENIZER_STATS_OUTPUTS, write_tokenizer_stats
 
     tokenizers = {name: Path(location) for name, location in args.tokenizer}
-    write_tokenizer_stats(args.corpus, tokenizers, args.base, args.out_dir, split=args.split, workers=args.workers)
+    write_tokenizer_stats(args.corpus, tokenizers, args.base, output_paths(args, TOKENIZER_STATS_OUTPUTS),
+                          split=args.split, workers=args.workers)
