@@ -98,7 +98,8 @@ KIT_FILES = {"key": "key.tsv", "sheet": "sheet.csv", "html": "sheet.html", "stat
 def test_write_topk_is_byte_identical_on_a_rerun(tiny_base_model, texts, tmp_path):
     models = {"base": tiny_base_model, "adapted": tiny_base_model}
     for run in ("a", "b"):
-        write_topk(texts, models, files_in(tmp_path / run, TOPK_FILES), ks=[1, 10], max_examples=40, max_length=64, seed=1)
+        write_topk(texts, models, files_in(tmp_path / run, TOPK_FILES), ks=[1, 10], max_examples=40, max_length=64,
+                   seed=1)
     for name in ("topk.tsv", "examples.tsv", "topk.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     stats = json.loads((tmp_path / "a" / "topk.json").read_text())

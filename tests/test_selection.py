@@ -146,7 +146,8 @@ def test_write_selection_writes_everything_byte_identically(tmp_path):
 
 def test_a_single_target_task_gets_a_strip_plot(tmp_path):
     results = {slug("dedup", 1): {"jts1k": 0.7}, slug("balanced", 2): {"jts1k": 0.6}, "base": {"jts1k": 0.65}}
-    paths = write_selection(write_results(tmp_path / "in", results), ["jts1k"], selection_files(tmp_path / "out"), published=None)
+    paths = write_selection(write_results(tmp_path / "in", results), ["jts1k"], selection_files(tmp_path / "out"),
+                            published=None)
     assert paths["candidates_scatter"].stat().st_size
     assert json.loads(paths["best_model"].read_text())["model"] == slug("dedup", 1)
 

@@ -26,7 +26,12 @@ from tweetbert.modeling.demo_base import DemoBaseModelSettings
 from tweetbert.modeling.migrate import MigrateSettings
 from tweetbert.modeling.pretrain import PretrainSettings
 from tweetbert.settings import (
-    add_settings_options, config_key, config_settings, schema_node, settings_from, settings_from_args,
+    add_settings_options,
+    config_key,
+    config_settings,
+    schema_node,
+    settings_from,
+    settings_from_args,
 )
 from tweetbert.sweep.workers import SweepSettings
 from tweetbert.tokenization.coverage import CharCoverageSettings
@@ -107,6 +112,11 @@ def test_an_unknown_settings_key_is_an_error_naming_it():
     args = _parse(DedupSignatureSettings, ["--settings", json.dumps({"ngram": 3, "threshold": 0.5})])
     with pytest.raises(ConfigError, match=r"dedup\.threshold.*unknown setting"):
         settings_from_args(args, DedupSignatureSettings)
+
+
+def test_a_missing_required_setting_is_an_error_naming_it():
+    with pytest.raises(ConfigError, match=r"'probes.noun_classes': required setting"):
+        settings_from(ProbeSettings, {"n_kanji": 5})
 
 
 def test_a_wrongly_typed_value_is_an_error_naming_its_config_key():

@@ -141,6 +141,8 @@ UNDECLARED_BY_DESIGN = {
     "finetune/*/*/study.journal.leases/*": "the journal workers' leases, shared like the study",
     "finetune/*/*/kept/*": "the study's best model, replaced by whichever worker finds a better trial",
     "pretrain/tensorboard/*": "optional TensorBoard logs of a run (written only when tensorboard is installed)",
+    "pretrain/runs/*/epochs/*": "a run's end-of-epoch models (pretrain.fixed.epoch_checkpoints): how many it reaches "
+                                "(early stopping) is known only when it ends; candidates reach them through the run",
 }
 
 

@@ -98,17 +98,21 @@ def add_settings_options(parser: argparse.ArgumentParser, cls: type, *, option: 
 
     schema = load_schema()
     group = parser.add_argument_group(f"settings (config: {cls.config_section})")
+    names = [field.name for field in dataclasses.fields(cls)]
     group.add_argument(option, type=json_object, default={}, metavar="JSON", dest=_dest(option),
-                       help=f"the settings as one JSON object (keys: {', '.join(f.name for f in dataclasses.fields(cls))})")
+                       help=f"the settings as one JSON object (keys: {', '.join(names)})")
     if not flags:
         return
-    for field, kind, optional in _fields(cls):
+    for field, kind, _ in _fields(cls):
         if field.name in skip:
             continue
         key = config_key(cls, field.name)
         node = schema_node(schema, key) or {}
-        help_text = f"{node.get('description', '').strip()} (config {key}; default {_default(field)!r})"
-        options: dict[str, Any] = {"default": None, "help": help_text.replace("%", "%%"), "metavar": field.name.upper()}
+        default = _default(field)
+        shown = "required" if default is dataclasses.MISSING else f"default {default!r}"
+        help_text = f"{node.get('description', '').strip()} (config {key}; {shown})"
+        options: dict[str, Any] = {"default": None, "metavar": field.name.upper(),
+                                   "help": help_text.replace("%", "%%")}
         if kind is bool:
             options.update(action=argparse.BooleanOptionalAction, metavar=None)
         elif typing.get_origin(kind) is list:
@@ -150,6 +154,9 @@ def settings_from(cls: type[T], values: Mapping[str, Any]) -> T:
         if name not in known:
             raise ConfigError(f"{cls.config_section}.{name}",
                               f"unknown setting of {cls.__name__} (known: {', '.join(known)})")
+    for name, (field, _, _) in known.items():
+        if name not in values and _default(field) is dataclasses.MISSING:
+            raise ConfigError(config_key(cls, name), f"required setting of {cls.__name__} is missing")
     return cls(**{name: _checked(config_key(cls, name), *known[name][1:], value) for name, value in values.items()})
 
 

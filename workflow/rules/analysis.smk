@@ -96,7 +96,9 @@ rule acceptability_sheet:
     params:
         model=get_selected_location,
         texts=get_evaluation_text_args(),
-        settings=settings("tweetbert.analysis.acceptability_sheet.AcceptabilitySheetSettings"),
+        settings=settings(
+            "tweetbert.analysis.acceptability_sheet.AcceptabilitySheetSettings"
+        ),
     shell:
         "tweetbert acceptability-sheet --model {params.model} --texts {input.texts} {params.texts}"
         " --settings {params.settings} --key {output.key} --sheet {output.sheet} --html {output.page}"

@@ -55,7 +55,8 @@ wildcard_constraints:
 def settings(name, derive=None, skip=(), **given):
     """params.settings of a rule: the shell-quoted JSON of exactly the fields (less `skip`) of the stage's settings
     dataclass `module.Class`, from the config unless given, or derived from the wildcards by `derive`. A function
-    itself, so a stage module (some import torch) is imported only when one of its jobs needs its command line."""
+    itself, so a stage module (some import torch) is imported only when one of its jobs needs its command line.
+    """
     module_name, _, class_name = name.rpartition(".")
 
     def quoted(wildcards):

@@ -63,7 +63,8 @@ def topk_accuracy(args: argparse.Namespace) -> None:
 
     settings = settings_from_args(args, TopKSettings)
     _, texts = _read_texts(args)
-    write_topk(texts, dict(args.model), output_paths(args, TOPK_OUTPUTS), ks=settings.top_k, max_examples=settings.max_examples,
+    write_topk(texts, dict(args.model), output_paths(args, TOPK_OUTPUTS), ks=settings.top_k,
+               max_examples=settings.max_examples,
                max_length=settings.max_length, seed=settings.seed)
 
 

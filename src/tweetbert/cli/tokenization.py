@@ -47,7 +47,11 @@ def _train_args(p: argparse.ArgumentParser) -> None:
 def train_tokenizer(args: argparse.Namespace) -> None:
     from tweetbert.tokenization.coverage import read_split_texts
     from tweetbert.tokenization.train import (
-        TokenizerTrainSettings, count_words, joyo_kanji, save_japanese_tokenizer, train_wordpiece,
+        TokenizerTrainSettings,
+        count_words,
+        joyo_kanji,
+        save_japanese_tokenizer,
+        train_wordpiece,
     )
 
     settings = settings_from_args(args, TokenizerTrainSettings)
