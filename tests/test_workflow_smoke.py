@@ -249,7 +249,7 @@ def test_the_slurm_profile_plans_exactly_the_study_and_nothing_of_the_demo(tmp_p
         assert f"task={task}" not in output
     for control in set(demo["controls"]) - set(thesis["controls"]):
         assert f"model={control}," not in output and f"/finetune/{control}/" not in output
-    assert "'{}'" in output  # thesis sweep.space: the schema's defaults, not the demo's search space
+    assert '"space": {}' in output  # thesis sweep.space: the schema's defaults, not the demo's search space
     assert json.dumps(demo["sweep"]["space"]) not in output
     profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
     for rule, job in planned_jobs(output).items():
