@@ -30,6 +30,13 @@ def texts(original: str, replacement: str, template: str = "今日は{}を見た
     return template.format(original), template.format(f"【{replacement}】")
 
 
+def report_files(directory: Path) -> dict[str, Path]:
+    """The report's files in one folder, named as the workflow's acceptability_report rule names them."""
+    names = {"by_k": "by_k.tsv", "summary": "summary.json", "acceptability_by_k": "acceptability_by_k.png",
+             "annotators": "annotators.png"}
+    return {name: directory / file for name, file in names.items()}
+
+
 def write_key(path: Path, items=ITEMS) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
@@ -66,7 +73,7 @@ def by_k_rows(path: Path) -> dict[tuple[int, str], dict[str, str]]:
 
 def test_acceptability_by_k_matches_hand_computed_values(tmp_path, key):
     sheet = write_sheet(tmp_path / "sheet.csv", {"a1": A1, "a2": A2})
-    paths = write_acceptability_report(key, [sheet], tmp_path / "out")
+    paths = write_acceptability_report(key, [sheet], report_files(tmp_path / "out"))
     rows = by_k_rows(paths["by_k"])
     expected = {(1, "a1"): ("2", "2", 1.0), (1, "a2"): ("2", "1", 0.5), (1, "mean"): ("2", "", 0.75),
                 (3, "a1"): ("3", "1", 1 / 3), (3, "a2"): ("3", "2", 2 / 3), (3, "mean"): ("3", "", 0.5),
@@ -92,7 +99,8 @@ def test_kappa_equals_the_hand_computed_value(tmp_path, key):
     assert cohen_kappa([1, 1, 1, 0, 0, 0], [1, 0, 1, 0, 1, 0]) == pytest.approx(1 / 3)
     # a3 agrees with a1 everywhere: pairs 1/3, 1, 1/3, mean 5/9
     sheet = write_sheet(tmp_path / "sheet.csv", {"a1": A1, "a2": A2, "a3": A1})
-    summary = json.loads(write_acceptability_report(key, [sheet], tmp_path / "out")["summary"].read_text("utf-8"))
+    paths = write_acceptability_report(key, [sheet], report_files(tmp_path / "out"))
+    summary = json.loads(paths["summary"].read_text("utf-8"))
     assert summary["kappa"]["pairs"] == [
         {"annotators": ["a1", "a2"], "n_items": 6, "kappa": 0.333333},
         {"annotators": ["a1", "a3"], "n_items": 6, "kappa": 1.0},
@@ -102,18 +110,19 @@ def test_kappa_equals_the_hand_computed_value(tmp_path, key):
 
 def test_kappa_is_null_for_one_annotator_or_when_undefined(tmp_path, key):
     one = write_sheet(tmp_path / "one.csv", {"a1": A1, "a2": [""] * 6})
-    summary = json.loads(write_acceptability_report(key, [one], tmp_path / "one")["summary"].read_text("utf-8"))
+    paths = write_acceptability_report(key, [one], report_files(tmp_path / "one"))
+    summary = json.loads(paths["summary"].read_text("utf-8"))
     assert summary["annotators"] == ["a1"] and summary["kappa"] == {"pairs": [], "mean": None}
     assert cohen_kappa([1, 1, 1], [1, 1, 1]) is None
 
 
 def test_two_per_annotator_sheets_merge_into_the_single_sheet_result(tmp_path, key):
     both = write_acceptability_report(key, [write_sheet(tmp_path / "both.csv", {"a1": A1, "a2": A2})],
-                                      tmp_path / "both")
+                                      report_files(tmp_path / "both"))
     blank = [""] * 6
     first = write_sheet(tmp_path / "sheet_a1.csv", {"a1": A1, "a2": blank}, order=[5, 4, 3, 2, 1, 0])
     second = write_sheet(tmp_path / "sheet_a2.csv", {"a1": blank, "a2": A2})
-    merged = write_acceptability_report(key, [first, second], tmp_path / "merged")
+    merged = write_acceptability_report(key, [first, second], report_files(tmp_path / "merged"))
     assert merged["by_k"].read_bytes() == both["by_k"].read_bytes()
     summary = json.loads(merged["summary"].read_text("utf-8"))
     assert summary["sheets"] == {"a1": "sheet_a1.csv", "a2": "sheet_a2.csv"}
@@ -124,8 +133,8 @@ def test_same_input_gives_identical_output_bytes_whatever_the_sheet_order(tmp_pa
     blank = [""] * 6
     first = write_sheet(tmp_path / "sheet_a1.csv", {"a1": A1, "a2": blank})
     second = write_sheet(tmp_path / "sheet_a2.csv", {"a1": blank, "a2": A2})
-    one = write_acceptability_report(key, [first, second], tmp_path / "one")
-    two = write_acceptability_report(key, [second, first], tmp_path / "two")
+    one = write_acceptability_report(key, [first, second], report_files(tmp_path / "one"))
+    two = write_acceptability_report(key, [second, first], report_files(tmp_path / "two"))
     for name in ("by_k", "summary"):
         assert one[name].read_bytes() == two[name].read_bytes()
     text = one["summary"].read_text("utf-8")
@@ -135,7 +144,7 @@ def test_same_input_gives_identical_output_bytes_whatever_the_sheet_order(tmp_pa
 def test_pngs_are_written_and_non_empty_with_and_without_published_values(tmp_path, key):
     sheet = write_sheet(tmp_path / "sheet.csv", {"a1": A1, "a2": A2, "a3": A2})
     for published, out in ((PUBLISHED_ACCEPTABILITY, "with"), (None, "without"), ({1: 0.9}, "partial")):
-        paths = write_acceptability_report(key, [sheet], tmp_path / out, published=published)
+        paths = write_acceptability_report(key, [sheet], report_files(tmp_path / out), published=published)
         for name in ("acceptability_by_k", "annotators"):
             data = paths[name].read_bytes()
             assert data.startswith(b"\x89PNG") and len(data) > 1000
@@ -265,7 +274,8 @@ def test_demo_annotators_cycle_the_two_rules_over_more_columns(tmp_path):
 
 def test_demo_annotations_are_readable_by_the_report(tmp_path):
     annotated(tmp_path)
-    paths = write_acceptability_report(tmp_path / "key.tsv", [tmp_path / "filled" / "sheet.csv"], tmp_path / "out")
+    paths = write_acceptability_report(tmp_path / "key.tsv", [tmp_path / "filled" / "sheet.csv"],
+                                       report_files(tmp_path / "out"))
     summary = json.loads(paths["summary"].read_text("utf-8"))
     assert summary["annotators"] == ["a1", "a2"] and summary["items"] == len(DEMO_ITEMS)
     assert summary["label_distribution"]["a1"]["acceptable"] == 4

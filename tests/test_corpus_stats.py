@@ -62,7 +62,13 @@ def corpus_files(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def outputs(corpus_files, tmp_path_factory):
-    return stats.write_corpus_stats(*corpus_files, tmp_path_factory.mktemp("stats"), seed=3)
+    return stats.write_corpus_stats(*corpus_files, stats_files(tmp_path_factory.mktemp("stats")), seed=3)
+
+
+def stats_files(directory):
+    """The statistics' files in one folder, named as the workflow's corpus_stats rule names them."""
+    return {name: directory / (name.removesuffix("_plot") + (".png" if name.endswith("_plot") else ".tsv"))
+            for name in stats.CORPUS_STATS_OUTPUTS}
 
 
 def _read(outputs, name):
@@ -94,21 +100,21 @@ def test_spammer_duplicates_concentrate_in_top_segment():
 
 
 def test_balanced_corpus_never_exceeds_cap(outputs):
-    table = _read(outputs, "user_contribution.tsv")
+    table = _read(outputs, "user_contribution")
     assert table.loc[table["corpus"] == "balanced", "tweets_per_user"].max() <= CAP
     assert table.loc[table["corpus"] == "raw", "tweets_per_user"].max() == 150
     assert table["corpus"].unique().tolist() == ["raw", "dedup", "balanced"]
 
 
 def test_top_user_share_is_the_spammer_in_raw(outputs):
-    table = _read(outputs, "top_user_share.tsv").set_index("corpus")
+    table = _read(outputs, "top_user_share").set_index("corpus")
     assert table.loc["raw", "top_users"] == 1
     assert table.loc["raw", "top_share"] == pytest.approx(150 / table.loc["raw", "tweets"], abs=1e-6)
     assert table.loc["raw", "top_share"] > table.loc["balanced", "top_share"]
 
 
 def test_summary_rows(outputs):
-    table = _read(outputs, "summary.tsv").set_index("corpus")
+    table = _read(outputs, "summary").set_index("corpus")
     raw, _, balanced = _corpus()
     assert table.loc["raw", "tweets"] == len(raw)
     assert table.loc["balanced", "tweets"] == len(balanced)
@@ -122,7 +128,7 @@ def test_equal_size_sampling_uses_one_size_for_all_corpora(outputs):
     assert {len(s) for s in stats.equal_size_samples(corpora, None, seed=0).values()} == {len(balanced)}
     assert {len(s) for s in stats.equal_size_samples(corpora, 10, seed=0).values()} == {10}
     assert {len(s) for s in stats.equal_size_samples(corpora, 10**6, seed=0).values()} == {len(balanced)}
-    table = _read(outputs, "diversity.tsv")
+    table = _read(outputs, "diversity")
     assert table["sample_size"].unique().tolist() == [len(balanced)]
     assert table["feature"].unique().tolist() == ["1-gram", "2-gram", "3-gram", "hashtag", "mention"]
 
@@ -135,9 +141,9 @@ def test_sampling_ignores_row_order_but_follows_seed():
 
 
 def test_same_seed_gives_identical_tsv_bytes(corpus_files, outputs, tmp_path):
-    again = stats.write_corpus_stats(*corpus_files, tmp_path, seed=3)
+    again = stats.write_corpus_stats(*corpus_files, stats_files(tmp_path), seed=3)
     for name, path in outputs.items():
-        if name.endswith(".tsv"):
+        if path.suffix == ".tsv":
             assert again[name].read_bytes() == path.read_bytes(), name
 
 
@@ -157,13 +163,13 @@ def test_word_ngrams_skip_placeholders():
 
 
 def test_diversity_features_come_from_the_right_text(outputs):
-    table = _read(outputs, "diversity.tsv").set_index(["feature", "corpus"])
+    table = _read(outputs, "diversity").set_index(["feature", "corpus"])
     assert table.loc[("mention", "raw"), "types"] > 0  # from raw text: the normalised one has none left
     assert (table["entropy_bits"] >= 0).all()
 
 
 def test_every_png_is_written_and_non_empty(outputs):
-    pngs = [path for name, path in outputs.items() if name.endswith(".png")]
+    pngs = [path for path in outputs.values() if path.suffix == ".png"]
     assert sorted(p.name for p in pngs) == ["diversity.png", "duplicates_by_activity.png", "user_contribution.png"]
     for path in pngs:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 1000
@@ -173,4 +179,4 @@ def test_balanced_rows_must_come_from_dedup(tmp_path):
     raw, annotated, balanced = _corpus()
     balanced.loc[2, "id"] = "stranger"
     with pytest.raises(InputError, match="balanced.parquet, row 3, column 'id'"):
-        stats.write_corpus_stats(*_write(tmp_path, (raw, annotated, balanced)), tmp_path / "out")
+        stats.write_corpus_stats(*_write(tmp_path, (raw, annotated, balanced)), stats_files(tmp_path / "out"))

@@ -58,9 +58,16 @@ def test_a_missing_sweep_result_names_model_and_task(best_files):
         downstream_table(aggregate(best_files), SELECTED, ["base", "random"], ["jts1k"])
 
 
+def downstream_files(directory):
+    """The downstream files in one folder, named as the workflow's downstream rule names them."""
+    return {name: directory / f"downstream.{suffix}"
+            for name, suffix in (("table", "tsv"), ("markdown", "md"), ("html", "html"), ("plot", "png"))}
+
+
 def test_the_outputs_bold_the_best_per_column_and_are_byte_identical(best_files, tmp_path):
-    first = write_downstream(best_files, SELECTED, ["base"], ["jts1k", "jsquad"], tmp_path / "a")
-    second = write_downstream(list(reversed(best_files)), SELECTED, ["base"], ["jts1k", "jsquad"], tmp_path / "b")
+    tasks = ["jts1k", "jsquad"]
+    first = write_downstream(best_files, SELECTED, ["base"], tasks, downstream_files(tmp_path / "a"))
+    second = write_downstream(list(reversed(best_files)), SELECTED, ["base"], tasks, downstream_files(tmp_path / "b"))
     for name in ("table", "markdown", "html"):
         assert first[name].read_bytes() == second[name].read_bytes()
     markdown = first["markdown"].read_text(encoding="utf-8")

@@ -1,5 +1,8 @@
 """What the workflow plans for a config, checked with dry runs: every setting reaches the jobs it concerns."""
 
+import json
+import shlex
+
 import pytest
 from dry_run import SNAKEMAKE, demo_config, dry_run, planned_jobs, touch
 
@@ -12,9 +15,9 @@ def test_every_learning_rate_of_a_grid_trains_as_its_own_candidate(tmp_path):
     jobs = [job for job in dry_run(tmp_path, config) if job.rule == "pretrain_candidate"]
     trained = {}
     for job in jobs:
-        words = job.command.split()
+        words = shlex.split(job.command)
         run = words[words.index("--output") + 1].rsplit("/", 1)[1]
-        trained[run] = float(words[words.index("--learning-rate") + 1])
+        trained[run] = json.loads(words[words.index("--settings") + 1])["learning_rate"]
     assert trained == {"dedup-lr1.5e-04-wd0.03-ep1-b1_0.9-b2_0.999-eps1e-08": 1.5e-4,
                        "dedup-lr2.5e-04-wd0.03-ep1-b1_0.9-b2_0.999-eps1e-08": 2.5e-4,
                        "dedup-lr3e-04-wd0.03-ep1-b1_0.9-b2_0.999-eps1e-08": 3e-4}
@@ -51,8 +54,6 @@ def test_a_configured_max_seq_length_replaces_the_histogram_choice(tmp_path, bat
 
 
 def test_per_split_wrime_files_are_inputs_and_reach_the_cli_as_one_mapping(tmp_path):
-    import shlex
-
     import yaml
 
     files = {split: f"wrime {split}.tsv" for split in ("train", "dev", "test")}

@@ -84,10 +84,22 @@ def test_published_top_k_rows_cover_only_the_asked_ks():
     assert table.loc[(table["model"] == "m") & (table["k"] == 3), "accuracy"].item() == pytest.approx(2 / 3)
 
 
+def files_in(directory, names):
+    """Output files in one folder, named as the workflow's rule names them (name -> file name)."""
+    return {name: directory / file for name, file in names.items()}
+
+
+TOPK_FILES = {"table": "topk.tsv", "examples": "examples.tsv", "stats": "topk.json", "plot": "topk.png"}
+PROBE_FILES = {"coordinates": "tsne_coordinates.tsv", "scores": "separation.tsv", "summary": "probes.json",
+               "plot": "tsne.png"}
+KIT_FILES = {"key": "key.tsv", "sheet": "sheet.csv", "html": "sheet.html", "stats": "kit.json"}
+
+
 def test_write_topk_is_byte_identical_on_a_rerun(tiny_base_model, texts, tmp_path):
     models = {"base": tiny_base_model, "adapted": tiny_base_model}
     for run in ("a", "b"):
-        write_topk(texts, models, tmp_path / run, ks=[1, 10], max_examples=40, max_length=64, seed=1)
+        write_topk(texts, models, files_in(tmp_path / run, TOPK_FILES), ks=[1, 10], max_examples=40, max_length=64,
+                   seed=1)
     for name in ("topk.tsv", "examples.tsv", "topk.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     stats = json.loads((tmp_path / "a" / "topk.json").read_text())
@@ -113,7 +125,8 @@ def test_probes_score_each_model_and_mark_unknown_items(tiny_base_model, tmp_pat
     items = [(label, word) for label, words in {
         "hiragana": "あいうえおかきくけこ", "katakana": "アイウエオカキクケコ", "romaji": "abcdefghij"}.items()
         for word in words] + [("emoji", "🦩"), ("emoji", "🪼")]
-    paths = write_probes({"base": tiny_base_model, "again": tiny_base_model}, items, tmp_path, seed=0)
+    models = {"base": tiny_base_model, "again": tiny_base_model}
+    paths = write_probes(models, items, files_in(tmp_path, PROBE_FILES), seed=0)
     scores = pd.read_csv(paths["scores"], sep="\t")
     assert len(scores) == 4
     by_model = scores.set_index(["model", "representation"])["silhouette"]
@@ -123,7 +136,7 @@ def test_probes_score_each_model_and_mark_unknown_items(tiny_base_model, tmp_pat
     unknown = coordinates[coordinates["item"].isin(["🦩", "🪼"])]["unknown"]
     assert unknown.all(), "emoji outside the tiny vocabulary must be marked [UNK]"
     assert (scores["scored_items"] < len(items)).all()
-    again = write_probes({"base": tiny_base_model, "again": tiny_base_model}, items, tmp_path / "again", seed=0)
+    again = write_probes(models, items, files_in(tmp_path / "again", PROBE_FILES), seed=0)
     for name in ("coordinates", "scores", "summary"):
         assert paths[name].read_bytes() == again[name].read_bytes()
 
@@ -138,8 +151,8 @@ def test_token_spans_follow_pieces_whitespace_and_refuse_a_mismatch():
 
 
 def test_the_kit_has_one_group_per_k_and_hides_k_from_annotators(tiny_base_model, texts, tmp_path):
-    paths = write_kit([f"t{i}" for i in range(len(texts))], texts, tiny_base_model, tmp_path, ks=[1, 3, 10],
-                      per_k=4, min_tokens=5, max_tokens=40, annotators=["ann1", "ann2"], seed=0)
+    paths = write_kit([f"t{i}" for i in range(len(texts))], texts, tiny_base_model, files_in(tmp_path, KIT_FILES),
+                      ks=[1, 3, 10], per_k=4, min_tokens=5, max_tokens=40, annotators=["ann1", "ann2"], seed=0)
     key = pd.read_csv(paths["key"], sep="\t", dtype={"example_id": str})
     assert key["k"].value_counts().to_dict() == {1: 4, 3: 4, 10: 4}
     assert key["item"].tolist() == list(range(1, 13))
@@ -152,8 +165,9 @@ def test_the_kit_has_one_group_per_k_and_hides_k_from_annotators(tiny_base_model
     assert list(sheet.columns) == ["item", "sentence", "replacement", "label_ann1", "label_ann2"]
     assert sheet[["label_ann1", "label_ann2"]].isna().all().all()
     assert "<mark>" in paths["html"].read_text(encoding="utf-8")
-    again = write_kit([f"t{i}" for i in range(len(texts))], texts, tiny_base_model, tmp_path / "again", ks=[1, 3, 10],
-                      per_k=4, min_tokens=5, max_tokens=40, annotators=["ann1", "ann2"], seed=0)
+    again = write_kit([f"t{i}" for i in range(len(texts))], texts, tiny_base_model,
+                      files_in(tmp_path / "again", KIT_FILES), ks=[1, 3, 10], per_k=4, min_tokens=5, max_tokens=40,
+                      annotators=["ann1", "ann2"], seed=0)
     assert all(paths[name].read_bytes() == again[name].read_bytes() for name in ("key", "sheet", "html", "stats"))
 
 

@@ -120,13 +120,21 @@ def test_renderings_bold_the_best_of_each_column(tmp_path):
     assert "<td><b>0.800</b></td>" in html_with_bold(controls)
 
 
+def selection_files(directory):
+    """The selection's files in one folder, named as the workflow's select_best rule names them."""
+    names = {"aggregate": "aggregate.tsv", "best_model": "best_model.json", "controls": "controls.tsv",
+             "controls_html": "controls.html", "controls_markdown": "controls.md",
+             "candidates_scatter": "candidates_scatter.png", "epochs": "epochs.png"}
+    return {name: directory / file for name, file in names.items()}
+
+
 def test_write_selection_writes_everything_byte_identically(tmp_path):
     results = {slug("dedup", e): {"jts1k": 0.6 + e / 100, "jtdd": 0.6 - e / 200} for e in (1, 2, 3)}
     results |= {slug("balanced", e): {"jts1k": 0.62 + e / 100, "jtdd": 0.58} for e in (2, 4)}
     results |= {"base": {"jts1k": 0.64, "jtdd": 0.61}, "random": {"jts1k": 0.4, "jtdd": 0.3}}
     files = write_results(tmp_path / "in", results)
-    first = write_selection(files, TARGETS, tmp_path / "one")
-    second = write_selection(files[::-1], TARGETS, tmp_path / "two")
+    first = write_selection(files, TARGETS, selection_files(tmp_path / "one"))
+    second = write_selection(files[::-1], TARGETS, selection_files(tmp_path / "two"))
     names = {path.name for path in first.values()}
     assert {"aggregate.tsv", "best_model.json", "controls.tsv", "controls.html", "candidates_scatter.png",
             "epochs.png"} <= names
@@ -138,7 +146,8 @@ def test_write_selection_writes_everything_byte_identically(tmp_path):
 
 def test_a_single_target_task_gets_a_strip_plot(tmp_path):
     results = {slug("dedup", 1): {"jts1k": 0.7}, slug("balanced", 2): {"jts1k": 0.6}, "base": {"jts1k": 0.65}}
-    paths = write_selection(write_results(tmp_path / "in", results), ["jts1k"], tmp_path / "out", published=None)
+    paths = write_selection(write_results(tmp_path / "in", results), ["jts1k"], selection_files(tmp_path / "out"),
+                            published=None)
     assert paths["candidates_scatter"].stat().st_size
     assert json.loads(paths["best_model"].read_text())["model"] == slug("dedup", 1)
 
@@ -163,7 +172,7 @@ def test_only_candidates_that_beat_the_gate_controls_on_every_target_task_are_el
 def test_when_no_candidate_passes_the_gate_the_best_scorer_is_selected_and_every_output_says_so(tmp_path):
     results = {"base": {"jts1k": 0.9, "jtdd": 0.9}, slug("dedup", 1): {"jts1k": 0.7, "jtdd": 0.6},
                slug("dedup", 2): {"jts1k": 0.6, "jtdd": 0.6}}
-    paths = write_selection(write_results(tmp_path / "in", results), TARGETS, tmp_path / "out",
+    paths = write_selection(write_results(tmp_path / "in", results), TARGETS, selection_files(tmp_path / "out"),
                             require_beats=["base"], published=None)
     best = json.loads(paths["best_model"].read_text())
     assert best["model"] == slug("dedup", 1)
@@ -183,6 +192,6 @@ def test_the_selection_note_says_which_data_played_each_split_role(tmp_path):
         record = json.loads(path.read_text())
         record["splits"] = {role: {"examples": 1, "source": source} for role, source in roles.items()}
         path.write_text(json.dumps(record))
-    paths = write_selection(files, TARGETS, tmp_path / "out", require_beats=["base"], published=None)
+    paths = write_selection(files, TARGETS, selection_files(tmp_path / "out"), require_beats=["base"], published=None)
     html = paths["controls_html"].read_text()
     assert "jts1k: validation = t.csv, 5/100 of it (seed 0); dev = valid-v1.3.json; test = t.csv, 15/100." in html

@@ -236,7 +236,9 @@ def test_stats_refuse_an_unknown_base(setup):
 def test_tokenizer_stats_files_are_written_and_reproducible(setup, tmp_path):
     written = []
     for run in ("a", "b"):
-        paths = stats.write_tokenizer_stats(setup["corpus"], setup["dirs"], "base", tmp_path / run)
+        files = {name: tmp_path / run / (name.removesuffix("_plot") + (".png" if name.endswith("_plot") else ".tsv"))
+                 for name in stats.TOKENIZER_STATS_OUTPUTS}
+        paths = stats.write_tokenizer_stats(setup["corpus"], setup["dirs"], "base", files)
         assert all(path.stat().st_size > 0 for path in paths.values())
         written.append(paths)
     assert {path.name for path in written[0].values()} == {

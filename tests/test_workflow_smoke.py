@@ -134,6 +134,41 @@ def test_the_report_renders_in_chromium_with_every_category_and_image(report, tm
     assert render.failed == [], f"images that did not load: {render.failed}"
 
 
+# Files a job writes on purpose outside its declared outputs, each with its reason (paths under results/<run_name>/).
+UNDECLARED_BY_DESIGN = {
+    "benchmarks/*": "the rules' benchmark: files (Snakemake's own timing records, not outputs)",
+    "finetune/*/*/study.journal*": "the Optuna study every worker job of a model x task shares",
+    "finetune/*/*/study.journal.leases/*": "the journal workers' leases, shared like the study",
+    "finetune/*/*/kept/*": "the study's best model, replaced by whichever worker finds a better trial",
+    "pretrain/tensorboard/*": "optional TensorBoard logs of a run (written only when tensorboard is installed)",
+    "pretrain/runs/*/epochs/*": "a run's end-of-epoch models (pretrain.fixed.epoch_checkpoints): how many it reaches "
+                                "(early stopping) is known only when it ends; candidates reach them through the run",
+}
+
+
+def declared_outputs(workdir: Path) -> set[Path]:
+    """Every output of the finished DAG's jobs, as `snakemake --summary` lists them (directories included)."""
+    run = snakemake(workdir, "--configfile", str(workdir / "config.yaml"), "--summary")
+    assert run.returncode == 0, run.stderr[-4000:]
+    lines = [line.split("\t")[0] for line in run.stdout.splitlines() if "\t" in line]
+    return {(workdir / line).resolve() for line in lines if line != "output_file"}
+
+
+def test_every_file_a_job_writes_is_a_declared_output(finished_run):
+    results = (finished_run / "results" / RUN_NAME).resolve()
+    declared = declared_outputs(finished_run)
+    undeclared = []
+    for path in sorted(p for p in results.rglob("*") if p.is_file()):
+        relative = path.relative_to(results)
+        if path in declared or any(parent in declared for parent in path.parents):
+            continue
+        if any(relative.match(pattern) or any(parent.match(pattern) for parent in relative.parents)
+               for pattern in UNDECLARED_BY_DESIGN):
+            continue
+        undeclared.append(str(relative))
+    assert undeclared == []
+
+
 def test_a_rerun_has_nothing_to_do(finished_run):
     run = snakemake(finished_run, "--configfile", str(finished_run / "config.yaml"), "--cores", "1", "-n")
     assert run.returncode == 0, run.stderr[-4000:]
@@ -214,7 +249,7 @@ def test_the_slurm_profile_plans_exactly_the_study_and_nothing_of_the_demo(tmp_p
         assert f"task={task}" not in output
     for control in set(demo["controls"]) - set(thesis["controls"]):
         assert f"model={control}," not in output and f"/finetune/{control}/" not in output
-    assert "'{}'" in output  # thesis sweep.space: the schema's defaults, not the demo's search space
+    assert '"space": {}' in output  # thesis sweep.space: the schema's defaults, not the demo's search space
     assert json.dumps(demo["sweep"]["space"]) not in output
     profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
     for rule, job in planned_jobs(output).items():

@@ -1,4 +1,4 @@
-"""Configuration: the JSON schema in workflow/schemas is the single source of keys, defaults and descriptions.
+"""Configuration: the JSON schema shipped with the package is the single source of keys, defaults and descriptions.
 
 Snakemake and the CLI both validate through :func:`validate_config`, so a wrong key or value is reported the
 same way everywhere: by its dotted key path. Beyond the schema it runs every check that needs no data (split
@@ -10,6 +10,8 @@ files that must exist (the workflow calls it at start; unit tests of configs for
 from __future__ import annotations
 
 import copy
+import functools
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +20,17 @@ from jsonschema import Draft202012Validator
 
 from tweetbert.errors import ConfigError
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA_RESOURCE = "config.schema.yaml"
 
 
-def load_schema(path: Path = SCHEMA_PATH) -> dict:
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+@functools.cache
+def _schema_text() -> str:
+    return resources.files("tweetbert").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+
+
+def load_schema() -> dict:
+    """The schema as package data, so a non-editable install validates configs too (a fresh copy per call)."""
+    return yaml.safe_load(_schema_text())
 
 
 def _fill_defaults(value: Any, schema: dict) -> Any:

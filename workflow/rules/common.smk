@@ -1,13 +1,16 @@
-# Config validation, helpers and wildcard constraints shared by every rule file.
+# Config validation, target lists, input functions and wildcard constraints shared by every rule file.
+import importlib
 import json
 import os
 import re
 import shlex
 
+from tweetbert.cli.modeling import DERIVED_PRETRAIN_SETTINGS
 from tweetbert.config import check_input_files, validate_config
 from tweetbert.demo import task_specs  # registers the demo's tasks (sentiment3, defamation)
 from tweetbert.errors import ConfigError
 from tweetbert.modeling.candidates import expand_grids, training_runs
+from tweetbert.settings import config_settings
 
 config = validate_config(config)
 check_input_files(config)
@@ -50,6 +53,21 @@ wildcard_constraints:
     group=r"\d+",
 
 
+def settings(name, derive=None, skip=(), **given):
+    """params.settings of a rule: the shell-quoted JSON of exactly the fields (less `skip`) of the stage's settings
+    dataclass `module.Class`, from the config unless given, or derived from the wildcards by `derive`. A function
+    itself, so a stage module (some import torch) is imported only when one of its jobs needs its command line.
+    """
+    module_name, _, class_name = name.rpartition(".")
+
+    def quoted(wildcards):
+        values = {**given, **(derive(wildcards) if derive else {})}
+        dataclass = getattr(importlib.import_module(module_name), class_name)
+        return shlex.quote(config_settings(dataclass, config, skip=skip, **values))
+
+    return quoted
+
+
 def is_demo():
     return config["raw"]["path"] == "demo"
 
@@ -61,49 +79,6 @@ def get_raw_tweets():
 def get_tune_table(which):
     path = config["tune_dedup"][which]
     return results(f"demo/tune_{which}.jsonl") if path == "demo" else path
-
-
-def get_column_args():
-    return " ".join(
-        f"--column {field}={name}" for field, name in config["raw"]["columns"].items()
-    )
-
-
-def get_normalize_args():
-    flags = {
-        "nfkc": "nfkc",
-        "replace_urls": "replace-urls",
-        "replace_mentions": "replace-mentions",
-        "keep_newlines": "keep-newlines",
-    }
-    return " ".join(
-        f"--{flag}" if config["normalize"][key] else f"--no-{flag}"
-        for key, flag in flags.items()
-    )
-
-
-def get_signature_args():
-    """What MinHash signatures depend on, and nothing else: the LSH settings never re-run the signature jobs."""
-    dedup = config["dedup"]
-    return f"--ngram {dedup['ngram']} --num-perm {dedup['num_perm']} --seed {config['seed']}"
-
-
-def get_dedup_args():
-    dedup = config["dedup"]
-    args = [
-        get_signature_args(),
-        f"--threshold {dedup['threshold']}",
-        "--verify" if dedup["verify"] else "--no-verify",
-    ]
-    if dedup["bands"] is not None:
-        args.append(f"--bands {dedup['bands']} --rows {dedup['rows']}")
-    return " ".join(args)
-
-
-def get_split_ratio_args():
-    return " ".join(
-        f"--ratio {name}={share}" for name, share in config["split"]["ratios"].items()
-    )
 
 
 def get_split_input(wildcards):
@@ -159,18 +134,6 @@ def get_tokenizer_stats_args(wildcards):
     return " ".join(names)
 
 
-def get_initializer_range_arg():
-    value = config["migrate"]["initializer_range"]
-    return "" if value is None else f"--initializer-range {value}"
-
-
-def get_demo_base_model_args():
-    return " ".join(
-        f"--{key.replace('_', '-')} {value}"
-        for key, value in config["demo_base_model"].items()
-    )
-
-
 def get_length_input(corpus):
     """The length histogram's choice as an input, unless pretrain.fixed.max_seq_length fixes the length."""
     if PRETRAIN["max_seq_length"] == "histogram":
@@ -204,40 +167,18 @@ def get_pretrain_input(wildcards):
     return inputs
 
 
-def get_pretrain_args(wildcards, input):
-    """The candidate's grid values and the fixed settings, as pretrain-candidate options."""
-    run = RUN_BY_SLUG[wildcards.run]
-    values = {
-        "learning-rate": run.learning_rate,
-        "weight-decay": run.weight_decay,
-        "epochs": run.epochs,
-        "beta1": run.beta1,
-        "beta2": run.beta2,
-        "epsilon": run.epsilon,
-        "warmup-steps": PRETRAIN["warmup_steps"],
-        "mlm-probability": PRETRAIN["mlm_probability"],
-        "eval-every": PRETRAIN["eval_every"],
-        "save-every": PRETRAIN["save_every"],
-        "seed": config["seed"],
-    }
-    options = [f"--{name} {value}" for name, value in values.items()]
-    options.append(
-        "--whole-word-mask" if PRETRAIN["whole_word_mask"] else "--no-whole-word-mask"
-    )
-    options.append(
-        "--epoch-checkpoints"
-        if PRETRAIN["epoch_checkpoints"]
-        else "--no-epoch-checkpoints"
-    )
-    if PRETRAIN["early_stopping_patience"] is not None:
-        options.append(
-            f"--early-stopping-patience {PRETRAIN['early_stopping_patience']}"
-        )
+def get_batch_size(wildcards, input):
+    """--batch-size: the configured number, or the calibration's JSON (which the CLI reads)."""
     if PRETRAIN["batch_size"] == "auto":
-        batch = input.calibration
-    else:
-        batch = PRETRAIN["batch_size"]
-    return {"batch": batch, "options": " ".join(options)}
+        return input.calibration
+    return PRETRAIN["batch_size"]
+
+
+def get_run_settings(wildcards):
+    """A training run's grid values; the rest of its settings are pretrain.fixed's."""
+    run = RUN_BY_SLUG[wildcards.run]
+    names = ("learning_rate", "weight_decay", "epochs", "beta1", "beta2", "epsilon")
+    return {name: getattr(run, name) for name in names}
 
 
 def get_runs_dir(wildcards, input):
@@ -356,19 +297,6 @@ def get_n_trials(task):
     return downstream_trials
 
 
-def get_sweep_args(wildcards):
-    sweep = config["sweep"]
-    args = [
-        f"--n-trials {get_n_trials(wildcards.task)} --pruner {sweep['pruner']}",
-        f"--lease-timeout {sweep['lease_timeout']} --max-length {sweep['max_length']}",
-        f"--heartbeat-interval {sweep['heartbeat_interval']}",
-        f"--space '{json.dumps(sweep['space'])}'",
-    ]
-    if sweep["grace_period"] is not None:
-        args.append(f"--grace-period {sweep['grace_period']}")
-    return " ".join(args)
-
-
 def get_selection():
     """select_best's record (model, gate, ranking); known once that checkpoint has run."""
     with open(checkpoints.select_best.get().output.best, encoding="utf-8") as handle:
@@ -414,10 +342,6 @@ def get_evaluation_text_args():
     if texts["path"] == "held_out":
         return f"--split {texts['split']}"
     return f"--text-column {texts['column']}"
-
-
-def get_noun_classes_arg():
-    return json.dumps(config["probes"]["noun_classes"], ensure_ascii=False)
 
 
 def get_downstream_controls():

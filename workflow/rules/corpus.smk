@@ -12,14 +12,10 @@ rule ingest:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        format=config["raw"]["format"],
-        columns=get_column_args(),
-        on_bad_row=config["raw"]["on_bad_row"],
-        max_chars=config["raw"]["max_chars"],
+        settings=settings("tweetbert.corpus.io.IngestSettings"),
     shell:
         "tweetbert ingest --input {input} --output {output.corpus} --stats {output.stats}"
-        " --format {params.format} {params.columns} --on-bad-row {params.on_bad_row}"
-        " --max-chars {params.max_chars} 2> {log}"
+        " --settings {params.settings} 2> {log}"
 
 
 rule normalize:
@@ -33,10 +29,10 @@ rule normalize:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        options=get_normalize_args(),
+        settings=settings("tweetbert.corpus.normalize.NormalizeOptions"),
     shell:
         "tweetbert normalize --input {input} --output {output.corpus} --stats {output.stats}"
-        " {params.options} 2> {log}"
+        " --settings {params.settings} 2> {log}"
 
 
 rule dedup_signatures:
@@ -53,10 +49,11 @@ rule dedup_signatures:
     threads: PARALLEL_THREADS
     params:
         shards=config["dedup"]["shards"],
-        signature=get_signature_args(),
+        # What signatures depend on, and nothing else: LSH-only changes never re-run these jobs.
+        settings=settings("tweetbert.corpus.dedup.DedupSignatureSettings"),
     shell:
         "tweetbert dedup-signatures --corpus {input} --output {output} --shards {params.shards}"
-        " --shard {wildcards.shard} --workers {threads} {params.signature} 2> {log}"
+        " --shard {wildcards.shard} --workers {threads} --settings {params.settings} 2> {log}"
 
 
 rule dedup_bands:
@@ -72,10 +69,10 @@ rule dedup_bands:
         "../envs/tweetbert-cpu.yaml"
     params:
         groups=config["dedup"]["band_groups"],
-        dedup=get_dedup_args(),
+        settings=settings("tweetbert.corpus.dedup.DedupParams"),
     shell:
         "tweetbert dedup-bands --signatures {input} --output {output} --groups {params.groups}"
-        " --group {wildcards.group} {params.dedup} 2> {log}"
+        " --group {wildcards.group} --settings {params.settings} 2> {log}"
 
 
 rule dedup:
@@ -95,10 +92,10 @@ rule dedup:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        dedup=get_dedup_args(),
+        settings=settings("tweetbert.corpus.dedup.DedupParams"),
     shell:
         "tweetbert dedup --corpus {input.corpus} --signatures {input.signatures} --links {input.links}"
-        " --output {output.corpus} --stats {output.stats} {params.dedup} 2> {log}"
+        " --output {output.corpus} --stats {output.stats} --settings {params.settings} 2> {log}"
 
 
 rule tune_dedup:
@@ -125,17 +122,10 @@ rule tune_dedup:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        ngram_sizes=" ".join(map(str, config["tune_dedup"]["ngram_sizes"])),
-        thresholds=" ".join(map(str, config["tune_dedup"]["thresholds"])),
-        num_perm=config["dedup"]["num_perm"],
-        ngram=config["dedup"]["ngram"],
-        threshold=config["dedup"]["threshold"],
-        seed=config["seed"],
+        settings=settings("tweetbert.corpus.tune.TuneDedupSettings"),
     shell:
         "tweetbert tune-dedup --target {input.target} --control {input.control}"
-        " --ngram-sizes {params.ngram_sizes} --thresholds {params.thresholds} --num-perm {params.num_perm}"
-        " --chosen-ngram {params.ngram} --chosen-threshold {params.threshold} --seed {params.seed}"
-        " --table {output.table} --plot {output.plot} 2> {log}"
+        " --settings {params.settings} --table {output.table} --plot {output.plot} 2> {log}"
 
 
 rule balance:
@@ -149,11 +139,10 @@ rule balance:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        max_per_user=config["balance"]["max_per_user"],
-        seed=config["seed"],
+        settings=settings("tweetbert.corpus.balance.BalanceSettings"),
     shell:
         "tweetbert balance --input {input} --output {output.corpus} --stats {output.stats}"
-        " --max-per-user {params.max_per_user} --seed {params.seed} 2> {log}"
+        " --settings {params.settings} 2> {log}"
 
 
 rule corpus_stats:
@@ -190,30 +179,23 @@ rule corpus_stats:
             subcategory="Statistics",
             labels={"figure": "diversity"},
         ),
-        tables=multiext(
-            results("corpus/stats/"),
-            "duplicates_by_activity.tsv",
-            "user_contribution.tsv",
-            "top_user_share.tsv",
-            "diversity.tsv",
-        ),
+        by_activity_table=results("corpus/stats/duplicates_by_activity.tsv"),
+        contribution_table=results("corpus/stats/user_contribution.tsv"),
+        top_user_share=results("corpus/stats/top_user_share.tsv"),
+        diversity_table=results("corpus/stats/diversity.tsv"),
     log:
         logs("corpus_stats.log"),
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        out_dir=get_output_dir,
-        seed=config["seed"],
-        sample_size=(
-            f"--sample-size {config['stats']['sample_size']}"
-            if config["stats"]["sample_size"]
-            else ""
-        ),
-        ngram_sizes=" ".join(map(str, config["stats"]["ngram_sizes"])),
+        settings=settings("tweetbert.corpus.stats.CorpusStatsSettings"),
     shell:
         "tweetbert corpus-stats --raw {input.raw} --dedup {input.dedup} --balanced {input.balanced}"
-        " --out-dir {params.out_dir} --seed {params.seed} {params.sample_size}"
-        " --ngram-sizes {params.ngram_sizes} 2> {log}"
+        " --summary {output.summary} --duplicates-by-activity {output.by_activity_table}"
+        " --duplicates-by-activity-plot {output.by_activity}"
+        " --user-contribution {output.contribution_table} --user-contribution-plot {output.contribution}"
+        " --top-user-share {output.top_user_share} --diversity {output.diversity_table}"
+        " --diversity-plot {output.diversity} --settings {params.settings} 2> {log}"
 
 
 rule split:
@@ -238,10 +220,9 @@ rule split:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        ratios=get_split_ratio_args(),
-        dedup=get_dedup_args(),
+        settings=settings("tweetbert.corpus.split.SplitSettings"),
+        dedup=settings("tweetbert.corpus.dedup.DedupParams"),
     shell:
         "tweetbert split --corpus {input.corpus} --annotated {input.annotated}"
         " --signatures {input.signatures} --output {output.corpus} --stats {output.stats}"
-        " --table {output.table}"
-        " {params.ratios} {params.dedup} 2> {log}"
+        " --table {output.table} --settings {params.settings} --dedup-settings {params.dedup} 2> {log}"

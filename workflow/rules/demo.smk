@@ -1,4 +1,5 @@
-# Generated demo inputs: raw tweets with planted duplicates, task files and general-domain text.
+# Generated demo inputs: raw tweets with planted duplicates, task files, general-domain text and the tiny base
+# model built from it, and stand-in annotations of the acceptability sheet.
 
 
 rule demo_data:
@@ -24,10 +25,9 @@ rule demo_data:
         "../envs/tweetbert-cpu.yaml"
     params:
         out_dir=get_output_dir,
-        n_tweets=config["demo"]["n_tweets"],
-        seed=config["seed"],
+        settings=settings("tweetbert.demo.DemoDataSettings"),
     shell:
-        "tweetbert demo-data --out-dir {params.out_dir} --seed {params.seed} --n-tweets {params.n_tweets} 2> {log}"
+        "tweetbert demo-data --out-dir {params.out_dir} --settings {params.settings} 2> {log}"
 
 
 rule build_base_model:
@@ -43,11 +43,9 @@ rule build_base_model:
         "../envs/tweetbert-cpu.yaml"
     threads: PARALLEL_THREADS
     params:
-        options=get_demo_base_model_args(),
-        seed=config["seed"],
+        settings=settings("tweetbert.demo.base_model.DemoBaseModelSettings"),
     shell:
-        "tweetbert build-base-model --text {input} --output {output} {params.options}"
-        " --seed {params.seed} 2> {log}"
+        "tweetbert build-base-model --text {input} --output {output} --settings {params.settings} 2> {log}"
 
 
 rule demo_annotations:

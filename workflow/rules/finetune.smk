@@ -18,13 +18,15 @@ rule finetune_sweep:
         model=get_model_args,
         task=get_task_args,
         storage=get_study_storage,
-        sweep=get_sweep_args,
+        settings=settings(
+            "tweetbert.sweep.workers.SweepSettings",
+            derive=lambda wildcards: {"n_trials": get_n_trials(wildcards.task)},
+        ),
         keep=results("finetune/{model}/{task}/kept"),
-        seed=config["seed"],
     shell:
         "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage}"
         " --study {wildcards.model}/{wildcards.task} --worker-id {wildcards.worker}"
-        " {params.sweep} --keep-dir {params.keep} --seed {params.seed} --summary {output} > {log} 2>&1"
+        " --settings {params.settings} --keep-dir {params.keep} --summary {output} > {log} 2>&1"
 
 
 rule finetune_best:
@@ -49,14 +51,12 @@ rule finetune_best:
         model=get_model_args,
         task=get_task_args,
         storage=get_study_storage,
-        max_length=config["sweep"]["max_length"],
+        settings=settings("tweetbert.finetune.train.FinetuneSettings"),
         keep=results("finetune/{model}/{task}/kept"),
-        seed=config["seed"],
     shell:
         "tweetbert finetune-best {params.model} {params.task} --storage {params.storage}"
         " --study {wildcards.model}/{wildcards.task} --name {wildcards.model} --keep-dir {params.keep}"
-        " --max-length {params.max_length} --seed {params.seed}"
-        " --best {output.best} --trials {output.trials} > {log} 2>&1"
+        " --settings {params.settings} --best {output.best} --trials {output.trials} > {log} 2>&1"
 
 
 checkpoint select_best:
@@ -68,19 +68,21 @@ checkpoint select_best:
         ),
     output:
         best=results("selection/best_model.json"),
-        table=report(
+        aggregate=report(
             results("selection/aggregate.tsv"),
             caption="../report/selection_aggregate.rst",
             category="Fine-tuning",
             labels={"figure": "all sweeps"},
         ),
-        controls=report(
+        controls=results("selection/controls.tsv"),
+        controls_html=report(
             results("selection/controls.html"),
             caption="../report/selection_controls.rst",
             category="Fine-tuning",
             labels={"figure": "candidates vs controls"},
         ),
-        scatter=report(
+        controls_markdown=results("selection/controls.md"),
+        candidates_scatter=report(
             results("selection/candidates_scatter.png"),
             caption="../report/selection_scatter.rst",
             category="Fine-tuning",
@@ -97,12 +99,9 @@ checkpoint select_best:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        targets=" ".join(f"--target-task {task}" for task in config["target_tasks"]),
-        rule=config["selection"]["rule"],
-        gate=" ".join(
-            f"--require-beats {name}" for name in config["selection"]["require_beats"]
-        ),
-        out_dir=get_output_dir,
+        settings=settings("tweetbert.analysis.selection.SelectionSettings"),
     shell:
-        "tweetbert select-best --best {input} {params.targets} --rule {params.rule}"
-        " {params.gate} --out-dir {params.out_dir} 2> {log}"
+        "tweetbert select-best --best {input} --settings {params.settings}"
+        " --aggregate {output.aggregate} --best-model {output.best} --controls {output.controls}"
+        " --controls-html {output.controls_html} --controls-markdown {output.controls_markdown}"
+        " --candidates-scatter {output.candidates_scatter} --epochs {output.epochs} 2> {log}"

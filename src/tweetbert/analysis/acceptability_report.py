@@ -345,21 +345,27 @@ def summarize(labels: pd.DataFrame, by_k: pd.DataFrame, sheets: Mapping[str, str
     }
 
 
-def write_acceptability_report(key: Path, sheets: Sequence[Path], out_dir: Path,
+REPORT_OUTPUTS = {
+    "by_k": "TSV of acceptability by K",
+    "summary": "JSON summary: acceptability by K, Cohen's kappa, label distributions, sources",
+    "acceptability_by_k": "PNG of acceptability by K",
+    "annotators": "PNG of each annotator's labels",
+}
+
+
+def write_acceptability_report(key: Path, sheets: Sequence[Path], paths: Mapping[str, Path],
                                published: Mapping[int, float] | None = PUBLISHED_ACCEPTABILITY) -> dict[str, Path]:
-    """Validates the filled sheets against the key and writes ``by_k.tsv``, ``summary.json``,
-    ``acceptability_by_k.png`` and ``annotators.png`` under ``out_dir``; returns them by name.
+    """Validates the filled sheets against the key and writes the report's files at ``paths``
+    (:data:`REPORT_OUTPUTS`); returns them by name.
 
     ``published`` is the reference study's acceptability by K, drawn beside ours for the K it has (None: not drawn).
     """
     from tweetbert.plots.acceptability import plot_acceptability_by_k, plot_annotators  # matplotlib only here
 
     _, labels, sources = collect_labels(key, sheets)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {name: out_dir / file for name, file in (
-        ("by_k", "by_k.tsv"), ("summary", "summary.json"), ("acceptability_by_k", "acceptability_by_k.png"),
-        ("annotators", "annotators.png"))}
+    paths = {name: Path(paths[name]) for name in REPORT_OUTPUTS}
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
     by_k = acceptability_by_k(labels)
     by_k.to_csv(paths["by_k"], sep="\t", index=False, na_rep="", float_format=f"%.{_DIGITS}f", lineterminator="\n")
     summary = summarize(labels, by_k, sources, published)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import json
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,21 @@ import torch
 
 from tweetbert.analysis.acceptability_report import CLOSE_MARK, LABEL_PREFIX, OPEN_MARK, SHEET_ENCODING
 from tweetbert.analysis.masked_words import MaskedLM, is_word_token, pick, shared_targets
+from tweetbert.settings import mirrors, setting
+
+
+@mirrors("acceptability")
+@dataclass(frozen=True)
+class AcceptabilitySheetSettings:
+    """The kit's examples and annotators (filled_sheets are the report's inputs)."""
+
+    ks: list[int] = setting([1, 3, 5, 10, 100])
+    per_k: int = 30
+    min_tokens: int = 20
+    max_tokens: int = 40
+    annotators: list[str] = setting(["a1", "a2"])
+    seed: int = setting(0, key="seed")
+
 
 KEY_COLUMNS = ["item", "example_id", "k", "original", "replacement", "original_sentence", "sentence"]
 
@@ -156,7 +171,15 @@ def sheet_html(key: pd.DataFrame, annotators: Sequence[str]) -> str:
             + "\n".join(rows) + "\n</tbody>\n</table>\n</body></html>\n")
 
 
-def write_kit(ids: Sequence[str], texts: Sequence[str], model_location: str | Path, out_dir: Path, *,
+KIT_OUTPUTS = {
+    "key": "TSV key of the kit: each item's K, original and replacement",
+    "sheet": "CSV sheet with one label column per annotator (UTF-8 with BOM)",
+    "html": "printable HTML page of the sheet",
+    "stats": "JSON of the kit's example counts and annotators",
+}
+
+
+def write_kit(ids: Sequence[str], texts: Sequence[str], model_location: str | Path, paths: Mapping[str, Path], *,
               ks: Sequence[int], per_k: int, min_tokens: int, max_tokens: int, annotators: Sequence[str],
               seed: int) -> dict[str, Path]:
     """key.tsv, sheet.csv (UTF-8 with BOM, so spreadsheet programs read the Japanese), sheet.html and kit.json."""
@@ -165,10 +188,9 @@ def write_kit(ids: Sequence[str], texts: Sequence[str], model_location: str | Pa
     model = MaskedLM.load("adapted", model_location)
     key, stats = build_key(ids, texts, model, ks=ks, per_k=per_k, min_tokens=min_tokens, max_tokens=max_tokens,
                            seed=seed)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {name: out_dir / file for name, file in (
-        ("key", "key.tsv"), ("sheet", "sheet.csv"), ("html", "sheet.html"), ("stats", "kit.json"))}
+    paths = {name: Path(paths[name]) for name in KIT_OUTPUTS}
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
     key.to_csv(paths["key"], sep="\t", index=False, lineterminator="\n")
     annotation_sheet(key, annotators).to_csv(paths["sheet"], index=False, encoding=SHEET_ENCODING, lineterminator="\n")
     paths["html"].write_text(sheet_html(key, annotators), encoding="utf-8")

@@ -8,6 +8,7 @@ replication lands where the study did; the best value of each column is bold.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ from tweetbert.analysis.selection import (
     PUBLISHED, REFERENCE_RESULTS, aggregate, html_with_bold, markdown_with_bold, split_notes, write_tsv,
 )
 from tweetbert.reference_results import reference_results
+from tweetbert.settings import mirrors, setting
 
 SELECTED = "selected"
 CONTROL = "control"
@@ -33,6 +35,13 @@ study's WRIME-emotion F1 does not say how it averages; it is shown under macro F
 
 SNS_TASKS = ("jts1k", "jtdd", "jtbr", "wrime_emotion", "wrime_sentiment")
 JGLUE_TASKS = ("marc_ja", "jsts", "jcola", "jnli", "jsquad", "jcommonsenseqa")
+
+
+@mirrors("downstream")
+@dataclass(frozen=True)
+class DownstreamSettings:
+    tasks: list[str] = setting([])
+    controls: list[str] | None = None  # None: the controls that are the base model (the workflow resolves them)
 
 
 def _task_order(tasks: Sequence[str]) -> list[str]:
@@ -79,16 +88,23 @@ def downstream_table(table: pd.DataFrame, selected: str, controls: Sequence[str]
     return result.astype({column: "float64" for column in columns})
 
 
+DOWNSTREAM_OUTPUTS = {
+    "table": "TSV of the benchmark table",
+    "markdown": "the table as Markdown, best per column bold",
+    "html": "the table as HTML, best per column bold",
+    "plot": "PNG of the main metric by task",
+}
+
+
 def write_downstream(best_files: Sequence[Path], selected: str, controls: Sequence[str], tasks: Sequence[str],
-                     out_dir: Path) -> dict[str, Path]:
-    """downstream.tsv / .md / .html (best per column bold) and downstream.png under ``out_dir``."""
+                     paths: Mapping[str, Path]) -> dict[str, Path]:
+    """The benchmark table (TSV, Markdown, HTML) and its plot at ``paths`` (:data:`DOWNSTREAM_OUTPUTS`)."""
     from tweetbert.plots.analysis import plot_downstream
 
     table = downstream_table(aggregate(best_files), selected, controls, tasks)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {name: out_dir / f"downstream.{suffix}" for name, suffix in (
-        ("table", "tsv"), ("markdown", "md"), ("html", "html"), ("plot", "png"))}
+    paths = {name: Path(paths[name]) for name in DOWNSTREAM_OUTPUTS}
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
     write_tsv(table, paths["table"])
     paths["markdown"].write_text(markdown_with_bold(table), encoding="utf-8")
     paths["html"].write_text(html_with_bold(table, title="Downstream benchmarks", note=(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,22 @@ import pandas as pd
 import torch
 
 from tweetbert.analysis.masked_words import MaskedLM
+from tweetbert.settings import mirrors, setting
 
 CLS_OUTPUT = "[CLS] output"
 INPUT_EMBEDDING = "input embedding"
 REPRESENTATIONS = (CLS_OUTPUT, INPUT_EMBEDDING)
+
+
+@mirrors("probes")
+@dataclass(frozen=True)
+class ProbeSettings:
+    """The t-SNE probe's word classes (no default here: the schema's lists are the study's choice)."""
+
+    noun_classes: dict[str, list[str]]
+    n_kanji: int = 50
+    n_emoji: int = 50
+    seed: int = setting(0, key="seed")
 
 
 @torch.inference_mode()
@@ -84,17 +97,23 @@ def probe_models(models: Mapping[str, str | Path], items: Sequence[tuple[str, st
     return pd.concat(points, ignore_index=True), pd.DataFrame(scores)
 
 
-def write_probes(models: Mapping[str, str | Path], items: Sequence[tuple[str, str]], out_dir: Path, *,
+PROBE_OUTPUTS = {
+    "coordinates": "TSV of every item's t-SNE coordinates per model and representation",
+    "scores": "TSV of the word classes' silhouette per model and representation",
+    "summary": "JSON summary: class sizes and silhouettes",
+    "plot": "PNG of the t-SNE maps side by side",
+}
+
+
+def write_probes(models: Mapping[str, str | Path], items: Sequence[tuple[str, str]], paths: Mapping[str, Path], *,
                  seed: int) -> dict[str, Path]:
-    """The probe's coordinates, silhouette table, summary JSON and the side-by-side figure under ``out_dir``."""
+    """The probe's coordinates, silhouette table, summary JSON and figure at ``paths`` (:data:`PROBE_OUTPUTS`)."""
     from tweetbert.plots.analysis import plot_tsne
 
     coordinates, scores = probe_models(models, items, seed)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {name: out_dir / file for name, file in (
-        ("coordinates", "tsne_coordinates.tsv"), ("scores", "separation.tsv"), ("summary", "probes.json"),
-        ("plot", "tsne.png"))}
+    paths = {name: Path(paths[name]) for name in PROBE_OUTPUTS}
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
     coordinates.to_csv(paths["coordinates"], sep="\t", index=False, float_format="%.4f", lineterminator="\n")
     scores.to_csv(paths["scores"], sep="\t", index=False, float_format="%.6g", lineterminator="\n")
     summary = {"classes": dict(Counter(label for label, _ in items)),

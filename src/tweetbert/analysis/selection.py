@@ -11,6 +11,7 @@ import html
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,19 @@ from tweetbert.errors import InputError
 from tweetbert.modeling.candidates import Candidate
 from tweetbert.reference_results import reference_results
 from tweetbert.report_labels import CANDIDATE, CONTROL
+from tweetbert.settings import mirrors, setting
 
 PUBLISHED = "published"
 _REQUIRED_KEYS = ("model", "task", "main_metric", "best_dev")
+
+
+@mirrors("selection")
+@dataclass(frozen=True)
+class SelectionSettings:
+    target_tasks: list[str] = setting([], key="target_tasks")
+    rule: str = "mean_dev"
+    require_beats: list[str] = setting(["base"])
+
 
 REFERENCE_RESULTS: dict[str, dict[str, float]] = reference_results()["target_tasks"]
 """Test accuracy (as a fraction) of the reference study, by task and model, for the report's published rows."""
@@ -285,21 +296,29 @@ def write_tsv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, sep="\t", index=False, na_rep="", lineterminator="\n")
 
 
-def write_selection(best_files: Sequence[Path], target_tasks: Sequence[str], out_dir: Path, *, rule: str = "mean_dev",
-                    require_beats: Sequence[str] = (),
+SELECTION_OUTPUTS = {
+    "aggregate": "TSV of every sweep's best trial",
+    "best_model": "JSON record of the selection: model, gate and ranking",
+    "controls": "TSV of the candidates vs the controls (and the published results)",
+    "controls_html": "the same table as HTML, best per column bold",
+    "controls_markdown": "the same table as Markdown",
+    "candidates_scatter": "PNG scatter of the candidates' dev metrics",
+    "epochs": "PNG of the dev metric by pre-training epochs",
+}
+
+
+def write_selection(best_files: Sequence[Path], target_tasks: Sequence[str], paths: Mapping[str, Path], *,
+                    rule: str = "mean_dev", require_beats: Sequence[str] = (),
                     published: Mapping[str, Mapping[str, float]] | None = REFERENCE_RESULTS) -> dict[str, Path]:
-    """Every artefact of the selection step under ``out_dir``; returns them by name."""
+    """Every artefact of the selection step, at ``paths`` (one per name of :data:`SELECTION_OUTPUTS`); returns them."""
     from tweetbert.plots.selection import plot_candidates, plot_dev_by_epochs  # matplotlib only when plotting
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {name: Path(paths[name]) for name in SELECTION_OUTPUTS}
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
     table = aggregate(best_files)
     selection = select_best(table, target_tasks, rule, require_beats)
     controls = control_table(table, target_tasks, published, rule=rule, require_beats=require_beats)
-    paths = {name: out_dir / file for name, file in (
-        ("aggregate", "aggregate.tsv"), ("best_model", "best_model.json"), ("controls", "controls.tsv"),
-        ("controls_html", "controls.html"), ("controls_markdown", "controls.md"),
-        ("candidates_scatter", "candidates_scatter.png"), ("epochs", "epochs.png"))}
     write_tsv(table, paths["aggregate"])
     paths["best_model"].write_text(json.dumps(selection, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_tsv(controls, paths["controls"])

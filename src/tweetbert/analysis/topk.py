@@ -18,10 +18,20 @@ from tqdm.auto import tqdm
 
 from tweetbert.analysis.masked_words import MaskedLM, Target, gold_ranks, pick, shared_targets
 from tweetbert.reference_results import reference_results
+from tweetbert.settings import mirrors, setting
 
 PUBLISHED_TOPK: dict[str, dict[int, float]] = reference_results()["topk_accuracy"]
 """Masked-token top-K accuracy on WRIME in the reference study, by model and K."""
 PUBLISHED_PREFIX = "published: "
+
+
+@mirrors("probes")
+@dataclass(frozen=True)
+class TopKSettings:
+    top_k: list[int] = setting([1, 3, 5, 10, 100])
+    max_examples: int = 2000
+    max_length: int = 128
+    seed: int = setting(0, key="seed")
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,15 @@ def accuracy_table(ranks: Mapping[str, np.ndarray], ks: Sequence[int],
     return pd.DataFrame(rows, columns=["model", "source", "k", "accuracy", "n"]).astype({"n": "Int64"})
 
 
-def write_topk(texts: Sequence[str], models: Mapping[str, str | Path], out_dir: Path, *, ks: Sequence[int],
+TOPK_OUTPUTS = {
+    "table": "TSV of top-K accuracy per model and K (with the published rows)",
+    "examples": "TSV of each masked example's gold rank per model",
+    "stats": "JSON of the example counts and accuracies",
+    "plot": "PNG of top-K accuracy by K",
+}
+
+
+def write_topk(texts: Sequence[str], models: Mapping[str, str | Path], paths: Mapping[str, Path], *, ks: Sequence[int],
                max_examples: int, max_length: int, seed: int, batch_size: int = 64) -> dict[str, Path]:
     """Scores every model on the same masked examples; writes the table, the per-example ranks, stats and a chart."""
     from tweetbert.plots.analysis import plot_topk
@@ -94,10 +112,9 @@ def write_topk(texts: Sequence[str], models: Mapping[str, str | Path], out_dir: 
         raise ValueError(f"none of {counts['looked_at']} texts has a word that every model holds as one token")
     ranks = {model.name: model_ranks(model, m, examples, batch_size) for m, model in enumerate(loaded)}
     table = accuracy_table(ranks, sorted(set(ks)))
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {name: out_dir / file for name, file in (
-        ("table", "topk.tsv"), ("examples", "examples.tsv"), ("stats", "topk.json"), ("plot", "topk.png"))}
+    paths = {name: Path(paths[name]) for name in TOPK_OUTPUTS}
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(paths["table"], sep="\t", index=False, float_format="%.6g", lineterminator="\n")
     per_example = pd.DataFrame({"text_index": [e.index for e in examples], "word": [e.target.word for e in examples],
                                 **{f"rank_{name}": values + 1 for name, values in ranks.items()}})

@@ -9,7 +9,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from tweetbert.errors import CheckFailed, ConfigError, InputError
@@ -36,6 +36,18 @@ def key_value(text: str) -> tuple[str, str]:
     return key, value
 
 
+def output_options(parser: argparse.ArgumentParser, outputs: Mapping[str, str]) -> None:
+    """One required option per file a stage writes (name -> what it holds), so its rule declares each of them."""
+    group = parser.add_argument_group("output files")
+    for name, help_text in outputs.items():
+        group.add_argument(f"--{name.replace('_', '-')}", required=True, type=Path, metavar="PATH",
+                           help=help_text.replace("%", "%%"))
+
+
+def output_paths(args: argparse.Namespace, outputs: Mapping[str, str]) -> dict[str, Path]:
+    return {name: getattr(args, name) for name in outputs}
+
+
 def write_json(data: dict, path: str | Path) -> None:
     """Writes stage stats deterministically (sorted keys), so reruns produce identical files."""
     path = Path(path)
@@ -43,22 +55,27 @@ def write_json(data: dict, path: str | Path) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from tweetbert.cli import analysis, corpus, demo, finetune, modeling, pretrain, tokenizer  # noqa: F401  (registers)
+def build_parser(stage: str | None = None) -> argparse.ArgumentParser:
+    """The full parser, or with ``stage`` only that subcommand's options (their settings classes live in the stage
+    modules, so the other stages' modules, some importing torch, stay unimported)."""
+    from tweetbert.cli import analysis, corpus, demo, finetune, modeling, tokenization  # noqa: F401  (registers)
 
     parser = argparse.ArgumentParser(
         prog="tweetbert", description="Stages of the tweetbert workflow; each Snakemake rule runs one of them.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True, metavar="STAGE")
     for name, help_text, arguments, handler in _COMMANDS:
-        stage = sub.add_parser(name, help=help_text, description=help_text)
-        arguments(stage)
-        stage.set_defaults(handler=handler)
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if stage is None or name == stage:
+            arguments(command_parser)
+        command_parser.set_defaults(handler=handler)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    stage = next((word for word in argv if not word.startswith("-")), "")
+    args = build_parser(stage).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

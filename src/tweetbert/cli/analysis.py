@@ -7,7 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
-from tweetbert.cli import command, key_value
+from tweetbert.cli import command, key_value, output_options, output_paths
+from tweetbert.settings import add_settings_options, settings_from_args
 
 
 def _models_arg(p: argparse.ArgumentParser) -> None:
@@ -29,92 +30,97 @@ def _read_texts(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 
 
 def _probe_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.analysis.probes import PROBE_OUTPUTS, ProbeSettings
+
     _models_arg(p)
-    p.add_argument("--noun-classes", required=True, help="JSON object: class name -> list of nouns")
-    p.add_argument("--n-kanji", type=int, default=50)
-    p.add_argument("--n-emoji", type=int, default=50)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out-dir", required=True, type=Path)
+    output_options(p, PROBE_OUTPUTS)
+    add_settings_options(p, ProbeSettings)
 
 
 @command("probe-embeddings", "t-SNE maps and silhouette scores of word classes in each model's [CLS] output and "
                              "input embeddings.", _probe_args)
 def probe_embeddings(args: argparse.Namespace) -> None:
     from tweetbert.analysis.probe_words import probe_items
-    from tweetbert.analysis.probes import write_probes
+    from tweetbert.analysis.probes import PROBE_OUTPUTS, ProbeSettings, write_probes
 
-    items = probe_items(json.loads(args.noun_classes), n_kanji=args.n_kanji, n_emoji=args.n_emoji, seed=args.seed)
-    write_probes(dict(args.model), items, args.out_dir, seed=args.seed)
+    settings = settings_from_args(args, ProbeSettings)
+    items = probe_items(settings.noun_classes, n_kanji=settings.n_kanji, n_emoji=settings.n_emoji, seed=settings.seed)
+    write_probes(dict(args.model), items, output_paths(args, PROBE_OUTPUTS), seed=settings.seed)
 
 
 def _topk_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.analysis.topk import TOPK_OUTPUTS, TopKSettings
+
     _models_arg(p)
     _texts_args(p)
-    p.add_argument("--k", type=int, nargs="+", required=True, help="the K values of top-K accuracy")
-    p.add_argument("--max-examples", type=int, default=2000)
-    p.add_argument("--max-length", type=int, default=128)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out-dir", required=True, type=Path)
+    output_options(p, TOPK_OUTPUTS)
+    add_settings_options(p, TopKSettings)
 
 
 @command("topk-accuracy", "Top-K masked-token accuracy of each model on the same masked words.", _topk_args)
 def topk_accuracy(args: argparse.Namespace) -> None:
-    from tweetbert.analysis.topk import write_topk
+    from tweetbert.analysis.topk import TOPK_OUTPUTS, TopKSettings, write_topk
 
+    settings = settings_from_args(args, TopKSettings)
     _, texts = _read_texts(args)
-    write_topk(texts, dict(args.model), args.out_dir, ks=args.k, max_examples=args.max_examples,
-               max_length=args.max_length, seed=args.seed)
+    write_topk(texts, dict(args.model), output_paths(args, TOPK_OUTPUTS), ks=settings.top_k,
+               max_examples=settings.max_examples,
+               max_length=settings.max_length, seed=settings.seed)
 
 
 def _sheet_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.analysis.acceptability_sheet import KIT_OUTPUTS, AcceptabilitySheetSettings
+
     p.add_argument("--model", required=True, help="the selected model's directory")
     _texts_args(p)
-    p.add_argument("--k", type=int, nargs="+", required=True, help="the prediction ranks, one group of examples each")
-    p.add_argument("--per-k", type=int, default=30)
-    p.add_argument("--min-tokens", type=int, default=20)
-    p.add_argument("--max-tokens", type=int, default=40)
-    p.add_argument("--annotator", nargs="+", required=True, help="the annotators' names (one label column each)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out-dir", required=True, type=Path)
+    output_options(p, KIT_OUTPUTS)
+    add_settings_options(p, AcceptabilitySheetSettings)
 
 
 @command("acceptability-sheet", "The annotation kit: rank-K replacements of masked words, a sheet per annotator "
                                 "column and a printable page.", _sheet_args)
 def acceptability_sheet(args: argparse.Namespace) -> None:
-    from tweetbert.analysis.acceptability_sheet import write_kit
+    from tweetbert.analysis.acceptability_sheet import KIT_OUTPUTS, AcceptabilitySheetSettings, write_kit
 
+    settings = settings_from_args(args, AcceptabilitySheetSettings)
     ids, texts = _read_texts(args)
-    write_kit(ids, texts, args.model, args.out_dir, ks=args.k, per_k=args.per_k, min_tokens=args.min_tokens,
-              max_tokens=args.max_tokens, annotators=args.annotator, seed=args.seed)
+    write_kit(ids, texts, args.model, output_paths(args, KIT_OUTPUTS), ks=settings.ks, per_k=settings.per_k,
+              min_tokens=settings.min_tokens, max_tokens=settings.max_tokens, annotators=settings.annotators,
+              seed=settings.seed)
 
 
 def _report_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.analysis.acceptability_report import REPORT_OUTPUTS
+
     p.add_argument("--key", required=True, type=Path, help="the kit's key.tsv")
     p.add_argument("--sheet", required=True, type=Path, nargs="+", help="the filled copies of sheet.csv")
-    p.add_argument("--out-dir", required=True, type=Path)
+    output_options(p, REPORT_OUTPUTS)
 
 
 @command("acceptability-report", "Acceptability by K, Cohen's kappa and each annotator's labels from filled sheets.",
          _report_args)
 def acceptability_report(args: argparse.Namespace) -> None:
-    from tweetbert.analysis.acceptability_report import write_acceptability_report
+    from tweetbert.analysis.acceptability_report import REPORT_OUTPUTS, write_acceptability_report
 
-    write_acceptability_report(args.key, args.sheet, args.out_dir)
+    write_acceptability_report(args.key, args.sheet, output_paths(args, REPORT_OUTPUTS))
 
 
 def _downstream_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.analysis.downstream import DOWNSTREAM_OUTPUTS, DownstreamSettings
+
     p.add_argument("--best", required=True, type=Path, nargs="+", help="best.json of every model x task")
     p.add_argument("--selection", required=True, type=Path, help="best_model.json of select-best")
-    p.add_argument("--control", nargs="*", default=[], help="the control models' names")
-    p.add_argument("--task", nargs="+", required=True, help="the benchmark tasks")
-    p.add_argument("--out-dir", required=True, type=Path)
+    output_options(p, DOWNSTREAM_OUTPUTS)
+    add_settings_options(p, DownstreamSettings)
 
 
 @command("downstream", "Benchmark table of the selected model vs controls, with the published results.",
          _downstream_args)
 def downstream(args: argparse.Namespace) -> None:
-    from tweetbert.analysis.downstream import write_downstream
+    from tweetbert.analysis.downstream import DOWNSTREAM_OUTPUTS, DownstreamSettings, write_downstream
     from tweetbert.demo import task_specs  # noqa: F401  (registers the demo's tasks and their metrics)
 
+    settings = settings_from_args(args, DownstreamSettings)
     selected = json.loads(args.selection.read_text(encoding="utf-8"))["model"]
-    write_downstream(args.best, selected, args.control, args.task, args.out_dir)
+    write_downstream(args.best, selected, settings.controls or [], settings.tasks,
+                     output_paths(args, DOWNSTREAM_OUTPUTS))

@@ -5,66 +5,38 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tweetbert.cli import command, key_value, write_json
-
-
-def _signature_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    """What a MinHash signature depends on; the signature step takes nothing else, so changing the LSH settings
-    never recomputes signatures."""
-    group = parser.add_argument_group("near-duplicate settings (config: dedup.*)")
-    group.add_argument("--ngram", type=int, default=5, help="word n-gram size of the shingles (default 5)")
-    group.add_argument("--num-perm", type=int, default=128, help="budget of MinHash functions (default 128)")
-    group.add_argument("--seed", type=int, default=0, help="seed of the MinHash functions")
-    return group
+from tweetbert.cli import command, output_options, output_paths, write_json
+from tweetbert.settings import add_settings_options, settings_from_args
 
 
 def _dedup_options(parser: argparse.ArgumentParser) -> None:
-    group = _signature_options(parser)
-    group.add_argument("--threshold", type=float, default=0.2, help="Jaccard threshold (default 0.2)")
-    group.add_argument("--bands", type=int, default=None, help="LSH bands (default: derived from the threshold)")
-    group.add_argument("--rows", type=int, default=None, help="rows per LSH band (default: derived)")
-    group.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
-                       help="keep candidate pairs only when their estimated Jaccard reaches the threshold")
-
-
-def _dedup_params(args: argparse.Namespace):
     from tweetbert.corpus.dedup import DedupParams
 
-    return DedupParams(ngram=args.ngram, threshold=args.threshold, num_perm=args.num_perm, bands=args.bands,
-                       rows=args.rows, verify=args.verify, seed=args.seed)
-
-
-def _signature_params(args: argparse.Namespace):
-    from tweetbert.corpus.dedup import DedupParams
-
-    return DedupParams(ngram=args.ngram, num_perm=args.num_perm, seed=args.seed)
+    add_settings_options(parser, DedupParams)
 
 
 def _ingest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", required=True, type=Path, help="raw tweets: JSON Lines, CSV, TSV or Parquet")
     p.add_argument("--output", required=True, type=Path, help="corpus Parquet (id, user_id, created_at, text)")
     p.add_argument("--stats", required=True, type=Path, help="JSON with rows read, kept and skipped by kind")
-    p.add_argument("--format", default="auto", choices=["auto", "jsonl", "csv", "tsv", "parquet"])
-    p.add_argument("--column", action="append", default=[], type=key_value, metavar="FIELD=NAME",
-                   help="name of a field's column in the file, e.g. --column text=body (repeatable)")
-    p.add_argument("--on-bad-row", default="error", choices=["error", "skip"],
-                   help="stop at the first bad row (default) or skip and count bad rows")
-    p.add_argument("--max-chars", type=int, default=25_000,
-                   help="count texts longer than this in the stats as too_long (config raw.max_chars)")
+    from tweetbert.corpus.io import IngestSettings
+
+    add_settings_options(p, IngestSettings)
 
 
 @command("ingest", "Read a raw tweet table into the corpus Parquet contract, reporting every bad row.", _ingest_args)
 def ingest(args: argparse.Namespace) -> None:
     import logging
 
-    from tweetbert.corpus.io import read_tweets, write_corpus
+    from tweetbert.corpus.io import IngestSettings, read_tweets, write_corpus
 
-    frame, report = read_tweets(args.input, fmt=args.format, columns=dict(args.column), on_bad_row=args.on_bad_row,
-                                max_chars=args.max_chars)
+    settings = settings_from_args(args, IngestSettings)
+    frame, report = read_tweets(args.input, fmt=settings.format, columns=settings.columns,
+                                on_bad_row=settings.on_bad_row, max_chars=settings.max_chars)
     if report.too_long:
         logging.getLogger(__name__).warning(
             "%s: %d text(s) longer than %d characters (raw.max_chars), the first on row %d: kept, counted in %s",
-            args.input, report.too_long, args.max_chars, report.first_too_long_row, args.stats)
+            args.input, report.too_long, settings.max_chars, report.first_too_long_row, args.stats)
     write_corpus(frame, args.output)
     write_json({"input": str(args.input), **report.as_dict()}, args.stats)
 
@@ -73,9 +45,9 @@ def _normalize_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", required=True, type=Path, help="corpus Parquet from ingest")
     p.add_argument("--output", required=True, type=Path, help="normalised corpus Parquet")
     p.add_argument("--stats", required=True, type=Path, help="JSON with counts of replaced URLs and mentions")
-    for flag, help_text in (("nfkc", "Unicode NFKC"), ("replace-urls", "URLs -> [URL]"),
-                            ("replace-mentions", "@mentions -> [USER]"), ("keep-newlines", "keep line breaks")):
-        p.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, default=True, help=help_text)
+    from tweetbert.corpus.normalize import NormalizeOptions
+
+    add_settings_options(p, NormalizeOptions)
 
 
 @command("normalize", "NFKC, [URL]/[USER] placeholders and whitespace clean-up, as the tokenizer expects.",
@@ -85,8 +57,7 @@ def normalize(args: argparse.Namespace) -> None:
     from tweetbert.corpus.normalize import NormalizeOptions, normalize_texts
     from tweetbert.errors import InputError
 
-    options = NormalizeOptions(nfkc=args.nfkc, replace_urls=args.replace_urls,
-                               replace_mentions=args.replace_mentions, keep_newlines=args.keep_newlines)
+    options = settings_from_args(args, NormalizeOptions)
     frame = read_corpus(args.input, ["id", "user_id", "created_at", "text"])
     if frame.empty:
         raise InputError(args.input, "holds no tweets: nothing to normalise (did ingest keep none? see raw.path)")
@@ -108,15 +79,18 @@ def _signature_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shards", type=int, default=1, help="number of shards the corpus is cut into")
     p.add_argument("--shard", type=int, default=0, help="which shard (0-based)")
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    _signature_options(p)
+    from tweetbert.corpus.dedup import DedupSignatureSettings
+
+    add_settings_options(p, DedupSignatureSettings)
 
 
 @command("dedup-signatures", "Dedup step 1: MeCab shingles, exact hashes and MinHash signatures of one shard.",
          _signature_args)
 def dedup_signatures(args: argparse.Namespace) -> None:
-    from tweetbert.corpus.dedup import write_signature_shard
+    from tweetbert.corpus.dedup import DedupSignatureSettings, write_signature_shard
 
-    write_signature_shard(args.corpus, args.output, _signature_params(args), shards=args.shards, shard=args.shard,
+    settings = settings_from_args(args, DedupSignatureSettings)
+    write_signature_shard(args.corpus, args.output, settings.params, shards=args.shards, shard=args.shard,
                           workers=args.workers)
 
 
@@ -131,9 +105,10 @@ def _bands_args(p: argparse.ArgumentParser) -> None:
 @command("dedup-bands", "Dedup step 2: LSH bucketing of one group of bands over all shards, reduced to links.",
          _bands_args)
 def dedup_bands(args: argparse.Namespace) -> None:
-    from tweetbert.corpus.dedup import write_band_links
+    from tweetbert.corpus.dedup import DedupParams, write_band_links
 
-    write_band_links(args.signatures, args.output, _dedup_params(args), groups=args.groups, group=args.group)
+    write_band_links(args.signatures, args.output, settings_from_args(args, DedupParams), groups=args.groups,
+                     group=args.group)
 
 
 def _dedup_args(p: argparse.ArgumentParser) -> None:
@@ -147,10 +122,10 @@ def _dedup_args(p: argparse.ArgumentParser) -> None:
 
 @command("dedup", "Dedup step 3: exact + near-duplicate clusters; one representative kept per cluster.", _dedup_args)
 def dedup(args: argparse.Namespace) -> None:
-    from tweetbert.corpus.dedup import merge_clusters
+    from tweetbert.corpus.dedup import DedupParams, merge_clusters
     from tweetbert.corpus.io import write_corpus
 
-    frame, stats = merge_clusters(args.corpus, args.signatures, args.links, _dedup_params(args))
+    frame, stats = merge_clusters(args.corpus, args.signatures, args.links, settings_from_args(args, DedupParams))
     write_corpus(frame, args.output)
     write_json(stats, args.stats)
 
@@ -158,12 +133,9 @@ def dedup(args: argparse.Namespace) -> None:
 def _tune_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", required=True, type=Path, help="template posts that should be flagged (any ingest format)")
     p.add_argument("--control", required=True, type=Path, help="distinct tweets that should not be flagged")
-    p.add_argument("--ngram-sizes", type=int, nargs="+", default=[2, 3, 4, 5, 6])
-    p.add_argument("--thresholds", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.5, 0.7])
-    p.add_argument("--num-perm", type=int, default=128)
-    p.add_argument("--chosen-ngram", type=int, default=None, help="the configured n-gram size, marked in the plot")
-    p.add_argument("--chosen-threshold", type=float, default=None, help="the configured threshold, marked in the plot")
-    p.add_argument("--seed", type=int, default=0)
+    from tweetbert.corpus.tune import TuneDedupSettings
+
+    add_settings_options(p, TuneDedupSettings)
     p.add_argument("--table", required=True, type=Path, help="TSV of flag rates")
     p.add_argument("--plot", required=True, type=Path, help="PNG scatter of target vs control flag rates")
 
@@ -173,57 +145,61 @@ def _tune_args(p: argparse.ArgumentParser) -> None:
 def tune_dedup(args: argparse.Namespace) -> None:
     from tweetbert.corpus.io import read_tweets
     from tweetbert.corpus.normalize import normalize_texts
-    from tweetbert.corpus.tune import flag_rate_grid
+    from tweetbert.corpus.tune import TuneDedupSettings, flag_rate_grid
     from tweetbert.plots.dedup import plot_flag_rates
 
+    settings = settings_from_args(args, TuneDedupSettings)
     target = normalize_texts(read_tweets(args.target, source_key="tune_dedup.target")[0]["text"].tolist())
     control = normalize_texts(read_tweets(args.control, source_key="tune_dedup.control")[0]["text"].tolist())
-    grid = flag_rate_grid(target, control, args.ngram_sizes, args.thresholds, num_perm=args.num_perm, seed=args.seed)
+    grid = flag_rate_grid(target, control, settings.ngram_sizes, settings.thresholds, num_perm=settings.num_perm,
+                          seed=settings.seed)
     args.table.parent.mkdir(parents=True, exist_ok=True)
     grid.to_csv(args.table, sep="\t", index=False, float_format="%.6f")
-    chosen = (args.chosen_ngram, args.chosen_threshold) if args.chosen_ngram and args.chosen_threshold else None
-    plot_flag_rates(grid, args.plot, chosen)
+    plot_flag_rates(grid, args.plot, (settings.ngram, settings.threshold))
 
 
 def _balance_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", required=True, type=Path, help="dedup-annotated corpus (duplicates are dropped)")
     p.add_argument("--output", required=True, type=Path, help="balanced corpus Parquet")
     p.add_argument("--stats", required=True, type=Path)
-    p.add_argument("--max-per-user", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
+    from tweetbert.corpus.balance import BalanceSettings
+
+    add_settings_options(p, BalanceSettings)
 
 
 @command("balance", "At most N tweets per user from the deduplicated corpus (a seeded choice).", _balance_args)
 def balance(args: argparse.Namespace) -> None:
-    from tweetbert.corpus.balance import balance_users
+    from tweetbert.corpus.balance import BalanceSettings, balance_users
     from tweetbert.corpus.io import read_corpus, write_corpus
 
+    settings = settings_from_args(args, BalanceSettings)
     annotated = read_corpus(args.input, ["id", "user_id", "created_at", "text", "cluster_id", "is_duplicate"])
     kept = annotated[~annotated["is_duplicate"]].reset_index(drop=True)
-    balanced = balance_users(kept, args.max_per_user, args.seed)
+    balanced = balance_users(kept, settings.max_per_user, settings.seed)
     write_corpus(balanced, args.output)
-    write_json({"max_per_user": args.max_per_user, "input_rows": int(len(kept)), "kept": int(len(balanced)),
+    write_json({"max_per_user": settings.max_per_user, "input_rows": int(len(kept)), "kept": int(len(balanced)),
                 "users": int(kept["user_id"].nunique()),
-                "users_capped": int((kept["user_id"].value_counts() > args.max_per_user).sum())}, args.stats)
+                "users_capped": int((kept["user_id"].value_counts() > settings.max_per_user).sum())}, args.stats)
 
 
 def _stats_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.corpus.stats import CORPUS_STATS_OUTPUTS, CorpusStatsSettings
+
     p.add_argument("--raw", required=True, type=Path, help="ingested raw corpus")
     p.add_argument("--dedup", required=True, type=Path, help="dedup-annotated corpus")
     p.add_argument("--balanced", required=True, type=Path, help="balanced corpus")
-    p.add_argument("--out-dir", required=True, type=Path)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--sample-size", type=int, default=None)
-    p.add_argument("--ngram-sizes", type=int, nargs="+", default=[1, 2, 3])
+    output_options(p, CORPUS_STATS_OUTPUTS)
+    add_settings_options(p, CorpusStatsSettings)
 
 
 @command("corpus-stats", "Duplicates by user activity, user contribution and diversity of raw/dedup/balanced.",
          _stats_args)
 def corpus_stats(args: argparse.Namespace) -> None:
-    from tweetbert.corpus.stats import write_corpus_stats
+    from tweetbert.corpus.stats import CORPUS_STATS_OUTPUTS, CorpusStatsSettings, write_corpus_stats
 
-    write_corpus_stats(args.raw, args.dedup, args.balanced, args.out_dir, seed=args.seed,
-                       sample_size=args.sample_size, ngram_sizes=args.ngram_sizes)
+    settings = settings_from_args(args, CorpusStatsSettings)
+    write_corpus_stats(args.raw, args.dedup, args.balanced, output_paths(args, CORPUS_STATS_OUTPUTS),
+                       seed=settings.seed, sample_size=settings.sample_size, ngram_sizes=settings.ngram_sizes)
 
 
 def _split_args(p: argparse.ArgumentParser) -> None:
@@ -234,9 +210,11 @@ def _split_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", required=True, type=Path, help="corpus Parquet with a split column")
     p.add_argument("--stats", required=True, type=Path, help="JSON with split sizes and leakage counts")
     p.add_argument("--table", required=True, type=Path, help="TSV of split sizes and leakage counts, for the report")
-    p.add_argument("--ratio", action="append", default=[], type=key_value, metavar="SPLIT=SHARE",
-                   help="share of a split, e.g. --ratio train=0.75 (repeatable; default 75/5/10/10)")
-    _dedup_options(p)
+    from tweetbert.corpus.dedup import DedupParams
+    from tweetbert.corpus.split import SplitSettings
+
+    add_settings_options(p, SplitSettings)
+    add_settings_options(p, DedupParams, option="--dedup-settings", flags=False)
 
 
 @command("split", "Seeded train/validation/dev/test split keeping duplicate groups together; fails on leakage.",
@@ -244,12 +222,13 @@ def _split_args(p: argparse.ArgumentParser) -> None:
 def split(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from tweetbert.corpus.dedup import load_shards
+    from tweetbert.corpus.dedup import DedupParams, load_shards
     from tweetbert.corpus.io import read_corpus, write_corpus
-    from tweetbert.corpus.split import DEFAULT_RATIOS, DuplicateIndex, require_every_split, split_corpus
+    from tweetbert.corpus.split import DuplicateIndex, SplitSettings, require_every_split, split_corpus
     from tweetbert.errors import CheckFailed, InputError
 
-    ratios = {name: float(share) for name, share in args.ratio}
+    settings = settings_from_args(args, SplitSettings)
+    dedup = settings_from_args(args, DedupParams, option="--dedup-settings")
     frame = read_corpus(args.corpus, ["id", "user_id", "created_at", "text", "cluster_id", "is_duplicate"])
     frame = frame[~frame["is_duplicate"]].reset_index(drop=True)
     annotated_ids = read_corpus(args.annotated, ["id"])["id"]
@@ -260,8 +239,8 @@ def split(args: argparse.Namespace) -> None:
         raise InputError(args.corpus, f"id {frame['id'].iloc[position]!r} is not in {args.annotated}",
                          row=position + 1, column="id")
     index = DuplicateIndex.from_shards(load_shards(args.signatures), rows.to_numpy(dtype="int64"))
-    out, stats = split_corpus(frame, index, _dedup_params(args), ratios or DEFAULT_RATIOS, args.seed)
-    require_every_split(stats, ratios or DEFAULT_RATIOS, args.corpus)
+    out, stats = split_corpus(frame, index, dedup, settings.ratios, settings.seed)
+    require_every_split(stats, settings.ratios, args.corpus)
     write_json(stats, args.stats)
     rows = [(name, count, f"{count / max(stats['rows'], 1):.4f}") for name, count in stats["splits"].items()]
     rows += [(key.replace("_", " "), value, "") for key, value in stats["leakage"].items()]

@@ -1,4 +1,5 @@
-"""Demo stage: generated raw tweets, ground truth, task files and general-domain text."""
+"""Demo stages: generated raw tweets, ground truth, task files and general-domain text; the tiny base model built
+from that text; stand-in annotations of the acceptability sheet."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import json
 from pathlib import Path
 
 from tweetbert.cli import command
+from tweetbert.settings import add_settings_options, settings_from_args
 
 CALIBRATION_SIZE = 3000
 
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.demo import DemoDataSettings
+
     p.add_argument("--out-dir", required=True, type=Path, help="directory for the demo files (e.g. results/demo/demo)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--n-tweets", type=int, default=20000)
+    add_settings_options(p, DemoDataSettings)
 
 
 def _write_jsonl(frame, path: Path) -> None:
@@ -28,13 +31,14 @@ def _write_jsonl(frame, path: Path) -> None:
 def demo_data(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from tweetbert.demo import write_demo_data
+    from tweetbert.demo import DemoDataSettings, write_demo_data
     from tweetbert.demo.calibration import calibration_sets
 
-    paths = write_demo_data(args.out_dir, seed=args.seed, n_tweets=args.n_tweets)
+    settings = settings_from_args(args, DemoDataSettings)
+    paths = write_demo_data(args.out_dir, seed=settings.seed, n_tweets=settings.n_tweets)
     tweets = pd.read_json(paths["tweets"], lines=True, dtype=False)
     truth = pd.read_csv(paths["duplicate_clusters"], sep="\t", dtype=str)
-    target, control = calibration_sets(tweets, truth, CALIBRATION_SIZE, args.seed)
+    target, control = calibration_sets(tweets, truth, CALIBRATION_SIZE, settings.seed)
     _write_jsonl(target, args.out_dir / "tune_target.jsonl")
     _write_jsonl(control, args.out_dir / "tune_control.jsonl")
 
@@ -51,3 +55,24 @@ def demo_annotate(args: argparse.Namespace) -> None:
     from tweetbert.demo.annotations import annotate_demo_sheet
 
     annotate_demo_sheet(args.key, args.sheet, args.output)
+
+
+def _base_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.demo.base_model import DemoBaseModelSettings
+
+    p.add_argument("--text", required=True, type=Path, help="general-domain text, one sentence per line")
+    p.add_argument("--output", required=True, type=Path, help="model directory (safetensors + tokenizer)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads; the weights are reproducible for a fixed thread count (default 1)")
+    add_settings_options(p, DemoBaseModelSettings)
+
+
+@command("build-base-model", "Demo only: a tiny general-domain Japanese BERT (own WordPiece, short MLM training).",
+         _base_args)
+def build_base_model(args: argparse.Namespace) -> None:
+    from dataclasses import asdict
+
+    from tweetbert.demo.base_model import DemoBaseModelSettings, build_demo_base_model
+
+    settings = settings_from_args(args, DemoBaseModelSettings)
+    build_demo_base_model(args.text, args.output, **asdict(settings), threads=args.threads)

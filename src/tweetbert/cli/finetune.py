@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from tweetbert.cli import command, key_value, write_json
+from tweetbert.cli import command, key_value, output_options, output_paths, write_json
+from tweetbert.settings import add_settings_options, settings_from_args
 
 
 def _task_args(p: argparse.ArgumentParser) -> None:
@@ -17,9 +17,6 @@ def _task_args(p: argparse.ArgumentParser) -> None:
                    help="a loader option of the task, e.g. path=data/jts1k.csv (repeatable; values are YAML)")
     p.add_argument("--storage", required=True, help="journal file path or RDB URL of the study")
     p.add_argument("--study", required=True, help="study name")
-    p.add_argument("--space", default="{}", help="search space as JSON (config sweep.space)")
-    p.add_argument("--max-length", type=int, default=128)
-    p.add_argument("--seed", type=int, default=0)
 
 
 def _load(args: argparse.Namespace):
@@ -33,19 +30,14 @@ def _load(args: argparse.Namespace):
 
 
 def _sweep_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.sweep.workers import SweepSettings
+
     _task_args(p)
-    p.add_argument("--n-trials", type=int, required=True, help="finished trials the study needs in total")
     p.add_argument("--worker-id", required=True, help="this worker's id (letters, digits, _ and -)")
-    p.add_argument("--pruner", default="median", choices=["median", "hyperband", "none"])
-    p.add_argument("--lease-timeout", type=float, default=600.0, help="journal storage: seconds until a silent "
-                   "worker counts as dead (config sweep.lease_timeout)")
-    p.add_argument("--heartbeat-interval", type=int, default=60,
-                   help="RDB storage: seconds between a trial's heartbeats (config sweep.heartbeat_interval)")
-    p.add_argument("--grace-period", type=int, default=None, help="RDB storage: seconds without a heartbeat until "
-                   "a trial is failed and retried (config sweep.grace_period; default twice the interval)")
     p.add_argument("--keep-dir", required=True, type=Path,
                    help="where the study's best trial's model is kept (shared by its workers; outside job outputs)")
     p.add_argument("--summary", required=True, type=Path, help="JSON written when the study is complete")
+    add_settings_options(p, SweepSettings)
 
 
 @command("finetune-sweep", "One worker of a model x task Optuna study; returns once the study has N trials.",
@@ -61,17 +53,19 @@ def finetune_sweep(args: argparse.Namespace) -> None:
     from tweetbert.sweep.keep import keep_if_best
     from tweetbert.sweep.space import parse_space, suggest
     from tweetbert.sweep.storage import open_storage
-    from tweetbert.sweep.workers import run_worker
+    from tweetbert.sweep.workers import SweepSettings, run_worker
 
+    settings = settings_from_args(args, SweepSettings)
     spec, task = _load(args)
-    space = parse_space(json.loads(args.space))
+    space = parse_space(settings.space)
 
     def objective(trial: optuna.Trial) -> float:
         """Prunes on validation; the objective is the dev metric of the model training ended with, kept if best."""
         report = OptunaReportCallback(trial, spec.main_metric)
         with tempfile.TemporaryDirectory() as scratch:
-            result = finetune(args.model, task, spec, suggest(trial, space), seed=args.seed, output_dir=Path(scratch),
-                              callbacks=[report], random_init=args.random_init, max_length=args.max_length)
+            result = finetune(args.model, task, spec, suggest(trial, space), seed=settings.seed,
+                              output_dir=Path(scratch), callbacks=[report], random_init=args.random_init,
+                              max_length=settings.max_length)
         trial.set_user_attr("steps", result["steps"])
         report.raise_if_pruned()
         record = {"trial": trial.number, "objective": result["objective"], "dev": result["dev"],
@@ -82,19 +76,22 @@ def finetune_sweep(args: argparse.Namespace) -> None:
         keep_if_best(args.keep_dir, result["model"], record, standing)
         return float(result["objective"])
 
-    run_worker(args.study, args.storage, objective, args.n_trials, seed=args.seed, worker_id=args.worker_id,
-               pruner=args.pruner, lease_timeout=args.lease_timeout, heartbeat_interval=args.heartbeat_interval,
-               grace_period=args.grace_period)
+    run_worker(args.study, args.storage, objective, settings.n_trials, seed=settings.seed, worker_id=args.worker_id,
+               pruner=settings.pruner, lease_timeout=settings.lease_timeout,
+               heartbeat_interval=settings.heartbeat_interval, grace_period=settings.grace_period)
     study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
     write_json({"study": args.study, "worker": args.worker_id, "trials": len(study.trials)}, args.summary)
 
 
 def _best_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.finetune.train import FinetuneSettings
+
     _task_args(p)
     p.add_argument("--name", required=True, help="the model's name in results (candidate slug or control name)")
     p.add_argument("--keep-dir", required=True, type=Path, help="the study's kept best model (finetune-sweep)")
     p.add_argument("--best", required=True, type=Path, help="best.json: params, dev and test metrics of one model")
     p.add_argument("--trials", required=True, type=Path, help="trials.tsv of the whole study")
+    add_settings_options(p, FinetuneSettings)
 
 
 @command("finetune-best", "Score the kept model of the best trial on the test split, once; no retraining.",
@@ -106,12 +103,13 @@ def finetune_best(args: argparse.Namespace) -> None:
 
     from tweetbert.errors import CheckFailed
     from tweetbert.finetune.model import load_model
-    from tweetbert.finetune.train import score_split, weights_sha256
+    from tweetbert.finetune.train import FinetuneSettings, score_split, weights_sha256
     from tweetbert.sweep.keep import kept_best
     from tweetbert.sweep.results import best_trial_summary, trials_table
     from tweetbert.sweep.storage import open_storage
     from tweetbert.tasks.types import SPLIT_ROLES
 
+    settings = settings_from_args(args, FinetuneSettings)
     spec, task = _load(args)
     study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
     summary = best_trial_summary(study)
@@ -122,8 +120,8 @@ def finetune_best(args: argparse.Namespace) -> None:
     if digest != record["weights_sha256"]:
         raise CheckFailed(f"{directory}: weights digest {digest} differs from the trial's {record['weights_sha256']}")
     with tempfile.TemporaryDirectory() as scratch:
-        test = score_split(args.model, model, task, spec, "test", seed=args.seed, output_dir=Path(scratch),
-                           max_length=args.max_length)
+        test = score_split(args.model, model, task, spec, "test", seed=settings.seed, output_dir=Path(scratch),
+                           max_length=settings.max_length)
     args.trials.parent.mkdir(parents=True, exist_ok=True)
     trials_table(study).to_csv(args.trials, sep="\t", index=False, float_format="%.6g")
     write_json({"model": args.name, "task": args.task, "main_metric": spec.main_metric,
@@ -135,17 +133,18 @@ def finetune_best(args: argparse.Namespace) -> None:
 
 
 def _select_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.analysis.selection import SELECTION_OUTPUTS, SelectionSettings
+
     p.add_argument("--best", required=True, type=Path, nargs="+", help="every model x task best.json")
-    p.add_argument("--target-task", required=True, action="append", help="a target task (repeatable, in order)")
-    p.add_argument("--rule", default="mean_dev", choices=["mean_dev", "min_dev"])
-    p.add_argument("--require-beats", action="append", default=[], metavar="CONTROL",
-                   help="a control every eligible candidate must beat on every target task (repeatable)")
-    p.add_argument("--out-dir", required=True, type=Path)
+    add_settings_options(p, SelectionSettings)
+    output_options(p, SELECTION_OUTPUTS)
 
 
 @command("select-best", "Aggregate every sweep, compare candidates with controls and select the best candidate.",
          _select_args)
 def select_best(args: argparse.Namespace) -> None:
-    from tweetbert.analysis.selection import write_selection
+    from tweetbert.analysis.selection import SELECTION_OUTPUTS, SelectionSettings, write_selection
 
-    write_selection(args.best, args.target_task, args.out_dir, rule=args.rule, require_beats=args.require_beats)
+    settings = settings_from_args(args, SelectionSettings)
+    write_selection(args.best, settings.target_tasks, output_paths(args, SELECTION_OUTPUTS), rule=settings.rule,
+                    require_beats=settings.require_beats)

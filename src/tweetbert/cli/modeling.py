@@ -1,68 +1,42 @@
-"""Model stages: build-base-model (demo), migrate-embeddings."""
+"""Modeling stages: migrate-embeddings, calibrate-batch-size, pretrain-candidate, pretrain-exploration, and
+candidates (the grid's slugs)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-from tweetbert.cli import command, write_json
-
-
-def _base_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--text", required=True, type=Path, help="general-domain text, one sentence per line")
-    p.add_argument("--output", required=True, type=Path, help="model directory (safetensors + tokenizer)")
-    p.add_argument("--vocab-size", type=int, default=6000)
-    p.add_argument("--hidden-size", type=int, default=64)
-    p.add_argument("--num-layers", type=int, default=2)
-    p.add_argument("--num-heads", type=int, default=2)
-    p.add_argument("--intermediate-size", type=int, default=256)
-    p.add_argument("--max-position", type=int, default=128)
-    p.add_argument("--steps", type=int, default=300)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch threads; the weights are reproducible for a fixed thread count (default 1)")
-
-
-@command("build-base-model", "Demo only: a tiny general-domain Japanese BERT (own WordPiece, short MLM training).",
-         _base_args)
-def build_base_model(args: argparse.Namespace) -> None:
-    from tweetbert.demo.base_model import build_demo_base_model
-
-    build_demo_base_model(args.text, args.output, vocab_size=args.vocab_size, hidden_size=args.hidden_size,
-                          num_layers=args.num_layers, num_heads=args.num_heads,
-                          intermediate_size=args.intermediate_size, max_position=args.max_position,
-                          steps=args.steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                          seed=args.seed, threads=args.threads)
+from tweetbert.cli import command, key_value, write_json
+from tweetbert.settings import add_settings_options, settings_from_args
 
 
 def _migrate_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.modeling.migrate import MigrateSettings
+
     p.add_argument("--base", required=True, help="base model: hub id or local directory")
     p.add_argument("--tokenizer", required=True, type=Path, help="the new tokenizer directory")
     p.add_argument("--output", required=True, type=Path, help="migrated model directory")
     p.add_argument("--stats", required=True, type=Path, help="JSON with migrated/new token counts")
-    p.add_argument("--method", default="random", choices=["random", "subword_mean", "focus"],
-                   help="initialisation of tokens the base vocabulary lacks")
-    p.add_argument("--initializer-range", type=float, default=None,
-                   help="std of the random initialisation (default: the base config's)")
     p.add_argument("--corpus", type=Path, default=None,
                    help="split corpus whose train tweets FOCUS learns from (needed by --method focus only)")
-    p.add_argument("--seed", type=int, default=0)
+    add_settings_options(p, MigrateSettings)
 
 
 @command("migrate-embeddings", "Move a base model onto the new vocabulary: shared tokens keep their rows.",
          _migrate_args)
 def migrate_embeddings(args: argparse.Namespace) -> None:
+    from tweetbert.modeling.migrate import MigrateSettings
     from tweetbert.modeling.migrate import migrate_embeddings as migrate
 
+    settings = settings_from_args(args, MigrateSettings)
     texts = None
-    if args.method == "focus" and args.corpus is not None:
+    if settings.method == "focus" and args.corpus is not None:
         from tweetbert.corpus.io import read_split_texts
 
         texts = read_split_texts(args.corpus, "train")
-    counts = migrate(args.base, args.tokenizer, args.output, method=args.method, seed=args.seed,
-                     initializer_range=args.initializer_range, texts=texts)
+    counts = migrate(args.base, args.tokenizer, args.output, method=settings.method, seed=settings.seed,
+                     initializer_range=settings.initializer_range, texts=texts)
     write_json(counts, args.stats)
 
 
@@ -81,3 +55,92 @@ def candidates(args: argparse.Namespace) -> None:
     pretrain = config["pretrain"]
     for candidate in expand_grids(pretrain["grids"], pretrain["fixed"], config["corpora"]):
         print(candidate.slug)
+
+
+def _max_seq_length(value: str) -> int:
+    """A number, or the path of a length-histogram JSON whose max_seq_length is taken."""
+    if value.isdigit():
+        return int(value)
+    return int(json.loads(Path(value).read_text())["max_seq_length"])
+
+
+def _calibrate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, type=Path, help="model directory")
+    p.add_argument("--max-seq-length", required=True, help="a number, or max_seq_length.json")
+    p.add_argument("--margin", type=float, default=0.1, help="safety margin below the largest fitting batch")
+    p.add_argument("--output", required=True, type=Path, help="JSON with the calibrated batch size")
+
+
+@command("calibrate-batch-size", "GPU: the largest batch of max-length sequences that fits, with a margin.",
+         _calibrate_args)
+def calibrate_batch_size(args: argparse.Namespace) -> None:
+    from tweetbert.modeling.calibrate import calibrate_batch_size as calibrate
+
+    write_json(calibrate(args.model, _max_seq_length(args.max_seq_length), margin=args.margin), args.output)
+
+
+# Settings whose value the job reads from an upstream file (or takes as a number): --batch-size, --max-seq-length.
+DERIVED_PRETRAIN_SETTINGS = ("batch_size", "max_seq_length")
+
+
+def _pretrain_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.modeling.pretrain import PretrainSettings
+
+    p.add_argument("--model", required=True, type=Path, help="migrated model directory to continue from")
+    p.add_argument("--corpus", required=True, type=Path, help="split corpus (train and validation are used)")
+    p.add_argument("--output", required=True, type=Path, help="run directory: model/, metrics.json, loss_curve.tsv")
+    p.add_argument("--checkpoint-dir", required=True, type=Path,
+                   help="resumable checkpoints, outside --output (removed after success)")
+    p.add_argument("--tensorboard-dir", type=Path, default=None)
+    p.add_argument("--max-seq-length", required=True, help="a number, or max_seq_length.json")
+    p.add_argument("--batch-size", required=True,
+                   help="a number, or a calibrate-batch-size JSON (its batch size, or --fallback-batch-size on CPU)")
+    p.add_argument("--fallback-batch-size", type=int, default=32)
+    p.add_argument("--threads", type=int, default=1, help="torch threads; CPU results are reproducible per value")
+    add_settings_options(p, PretrainSettings, skip=DERIVED_PRETRAIN_SETTINGS)
+
+
+def _batch_size(value: str, fallback: int) -> int:
+    if value.isdigit():
+        return int(value)
+    calibrated = json.loads(Path(value).read_text())["batch_size"]
+    return int(calibrated) if calibrated else fallback
+
+
+@command("pretrain-candidate", "Continued MLM pre-training of one candidate; resumes from its last checkpoint.",
+         _pretrain_args)
+def pretrain_candidate(args: argparse.Namespace) -> None:
+    from tweetbert.modeling.pretrain import PretrainSettings, pretrain
+
+    settings = settings_from_args(args, PretrainSettings,
+                                  batch_size=_batch_size(args.batch_size, args.fallback_batch_size),
+                                  max_seq_length=_max_seq_length(args.max_seq_length))
+    pretrain(args.model, args.corpus, args.output, args.checkpoint_dir, settings,
+             tensorboard_dir=args.tensorboard_dir, threads=args.threads)
+
+
+def _exploration_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--candidate", action="append", required=True, type=key_value, metavar="SLUG=RUN:EPOCH",
+                   help="a candidate, the training run that produces it and the epoch taken from it (repeatable)")
+    p.add_argument("--runs", required=True, type=Path, help="directory holding one folder per training run")
+    p.add_argument("--table", required=True, type=Path, help="TSV of every candidate's validation loss")
+    p.add_argument("--heatmap", required=True, type=Path, help="learning rate x weight decay heatmap")
+    p.add_argument("--epochs-plot", required=True, type=Path, help="validation loss by epochs")
+
+
+@command("pretrain-exploration", "Candidate table, learning-rate x weight-decay heatmap and loss-by-epochs plot.",
+         _exploration_args)
+def pretrain_exploration(args: argparse.Namespace) -> None:
+    from tweetbert.modeling.candidates import Candidate
+    from tweetbert.modeling.exploration import candidate_table
+    from tweetbert.plots.pretrain import plot_loss_by_epochs, plot_lr_wd_heatmap
+
+    runs = {}
+    for slug, produced_by in args.candidate:
+        run, _, epoch = produced_by.rpartition(":")
+        runs[slug] = (Candidate.from_slug(run), int(epoch))
+    table = candidate_table(runs, args.runs)
+    args.table.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.table, sep="\t", index=False, float_format="%.6g")
+    plot_lr_wd_heatmap(table, args.heatmap)
+    plot_loss_by_epochs(table, args.epochs_plot)

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from tweetbert.corpus.dedup import text_hashes
+from tweetbert.settings import mirrors, setting
+
+
+@mirrors("balance")
+@dataclass(frozen=True)
+class BalanceSettings:
+    max_per_user: int = 100
+    seed: int = setting(0, key="seed")
 
 
 def balance_users(frame: pd.DataFrame, max_per_user: int, seed: int) -> pd.DataFrame:

@@ -34,10 +34,12 @@ from tweetbert.corpus.minhash import (
 )
 from tweetbert.corpus.shingles import MAX_NGRAM, MecabWords, shingle_texts
 from tweetbert.errors import ConfigError
+from tweetbert.settings import mirrors, setting
 
 _BATCH = 4096
 
 
+@mirrors("dedup")
 @dataclass(frozen=True)
 class DedupParams:
     """Near-duplicate settings (the config's ``dedup`` section); bands and rows default to the optimum for the threshold."""
@@ -48,7 +50,7 @@ class DedupParams:
     bands: int | None = None
     rows: int | None = None
     verify: bool = True
-    seed: int = 0
+    seed: int = setting(0, key="seed")
 
     def __post_init__(self) -> None:
         if not 1 <= self.ngram <= MAX_NGRAM:
@@ -66,6 +68,20 @@ class DedupParams:
         if self.bands is not None and self.rows is not None:
             return LshParams(self.bands, self.rows)
         return optimal_lsh_params(self.threshold, self.num_perm)
+
+
+@mirrors("dedup")
+@dataclass(frozen=True)
+class DedupSignatureSettings:
+    """What a MinHash signature depends on, and nothing else: LSH-only changes never recompute signatures."""
+
+    ngram: int = 5
+    num_perm: int = 128
+    seed: int = setting(0, key="seed")
+
+    @property
+    def params(self) -> DedupParams:
+        return DedupParams(ngram=self.ngram, num_perm=self.num_perm, seed=self.seed)
 
 
 @dataclass

@@ -21,12 +21,24 @@ from tqdm import tqdm
 
 from tweetbert.errors import InputError
 from tweetbert.tables import SUFFIX_FORMATS, delimited_records, json_lines, parquet_records
+from tweetbert.settings import mirrors, setting
 
 CORPUS_COLUMNS = ("id", "user_id", "created_at", "text")
 REQUIRED_COLUMNS = ("id", "user_id", "text")
 FORMATS = ("jsonl", "csv", "tsv", "parquet")
 _SURROGATES = re.compile("[\udc80-\udcff]")
 MAX_CHARS = 25_000  # the longest post X allows (premium); anything longer is not one tweet
+
+
+@mirrors("raw")
+@dataclass(frozen=True)
+class IngestSettings:
+    """How ingest reads the raw table (``raw.path`` itself is the rule's input)."""
+
+    format: str = "auto"
+    columns: dict[str, str] = setting({})
+    on_bad_row: str = "error"
+    max_chars: int = MAX_CHARS
 
 
 @dataclass

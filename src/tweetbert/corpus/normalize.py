@@ -10,6 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from tweetbert.settings import mirrors
+
 URL_TOKEN = "[URL]"
 USER_TOKEN = "[USER]"
 PLACEHOLDERS = (URL_TOKEN, USER_TOKEN)
@@ -20,6 +22,7 @@ _SPACES = re.compile(r"[^\S\n]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 
 
+@mirrors("normalize")
 @dataclass(frozen=True)
 class NormalizeOptions:
     """Each switch of the normalisation, as in the config's ``normalize`` section."""

@@ -20,8 +20,18 @@ from tweetbert.corpus.dedup import (
 )
 from tweetbert.corpus.minhash import sorted_unique
 from tweetbert.errors import ConfigError, InputError
+from tweetbert.settings import mirrors, setting
 
 DEFAULT_RATIOS = {"train": 0.75, "validation": 0.05, "dev": 0.10, "test": 0.10}
+
+
+@mirrors("split")
+@dataclass(frozen=True)
+class SplitSettings:
+    """Shares of the splits (in the order they are filled) and the seed of the group order."""
+
+    ratios: dict[str, float] = setting(DEFAULT_RATIOS)
+    seed: int = setting(0, key="seed")
 
 
 def check_ratios(ratios: Mapping[str, float], key: str = "split.ratios") -> dict[str, float]:

@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import fugashi
@@ -24,6 +25,7 @@ from tweetbert.corpus.io import read_corpus
 from tweetbert.errors import InputError
 from tweetbert.mecab import mecab_tagger
 from tweetbert.plots.corpus import plot_diversity, plot_duplicates_by_activity, plot_user_contribution
+from tweetbert.settings import mirrors, setting
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,14 @@ _HASHTAG = re.compile(r"(?<![\w&])[#＃](\w*[^\W\d]\w*)")
 # Screen names are ASCII only, so `@abcさん` is the mention `abc`; `a@b.com` is an e-mail, not a mention.
 _MENTION = re.compile(r"(?<![A-Za-z0-9_!#$%&*@＠])[@＠]([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_])")
 _FLOAT_FORMAT = "%.6f"
+
+
+@mirrors("stats")
+@dataclass(frozen=True)
+class CorpusStatsSettings:
+    sample_size: int | None = None  # None: the smallest corpus's size
+    ngram_sizes: list[int] = setting([1, 2, 3])
+    seed: int = setting(0, key="seed")
 
 
 def activity_segment_labels(edges: Sequence[int] = ACTIVITY_EDGES) -> list[str]:
@@ -212,14 +222,27 @@ def _write_tsv(table: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def write_corpus_stats(raw: Path, dedup: Path, balanced: Path, out_dir: Path, *, seed: int = 0,
+CORPUS_STATS_OUTPUTS = {
+    "summary": "TSV of tweets, users and duplicates per corpus",
+    "duplicates_by_activity": "TSV of duplicates by user activity segment",
+    "duplicates_by_activity_plot": "PNG of duplicates by user activity segment",
+    "user_contribution": "TSV of the tweets-per-user distribution per corpus",
+    "user_contribution_plot": "PNG of the tweets-per-user distribution",
+    "top_user_share": "TSV of the share of tweets from the most active 1 % of users",
+    "diversity": "TSV of n-gram, hashtag and mention diversity on equal-size samples",
+    "diversity_plot": "PNG of the diversity measures",
+}
+
+
+def write_corpus_stats(raw: Path, dedup: Path, balanced: Path, paths: Mapping[str, Path], *, seed: int = 0,
                        sample_size: int | None = None, ngram_sizes: Sequence[int] = (1, 2, 3)) -> dict[str, Path]:
-    """Writes every corpus-statistics table and figure into ``out_dir``; returns file name → path.
+    """Writes every corpus-statistics table and figure at ``paths`` (:data:`CORPUS_STATS_OUTPUTS`); returns them.
 
     ``dedup`` is the dedup-annotated corpus (all rows, ``is_duplicate`` marked): its full rows are the raw
     corpus in normalised form, which the word statistics need.
     """
-    raw, dedup, balanced, out_dir = Path(raw), Path(dedup), Path(balanced), Path(out_dir)
+    raw, dedup, balanced = Path(raw), Path(dedup), Path(balanced)
+    paths = {name: Path(paths[name]) for name in CORPUS_STATS_OUTPUTS}
     raw_frame = read_corpus(raw, columns=["id", "user_id", "text"])
     annotated = read_corpus(dedup, columns=["id", "user_id", "text", "is_duplicate"])
     balanced_frame = read_corpus(balanced, columns=["id", "user_id", "text"])
@@ -228,14 +251,13 @@ def write_corpus_stats(raw: Path, dedup: Path, balanced: Path, out_dir: Path, *,
     _require_subset(balanced_frame["id"], kept["id"], balanced, "dedup (non-duplicate rows)")
 
     counted = {"raw": raw_frame, "dedup": kept, "balanced": balanced_frame}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
 
     def table(name: str, frame: pd.DataFrame, plot=None) -> None:
-        written[f"{name}.tsv"] = _write_tsv(frame, out_dir / f"{name}.tsv")
+        _write_tsv(frame, paths[name])
         if plot is not None:
-            plot(frame, out_dir / f"{name}.png")
-            written[f"{name}.png"] = out_dir / f"{name}.png"
+            plot(frame, paths[f"{name}_plot"])
 
     table("summary", summary(counted, annotated))
     table("duplicates_by_activity", duplicates_by_activity(raw_frame, annotated), plot_duplicates_by_activity)
@@ -246,4 +268,4 @@ def write_corpus_stats(raw: Path, dedup: Path, balanced: Path, out_dir: Path, *,
     samples = equal_size_samples(normalised, sample_size, seed)
     raw_text = dict(zip(raw_frame["id"], raw_frame["text"]))
     table("diversity", diversity(samples, raw_text, ngram_sizes), plot_diversity)
-    return written
+    return paths

@@ -6,15 +6,24 @@ general-domain text for the tiny base model; the same seed always gives byte-ide
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from tweetbert.demo import task_specs  # noqa: F401  (registers the demo's tasks)
 from tweetbert.demo.general_text import generate_general_text, write_general_text
 from tweetbert.demo.tasks import write_tasks
 from tweetbert.demo.tweets import generate_tweets, write_tweets
+from tweetbert.settings import mirrors, setting
 
 __all__ = ["generate_general_text", "generate_tweets", "write_demo_data", "write_general_text", "write_tasks",
            "write_tweets"]
+
+
+@mirrors("demo")
+@dataclass(frozen=True)
+class DemoDataSettings:
+    n_tweets: int = 20_000
+    seed: int = setting(0, key="seed")
 
 
 def write_demo_data(out_dir: Path, seed: int = 0, n_tweets: int = 20_000) -> dict[str, Path]:

@@ -50,8 +50,10 @@ from tweetbert.modeling.pretrain_model import (
 from tweetbert.modeling.card import base_model_of
 from tweetbert.modeling.pretrain_record import Recorder, write_outputs
 from tweetbert.modeling.pretrain_resume import Checkpoints, TermFlag
+from tweetbert.settings import mirrors, setting
 
 
+@mirrors("pretrain.fixed")
 @dataclass(frozen=True)
 class PretrainSettings:
     """Hyper-parameters of one candidate; all of them identify the run (a checkpoint resumes only the same ones)."""
@@ -67,7 +69,7 @@ class PretrainSettings:
     warmup_steps: float = 10000  # >= 1: steps; in [0, 1): fraction of the total steps
     mlm_probability: float = 0.15
     whole_word_mask: bool = True
-    seed: int = 0
+    seed: int = setting(0, key="seed")
     eval_every: int = 500
     save_every: int = 500
     early_stopping_patience: int | None = None  # evaluations without improvement; None: off

@@ -28,7 +28,9 @@ import time
 import warnings
 import zlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import optuna
 from optuna.exceptions import ExperimentalWarning
@@ -36,6 +38,7 @@ from optuna.pruners import BasePruner
 from optuna.trial import FrozenTrial, TrialState
 
 from tweetbert.errors import ConfigError
+from tweetbert.settings import mirrors, setting
 from tweetbert.sweep.lease import LEASE_ATTR, Lease, lease_dir, recover_dead_trials
 from tweetbert.sweep.storage import MAX_RETRIES, journal_path, open_storage
 
@@ -48,6 +51,21 @@ LIVE = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE, TrialState.
 PRUNERS = ("median", "hyperband", "none")
 DIRECTIONS = ("maximize", "minimize")
 _WORKER_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@mirrors("sweep")
+@dataclass(frozen=True)
+class SweepSettings:
+    """One study's sweep (storage and worker count are the workflow's: they name the study's place and jobs)."""
+
+    n_trials: int = 100
+    pruner: str = "median"
+    lease_timeout: float = 600.0
+    heartbeat_interval: int = 60
+    grace_period: int | None = None  # None: twice heartbeat_interval
+    max_length: int = 128
+    space: dict[str, Any] = setting({})
+    seed: int = setting(0, key="seed")
 
 
 class _Surplus(Exception):

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,11 +21,19 @@ import pandas as pd
 
 from tweetbert.corpus.io import read_split_texts
 from tweetbert.corpus.normalize import PLACEHOLDERS
+from tweetbert.errors import InputError
+from tweetbert.settings import mirrors
 
 FAMILIES = ("hiragana", "katakana", "kanji", "romaji", "digit", "pictograph", "other script",
             "punctuation/symbol")
 SPECIAL_FAMILY = "special"
 _PLACEHOLDER = re.compile("|".join(re.escape(token) for token in PLACEHOLDERS))
+
+
+@mirrors("tokenizer")
+@dataclass(frozen=True)
+class CharCoverageSettings:
+    char_coverage: float = 0.99  # share of character occurrences the alphabet covers
 # Bracketed ASCII names are the special tokens of BERT vocabularies ([UNK], [CLS], [URL], [unused0]…):
 # MeCab always splits a bracket from the word after it, so no ordinary vocabulary entry looks like this.
 SPECIAL_TOKEN = re.compile(r"\[[A-Za-z][A-Za-z0-9_]*\]")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +17,18 @@ import pandas as pd
 
 from tweetbert.corpus.io import read_split_texts
 from tweetbert.plots.tokenizer import plot_length_histogram
+from tweetbert.settings import mirrors
 from tweetbert.tokenization.fast import FastTokenizer, wordpiece_model
 from tweetbert.tokenization.mecab import CORE_SPECIAL_TOKENS, SPECIAL_WORDS
 
 _FLOAT_FORMAT = "%.6f"
 _BATCH = 1024
+
+
+@mirrors("tokenizer")
+@dataclass(frozen=True)
+class LengthHistogramSettings:
+    length_coverage: float = 0.999  # share of tweets max_seq_length must fit
 
 
 class CorpusEncoder:

@@ -99,21 +99,28 @@ def tokenizer_stats(texts: Sequence[str], tokenizers: Mapping[str, Path | str], 
             "lengths": pd.concat(lengths, ignore_index=True)}
 
 
-def write_tokenizer_stats(corpus: Path, tokenizers: Mapping[str, Path | str], base: str, out_dir: Path, *,
-                          split: str = "validation", workers: int = 1) -> dict[str, Path]:
-    """Writes ``summary.tsv``, ``composition.tsv``, ``lengths.tsv`` and their figures; returns name → path.
+TOKENIZER_STATS_OUTPUTS = {
+    "summary": "TSV per tokenizer: unknown rate, lengths, vocabulary use and overlap with the base",
+    "composition": "TSV of each vocabulary's composition by script",
+    "lengths": "TSV of the tokenized length distributions",
+    "composition_plot": "PNG of the vocabulary composition",
+    "overlap_plot": "PNG of the overlap with the base and the unknown rate",
+    "lengths_plot": "PNG of the length distributions",
+}
+
+
+def write_tokenizer_stats(corpus: Path, tokenizers: Mapping[str, Path | str], base: str, paths: Mapping[str, Path],
+                          *, split: str = "validation", workers: int = 1) -> dict[str, Path]:
+    """Writes the tables and their figures at ``paths`` (:data:`TOKENIZER_STATS_OUTPUTS`); returns them.
 
     Held-out tweets by default: on the training split the new tokenizers would look better than they are.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {name: Path(paths[name]) for name in TOKENIZER_STATS_OUTPUTS}
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
     tables = tokenizer_stats(read_split_texts(corpus, split), tokenizers, base, workers)
-    paths = {name: out_dir / f"{name}.tsv" for name in tables}
     for name, table in tables.items():
         table.to_csv(paths[name], sep="\t", index=False, float_format=_FLOAT_FORMAT, lineterminator="\n")
-    paths["composition_plot"] = out_dir / "composition.png"
-    paths["overlap_plot"] = out_dir / "overlap.png"
-    paths["lengths_plot"] = out_dir / "lengths.png"
     plot_vocab_composition(tables["composition"], paths["composition_plot"])
     plot_overlap(tables["summary"], base, paths["overlap_plot"])
     plot_length_distributions(tables["lengths"], paths["lengths_plot"])

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
+from tweetbert.settings import mirrors
 from tweetbert.tokenization.mecab import CORE_SPECIAL_TOKENS, NEWLINE_TOKEN, SPECIAL_WORDS, JapaneseWords
 
 VOCAB_SPECIAL_TOKENS = CORE_SPECIAL_TOKENS + tuple(t for t in SPECIAL_WORDS if t != NEWLINE_TOKEN)
 MODEL_MAX_LENGTH = 512
+
+
+@mirrors("tokenizer")
+@dataclass(frozen=True)
+class TokenizerTrainSettings:
+    vocab_size: int = 32000
+    min_frequency: int = 2  # fewest occurrences of a merged piece
 
 
 def joyo_kanji() -> set[str]:

@@ -32,15 +32,11 @@ rule probe_embeddings:
         gpu=1,
     params:
         models=get_probe_model_args,
-        classes=get_noun_classes_arg(),
-        n_kanji=config["probes"]["n_kanji"],
-        n_emoji=config["probes"]["n_emoji"],
-        seed=config["seed"],
-        out_dir=get_output_dir,
+        settings=settings("tweetbert.analysis.probes.ProbeSettings"),
     shell:
-        "tweetbert probe-embeddings {params.models} --noun-classes '{params.classes}'"
-        " --n-kanji {params.n_kanji} --n-emoji {params.n_emoji} --seed {params.seed}"
-        " --out-dir {params.out_dir} 2> {log}"
+        "tweetbert probe-embeddings {params.models} --settings {params.settings}"
+        " --coordinates {output.coordinates} --scores {output.scores} --summary {output.summary}"
+        " --plot {output.plot} 2> {log}"
 
 
 rule topk_accuracy:
@@ -69,15 +65,11 @@ rule topk_accuracy:
     params:
         models=get_probe_model_args,
         texts=get_evaluation_text_args(),
-        ks=config["probes"]["top_k"],
-        max_examples=config["probes"]["max_examples"],
-        max_length=config["probes"]["max_length"],
-        seed=config["seed"],
-        out_dir=get_output_dir,
+        settings=settings("tweetbert.analysis.topk.TopKSettings"),
     shell:
-        "tweetbert topk-accuracy {params.models} --texts {input.texts} {params.texts} --k {params.ks}"
-        " --max-examples {params.max_examples} --max-length {params.max_length} --seed {params.seed}"
-        " --out-dir {params.out_dir} 2> {log}"
+        "tweetbert topk-accuracy {params.models} --texts {input.texts} {params.texts}"
+        " --settings {params.settings} --table {output.table} --examples {output.examples}"
+        " --stats {output.stats} --plot {output.plot} 2> {log}"
 
 
 rule acceptability_sheet:
@@ -104,18 +96,13 @@ rule acceptability_sheet:
     params:
         model=get_selected_location,
         texts=get_evaluation_text_args(),
-        ks=config["acceptability"]["ks"],
-        per_k=config["acceptability"]["per_k"],
-        min_tokens=config["acceptability"]["min_tokens"],
-        max_tokens=config["acceptability"]["max_tokens"],
-        annotators=config["acceptability"]["annotators"],
-        seed=config["seed"],
-        out_dir=get_output_dir,
+        settings=settings(
+            "tweetbert.analysis.acceptability_sheet.AcceptabilitySheetSettings"
+        ),
     shell:
         "tweetbert acceptability-sheet --model {params.model} --texts {input.texts} {params.texts}"
-        " --k {params.ks} --per-k {params.per_k} --min-tokens {params.min_tokens}"
-        " --max-tokens {params.max_tokens} --annotator {params.annotators} --seed {params.seed}"
-        " --out-dir {params.out_dir} 2> {log}"
+        " --settings {params.settings} --key {output.key} --sheet {output.sheet} --html {output.page}"
+        " --stats {output.stats} 2> {log}"
 
 
 rule acceptability_report:
@@ -143,11 +130,10 @@ rule acceptability_report:
         logs("acceptability_report.log"),
     conda:
         "../envs/tweetbert-cpu.yaml"
-    params:
-        out_dir=get_output_dir,
     shell:
         "tweetbert acceptability-report --key {input.key} --sheet {input.sheets}"
-        " --out-dir {params.out_dir} 2> {log}"
+        " --by-k {output.table} --summary {output.summary}"
+        " --acceptability-by-k {output.plot} --annotators {output.annotators} 2> {log}"
 
 
 rule downstream:
@@ -177,9 +163,11 @@ rule downstream:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        controls=get_downstream_controls(),
-        tasks=config["downstream"]["tasks"],
-        out_dir=get_output_dir,
+        settings=settings(
+            "tweetbert.analysis.downstream.DownstreamSettings",
+            controls=get_downstream_controls(),
+        ),
     shell:
         "tweetbert downstream --best {input.controls} {input.best} --selection {input.selection}"
-        " --control {params.controls} --task {params.tasks} --out-dir {params.out_dir} 2> {log}"
+        " --settings {params.settings} --table {output.tsv} --markdown {output.markdown}"
+        " --html {output.table} --plot {output.plot} 2> {log}"

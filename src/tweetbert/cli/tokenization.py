@@ -1,17 +1,20 @@
-"""Tokenizer stages: char-coverage, train-tokenizer, length-histogram, tokenizer-stats."""
+"""Tokenization stages: char-coverage, train-tokenizer, length-histogram, tokenizer-stats."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from tweetbert.cli import command, key_value, write_json
+from tweetbert.cli import command, key_value, output_options, output_paths, write_json
+from tweetbert.settings import add_settings_options, settings_from_args
 
 
 def _coverage_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.tokenization.coverage import CharCoverageSettings
+
     p.add_argument("--corpus", required=True, type=Path, help="split corpus Parquet")
     p.add_argument("--split", default="train", help="split whose tweets are counted (default train)")
-    p.add_argument("--coverage", type=float, default=0.99, help="share of character occurrences to cover")
+    add_settings_options(p, CharCoverageSettings)
     p.add_argument("--table", required=True, type=Path, help="TSV of characters by rank")
     p.add_argument("--chars", required=True, type=Path, help="the selected characters, one per line")
     p.add_argument("--plot", required=True, type=Path, help="cumulative coverage plot")
@@ -21,19 +24,21 @@ def _coverage_args(p: argparse.ArgumentParser) -> None:
 @command("char-coverage", "Rank characters by tweets containing them; the smallest set covering the corpus.",
          _coverage_args)
 def char_coverage(args: argparse.Namespace) -> None:
-    from tweetbert.tokenization.coverage import write_char_coverage
+    from tweetbert.tokenization.coverage import CharCoverageSettings, write_char_coverage
 
-    summary = write_char_coverage(args.corpus, args.table, args.chars, args.plot, coverage=args.coverage,
+    settings = settings_from_args(args, CharCoverageSettings)
+    summary = write_char_coverage(args.corpus, args.table, args.chars, args.plot, coverage=settings.char_coverage,
                                   split=args.split)
     write_json(summary, args.stats)
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.tokenization.train import TokenizerTrainSettings
+
     p.add_argument("--corpus", required=True, type=Path, help="split corpus Parquet")
     p.add_argument("--split", default="train", help="split the vocabulary is trained on (default train)")
     p.add_argument("--chars", required=True, type=Path, help="covered characters (from char-coverage)")
-    p.add_argument("--vocab-size", type=int, default=32000)
-    p.add_argument("--min-frequency", type=int, default=2, help="fewest occurrences of a merged piece")
+    add_settings_options(p, TokenizerTrainSettings)
     p.add_argument("--output", required=True, type=Path, help="tokenizer directory (BertJapaneseTokenizer)")
 
 
@@ -41,21 +46,30 @@ def _train_args(p: argparse.ArgumentParser) -> None:
          _train_args)
 def train_tokenizer(args: argparse.Namespace) -> None:
     from tweetbert.corpus.io import read_split_texts
-    from tweetbert.tokenization.train import count_words, joyo_kanji, save_japanese_tokenizer, train_wordpiece
+    from tweetbert.tokenization.train import (
+        TokenizerTrainSettings,
+        count_words,
+        joyo_kanji,
+        save_japanese_tokenizer,
+        train_wordpiece,
+    )
 
+    settings = settings_from_args(args, TokenizerTrainSettings)
     texts = read_split_texts(args.corpus, args.split)
     covered = [line for line in args.chars.read_text(encoding="utf-8").split("\n") if line]
     counts = count_words(texts, n_texts=len(texts))
-    vocab = train_wordpiece(counts, args.vocab_size, sorted(set(covered) | joyo_kanji()),
-                            min_frequency=args.min_frequency)
+    vocab = train_wordpiece(counts, settings.vocab_size, sorted(set(covered) | joyo_kanji()),
+                            min_frequency=settings.min_frequency)
     save_japanese_tokenizer(vocab, args.output)
 
 
 def _lengths_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.tokenization.lengths import LengthHistogramSettings
+
     p.add_argument("--corpus", required=True, type=Path, help="split corpus Parquet")
     p.add_argument("--split", default="train", help="split whose lengths are measured (default train)")
     p.add_argument("--tokenizer", required=True, type=Path, help="tokenizer directory")
-    p.add_argument("--coverage", type=float, default=0.999, help="share of tweets max_seq_length must cover")
+    add_settings_options(p, LengthHistogramSettings)
     p.add_argument("--table", required=True, type=Path, help="TSV of the length distribution")
     p.add_argument("--choice", required=True, type=Path, help="JSON with max_seq_length (read by pre-training)")
     p.add_argument("--plot", required=True, type=Path, help="histogram with cumulative share")
@@ -64,26 +78,30 @@ def _lengths_args(p: argparse.ArgumentParser) -> None:
 
 @command("length-histogram", "Tokenized lengths and the max_seq_length covering 99.9 %% of tweets.", _lengths_args)
 def length_histogram(args: argparse.Namespace) -> None:
-    from tweetbert.tokenization.lengths import write_length_histogram
+    from tweetbert.tokenization.lengths import LengthHistogramSettings, write_length_histogram
 
-    write_length_histogram(args.corpus, args.tokenizer, args.table, args.choice, args.plot, coverage=args.coverage,
-                           split=args.split, workers=args.workers)
+    settings = settings_from_args(args, LengthHistogramSettings)
+    write_length_histogram(args.corpus, args.tokenizer, args.table, args.choice, args.plot,
+                           coverage=settings.length_coverage, split=args.split, workers=args.workers)
 
 
 def _stats_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.tokenization.stats import TOKENIZER_STATS_OUTPUTS
+
     p.add_argument("--corpus", required=True, type=Path, help="split corpus Parquet")
     p.add_argument("--split", default="validation", help="split the tokenizers are compared on")
     p.add_argument("--tokenizer", action="append", default=[], required=True, type=key_value, metavar="NAME=DIR",
                    help="a tokenizer to compare (repeatable); DIR may be a hub id")
     p.add_argument("--base", required=True, help="NAME of the base tokenizer (for vocabulary overlap)")
-    p.add_argument("--out-dir", required=True, type=Path)
     p.add_argument("--workers", type=int, default=1)
+    output_options(p, TOKENIZER_STATS_OUTPUTS)
 
 
 @command("tokenizer-stats", "Unknown rate, lengths, vocabulary use, overlap with the base and composition.",
          _stats_args)
 def tokenizer_stats(args: argparse.Namespace) -> None:
-    from tweetbert.tokenization.stats import write_tokenizer_stats
+    from tweetbert.tokenization.stats import TOKENIZER_STATS_OUTPUTS, write_tokenizer_stats
 
     tokenizers = {name: Path(location) for name, location in args.tokenizer}
-    write_tokenizer_stats(args.corpus, tokenizers, args.base, args.out_dir, split=args.split, workers=args.workers)
+    write_tokenizer_stats(args.corpus, tokenizers, args.base, output_paths(args, TOKENIZER_STATS_OUTPUTS),
+                          split=args.split, workers=args.workers)

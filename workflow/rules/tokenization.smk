@@ -1,4 +1,4 @@
-# Tokenizer stage, per corpus: character coverage -> WordPiece vocabulary -> lengths and stats -> migrated model.
+# Tokenization, per corpus: character coverage -> WordPiece vocabulary -> sequence lengths and tokenizer stats.
 
 
 rule char_coverage:
@@ -20,9 +20,9 @@ rule char_coverage:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        coverage=config["tokenizer"]["char_coverage"],
+        settings=settings("tweetbert.tokenization.coverage.CharCoverageSettings"),
     shell:
-        "tweetbert char-coverage --corpus {input} --coverage {params.coverage} --table {output.table}"
+        "tweetbert char-coverage --corpus {input} --settings {params.settings} --table {output.table}"
         " --chars {output.chars} --plot {output.plot} --stats {output.stats} 2> {log}"
 
 
@@ -39,11 +39,10 @@ rule train_tokenizer:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        vocab_size=config["tokenizer"]["vocab_size"],
-        min_frequency=config["tokenizer"]["min_frequency"],
+        settings=settings("tweetbert.tokenization.train.TokenizerTrainSettings"),
     shell:
         "tweetbert train-tokenizer --corpus {input.corpus} --chars {input.chars}"
-        " --vocab-size {params.vocab_size} --min-frequency {params.min_frequency} --output {output} 2> {log}"
+        " --settings {params.settings} --output {output} 2> {log}"
 
 
 rule length_histogram:
@@ -66,10 +65,10 @@ rule length_histogram:
         "../envs/tweetbert-cpu.yaml"
     threads: PARALLEL_THREADS
     params:
-        coverage=config["tokenizer"]["length_coverage"],
+        settings=settings("tweetbert.tokenization.lengths.LengthHistogramSettings"),
     shell:
         "tweetbert length-histogram --corpus {input.corpus} --tokenizer {input.tokenizer}"
-        " --coverage {params.coverage} --table {output.table} --choice {output.choice}"
+        " --settings {params.settings} --table {output.table} --choice {output.choice}"
         " --plot {output.plot} --workers {threads} 2> {log}"
 
 
@@ -106,6 +105,7 @@ rule tokenizer_stats:
             labels={"corpus": "{corpus}", "figure": "lengths"},
         ),
         table=results("tokenizer/{corpus}/stats/composition.tsv"),
+        lengths_table=results("tokenizer/{corpus}/stats/lengths.tsv"),
     log:
         logs("tokenizer_stats/{corpus}.log"),
     conda:
@@ -113,28 +113,8 @@ rule tokenizer_stats:
     threads: PARALLEL_THREADS
     params:
         tokenizers=get_tokenizer_stats_args,
-        out_dir=get_output_dir,
     shell:
         "tweetbert tokenizer-stats --corpus {input.corpus} {params.tokenizers} --base base"
-        " --out-dir {params.out_dir} --workers {threads} 2> {log}"
-
-
-rule migrate_embeddings:
-    input:
-        unpack(get_migrate_input),
-    output:
-        model=directory(results("migrate/{corpus}/model")),
-        stats=results("migrate/{corpus}/migration.json"),
-    log:
-        logs("migrate_embeddings/{corpus}.log"),
-    conda:
-        "../envs/tweetbert-cpu.yaml"
-    params:
-        base=get_base_model(),
-        method=config["migrate"]["method"],
-        initializer_range=get_initializer_range_arg(),
-        seed=config["seed"],
-    shell:
-        "tweetbert migrate-embeddings --base {params.base} --tokenizer {input.tokenizer}"
-        " --output {output.model} --stats {output.stats} --method {params.method}"
-        " {params.initializer_range} --corpus {input.corpus} --seed {params.seed} 2> {log}"
+        " --summary {output.summary} --composition {output.table} --lengths {output.lengths_table}"
+        " --composition-plot {output.composition} --overlap-plot {output.overlap}"
+        " --lengths-plot {output.lengths} --workers {threads} 2> {log}"

@@ -1,4 +1,24 @@
-# Pre-training stage: per candidate run, continued MLM pre-training of the migrated model; exploration plots.
+# Modeling, per corpus and candidate run: the base model migrated onto the new vocabulary, continued MLM
+# pre-training of it (batch size calibrated on a GPU when asked), and the exploration of the candidates.
+
+
+rule migrate_embeddings:
+    input:
+        unpack(get_migrate_input),
+    output:
+        model=directory(results("migrate/{corpus}/model")),
+        stats=results("migrate/{corpus}/migration.json"),
+    log:
+        logs("migrate_embeddings/{corpus}.log"),
+    conda:
+        "../envs/tweetbert-cpu.yaml"
+    params:
+        base=get_base_model(),
+        settings=settings("tweetbert.modeling.migrate.MigrateSettings"),
+    shell:
+        "tweetbert migrate-embeddings --base {params.base} --tokenizer {input.tokenizer}"
+        " --output {output.model} --stats {output.stats} --corpus {input.corpus}"
+        " --settings {params.settings} 2> {log}"
 
 
 rule calibrate_batch_size:
@@ -36,15 +56,20 @@ rule pretrain_candidate:
         gpu=1,
     params:
         run_dir=get_output_dir,
-        settings=get_pretrain_args,
+        settings=settings(
+            "tweetbert.modeling.pretrain.PretrainSettings",
+            derive=get_run_settings,
+            skip=DERIVED_PRETRAIN_SETTINGS,
+        ),
         checkpoints=results("pretrain/.checkpoints/{run}"),
         tensorboard=results("pretrain/tensorboard/{run}"),
         max_seq_length=get_max_seq_length,
+        batch_size=get_batch_size,
     shell:
         "tweetbert pretrain-candidate --model {input.model} --corpus {input.corpus}"
         " --output {params.run_dir} --checkpoint-dir {params.checkpoints}"
         " --tensorboard-dir {params.tensorboard} --max-seq-length {params.max_seq_length}"
-        " --batch-size {params.settings[batch]} {params.settings[options]} 2> {log}"
+        " --batch-size {params.batch_size} --settings {params.settings} 2> {log}"
 
 
 rule pretrain_exploration:
