@@ -10,8 +10,6 @@ files that must exist (the workflow calls it at start; unit tests of configs for
 from __future__ import annotations
 
 import copy
-import functools
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +17,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from tweetbert.errors import ConfigError
-
-SCHEMA_RESOURCE = "config.schema.yaml"
-
-
-@functools.cache
-def _schema_text() -> str:
-    return resources.files("tweetbert").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
-
-
-def load_schema() -> dict:
-    """The schema as package data, so a non-editable install validates configs too (a fresh copy per call)."""
-    return yaml.safe_load(_schema_text())
-
+from tweetbert.schema import load_schema
 
 def _fill_defaults(value: Any, schema: dict) -> Any:
     if schema.get("type") == "object" and isinstance(value, dict):

@@ -94,7 +94,7 @@ def add_settings_options(parser: argparse.ArgumentParser, cls: type, *, option: 
 
     Fields in ``skip`` are left to the subcommand (values it derives, e.g. from a file).
     """
-    from tweetbert.config import load_schema
+    from tweetbert.schema import load_schema
 
     schema = load_schema()
     group = parser.add_argument_group(f"settings (config: {cls.config_section})")
