@@ -79,3 +79,12 @@ def test_export_never_writes_into_a_non_empty_folder(carded_model, tmp_path):
     with pytest.raises(InputError, match="not empty"):
         export_model(carded_model, tmp_path / "hub")
     assert (tmp_path / "hub" / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_export_command_writes_the_folder_and_names_a_bad_model_folder(carded_model, tmp_path, capsys):
+    from tweetbert.cli import main
+
+    assert main(["export", "--model", str(carded_model), "--to", str(tmp_path / "hub")]) == 0
+    assert str(tmp_path / "hub" / "model.safetensors") in capsys.readouterr().out
+    assert main(["export", "--model", str(tmp_path / "missing"), "--to", str(tmp_path / "other")]) == 2
+    assert f"{tmp_path / 'missing'}: is not a model directory" in capsys.readouterr().err

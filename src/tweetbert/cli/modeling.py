@@ -1,4 +1,4 @@
-"""Modeling stages: migrate-embeddings, calibrate-batch-size, pretrain-candidate, pretrain-exploration, and
+"""Modeling stages: migrate-embeddings, calibrate-batch-size, pretrain-candidate, pretrain-exploration, export and
 candidates (the grid's slugs)."""
 
 from __future__ import annotations
@@ -144,3 +144,18 @@ def pretrain_exploration(args: argparse.Namespace) -> None:
     table.to_csv(args.table, sep="\t", index=False, float_format="%.6g")
     plot_lr_wd_heatmap(table, args.heatmap)
     plot_loss_by_epochs(table, args.epochs_plot)
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, type=Path,
+                   help="a model folder the workflow wrote, e.g. results/<run>/pretrain/runs/<run>/model")
+    p.add_argument("--to", required=True, type=Path, help="new or empty folder to write the Hub-ready copy into")
+
+
+@command("export", "Copy a model folder to a Hub-ready one: safetensors weights, tokenizer files and model card.",
+         _export_args)
+def export(args: argparse.Namespace) -> None:
+    from tweetbert.modeling.export import export_model
+
+    for path in export_model(args.model, args.to):
+        print(path)
