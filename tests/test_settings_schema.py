@@ -36,13 +36,14 @@ from tweetbert.settings import (
 from tweetbert.sweep.workers import SweepSettings
 from tweetbert.tokenization.coverage import CharCoverageSettings
 from tweetbert.tokenization.lengths import LengthHistogramSettings
+from tweetbert.tokenization.task_vocabulary import TaskVocabularySettings
 from tweetbert.tokenization.train import TokenizerTrainSettings
 
 SETTINGS = [IngestSettings, NormalizeOptions, DedupParams, DedupSignatureSettings, TuneDedupSettings, BalanceSettings,
             CorpusStatsSettings, SplitSettings, CharCoverageSettings, TokenizerTrainSettings, LengthHistogramSettings,
             MigrateSettings, DemoBaseModelSettings, DemoDataSettings, PretrainSettings, SweepSettings,
             FinetuneSettings, SelectionSettings, ProbeSettings, TopKSettings, AcceptabilitySheetSettings,
-            DownstreamSettings]
+            DownstreamSettings, TaskVocabularySettings]
 
 # Keys of mirrored sections that no stage takes as a setting, each for a reason.
 WORKFLOW_ONLY = {

@@ -134,6 +134,30 @@ def get_tokenizer_stats_args(wildcards):
     return " ".join(names)
 
 
+def get_task_vocabulary_input(wildcards):
+    return {
+        "tokenizers": expand(
+            results("tokenizer/{corpus}/tokenizer"), corpus=config["corpora"]
+        ),
+        "tasks": list(dict.fromkeys(
+            path for task in TASKS for path in always_list(get_task_files(task))
+        )),
+        **get_base_model_input(),
+    }
+
+
+def always_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def get_all_task_options(wildcards):
+    """Every configured task's loader options, its path resolved, as the shell-quoted JSON of --tasks."""
+    options = {
+        task: {**config["tasks"][task], "path": get_task_path(task)} for task in TASKS
+    }
+    return shlex.quote(json.dumps(options, ensure_ascii=False, sort_keys=True))
+
+
 def get_length_input(corpus):
     """The length histogram's choice as an input, unless pretrain.fixed.max_seq_length fixes the length."""
     if PRETRAIN["max_seq_length"] == "histogram":
@@ -404,6 +428,7 @@ def get_final_outputs():
             name=["max_seq_length.json", "char_coverage.png", "stats/summary.tsv"],
         ),
         *expand(results("migrate/{corpus}/migration.json"), corpus=config["corpora"]),
+        *([results("tokenizer/task_vocabulary.png")] if TASKS else []),
         results("pretrain/candidates.tsv"),
         *(
             [results("selection/best_model.json"), *get_analysis_outputs()]

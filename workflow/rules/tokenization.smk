@@ -72,6 +72,39 @@ rule length_histogram:
         " --plot {output.plot} --workers {threads} 2> {log}"
 
 
+rule task_vocabulary:
+    input:
+        unpack(get_task_vocabulary_input),
+    output:
+        table=results("tokenizer/task_vocabulary.tsv"),
+        html=report(
+            results("tokenizer/task_vocabulary.html"),
+            caption="../report/task_vocabulary_table.rst",
+            category="Tokenizer",
+            subcategory="Task text",
+            labels={"figure": "by task (table)"},
+        ),
+        plot=report(
+            results("tokenizer/task_vocabulary.png"),
+            caption="../report/task_vocabulary.rst",
+            category="Tokenizer",
+            subcategory="Task text",
+            labels={"figure": "by task"},
+        ),
+    log:
+        logs("task_vocabulary.log"),
+    conda:
+        "../envs/tweetbert-cpu.yaml"
+    threads: PARALLEL_THREADS
+    params:
+        tasks=get_all_task_options,
+        tokenizers=get_tokenizer_stats_args,
+        settings=settings("tweetbert.tokenization.task_vocabulary.TaskVocabularySettings"),
+    shell:
+        "tweetbert task-vocabulary --tasks {params.tasks} {params.tokenizers} --workers {threads}"
+        " --settings {params.settings} --table {output.table} --html {output.html} --plot {output.plot} 2> {log}"
+
+
 rule tokenizer_stats:
     input:
         unpack(get_tokenizer_stats_input),

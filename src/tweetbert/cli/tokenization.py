@@ -1,4 +1,4 @@
-"""Tokenization stages: char-coverage, train-tokenizer, length-histogram, tokenizer-stats."""
+"""Tokenization stages: char-coverage, train-tokenizer, length-histogram, tokenizer-stats, task-vocabulary."""
 
 from __future__ import annotations
 
@@ -105,3 +105,30 @@ def tokenizer_stats(args: argparse.Namespace) -> None:
     tokenizers = {name: Path(location) for name, location in args.tokenizer}
     write_tokenizer_stats(args.corpus, tokenizers, args.base, output_paths(args, TOKENIZER_STATS_OUTPUTS),
                           split=args.split, workers=args.workers)
+
+
+def _task_vocabulary_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.settings import json_object
+    from tweetbert.tokenization.task_vocabulary import TASK_VOCABULARY_OUTPUTS, TaskVocabularySettings
+
+    p.add_argument("--tasks", required=True, type=json_object, metavar="JSON",
+                   help="the tasks to measure: a JSON object of task name -> its loader options (config tasks.*)")
+    p.add_argument("--tokenizer", action="append", required=True, type=key_value, metavar="NAME=LOCATION",
+                   help="a tokenizer to measure, e.g. base=<hub id or dir> (repeatable; the table keeps this order)")
+    p.add_argument("--workers", type=int, default=1, help="tokenizer processes")
+    add_settings_options(p, TaskVocabularySettings)
+    output_options(p, TASK_VOCABULARY_OUTPUTS)
+
+
+@command("task-vocabulary", "Base vs new tokenizers on each task's own text: [UNK] rate, tokens, words split.",
+         _task_vocabulary_args)
+def task_vocabulary(args: argparse.Namespace) -> None:
+    from tweetbert.demo import task_specs  # noqa: F401  (registers the demo's tasks, which its config names)
+    from tweetbert.tokenization.task_vocabulary import (
+        TASK_VOCABULARY_OUTPUTS,
+        TaskVocabularySettings,
+        write_task_vocabulary,
+    )
+
+    write_task_vocabulary(args.tasks, dict(args.tokenizer), output_paths(args, TASK_VOCABULARY_OUTPUTS),
+                          settings_from_args(args, TaskVocabularySettings), workers=args.workers)

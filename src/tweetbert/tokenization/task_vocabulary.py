@@ -10,15 +10,32 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from tweetbert.settings import mirrors, setting
 from tweetbert.tasks.types import SPLITS, Example, TaskData
 from tweetbert.tokenization.lengths import CorpusEncoder
 from tweetbert.tokenization.mecab import JapaneseWords
 
 _TEXT_FIELDS = ("text", "text_pair", "question", "context")
+
+
+@mirrors("tokenizer")
+@dataclass(frozen=True)
+class TaskVocabularySettings:
+    task_texts: int | None = 10000  # texts per task, sampled over its splits; None: all
+    seed: int = setting(0, key="seed")
+
+
+TASK_VOCABULARY_OUTPUTS = {
+    "table": "TSV per task and tokenizer: [UNK] rate, tokens per text, share of words split",
+    "html": "the same table as an HTML page, for the report",
+    "plot": "PNG of the [UNK] rate and word splitting per task",
+}
 COLUMNS = ("task", "tokenizer", "texts", "words", "tokens", "unk_rate", "tokens_per_text", "words_split")
 
 
@@ -73,3 +90,25 @@ def task_vocabulary(texts_by_task: Mapping[str, Sequence[str]], tokenizers: Mapp
     rows = [{"task": task, "tokenizer": name, **vocabulary_on_texts(texts, encoder)}
             for task, texts in texts_by_task.items() for name, encoder in encoders.items()]
     return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def write_task_vocabulary(tasks: Mapping[str, Mapping[str, Any]], tokenizers: Mapping[str, str | Path],
+                          paths: Mapping[str, Path], settings: TaskVocabularySettings, workers: int = 1) -> pd.DataFrame:
+    """Loads every task (``tasks``: name -> loader options), measures each tokenizer on its text and writes the
+    ``table`` (TSV), its ``html`` page and the ``plot``."""
+    from tweetbert.plots.html_table import write_html_table
+    from tweetbert.plots.task_vocabulary import plot_task_vocabulary
+    from tweetbert.tasks.registry import load_task
+
+    texts = {name: task_texts(load_task(name, options), settings.task_texts, settings.seed)
+             for name, options in tasks.items()}
+    table = task_vocabulary(texts, tokenizers, workers)
+    Path(paths["table"]).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(paths["table"], sep="\t", index=False, float_format="%.6f", lineterminator="\n")
+    shown = table.assign(unk_rate=table["unk_rate"] * 100, words_split=table["words_split"] * 100).rename(
+        columns={"unk_rate": "[UNK] %", "words_split": "words split %"})
+    write_html_table(shown, paths["html"], title="Tokenizers on each task's text", digits=2,
+                     note="[UNK] %: unknown tokens among all tokens of the task's texts; tokens per text: without "
+                          "[CLS]/[SEP]; words split %: MeCab words the vocabulary cuts into several pieces.")
+    plot_task_vocabulary(table, paths["plot"])
+    return table
