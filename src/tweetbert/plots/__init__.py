@@ -13,10 +13,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 DPI = 120
 
 
-def save_figure(fig: plt.Figure, path: Path) -> None:
-    """Writes a figure (tight layout, fixed dpi, no timestamp metadata) and frees it."""
+def save_figure(fig: plt.Figure, path: Path, *, tight: bool = True) -> None:
+    """Writes a figure (tight layout unless the caller laid it out, fixed dpi, no timestamp metadata), frees it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     fig.savefig(path, dpi=DPI, metadata={"Software": None})
     plt.close(fig)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -39,13 +41,31 @@ def plot_tsne(coordinates: pd.DataFrame, scores: pd.DataFrame, path: Path) -> No
     save_figure(fig, path)
 
 
-def _grouped_bars(frame: pd.DataFrame, x: str, y: str, hue: str, published: set[str], ax: plt.Axes) -> None:
+def model_colours(names: Sequence[str], published: set[str], adapted: set[str]) -> dict[str, tuple]:
+    """One colour per model in every chart: the adapted model orange, the base model blue, other controls the next
+    tab10 colours; a published row takes the pastel shade of the model it stands for (the study's tweet model
+    orange, Japanese BERT blue)."""
+    strong, pastel = sns.color_palette("tab10"), sns.color_palette("pastel")
+    colours, others = {}, iter(range(2, 10))
+    for name in names:
+        lower = name.lower().removeprefix("published: ")
+        if name in published:
+            shade = 1 if lower.startswith("tweet model") else 0 if "japanese bert" in lower else next(others)
+            colours[name] = pastel[shade]
+        elif name in adapted:
+            colours[name] = strong[1]
+        elif lower == "base":
+            colours[name] = strong[0]
+        else:
+            colours[name] = strong[next(others)]
+    return colours
+
+
+def _grouped_bars(frame: pd.DataFrame, x: str, y: str, hue: str, published: set[str], adapted: set[str],
+                  ax: plt.Axes) -> None:
     """Bars of ``y`` by ``x`` and ``hue`` with their values; hues in ``published`` pastel and hatched."""
     hues = list(dict.fromkeys(frame[hue]))
-    measured = [name for name in hues if name not in published]
-    colours = dict(zip(measured, sns.color_palette("tab10", len(measured))))
-    colours.update(zip([name for name in hues if name in published], sns.color_palette("pastel", len(hues))[::-1]))
-    sns.barplot(frame, x=x, y=y, hue=hue, hue_order=hues, palette=colours, ax=ax)
+    sns.barplot(frame, x=x, y=y, hue=hue, hue_order=hues, palette=model_colours(hues, published, adapted), ax=ax)
     for container, name in zip(ax.containers, hues):
         ax.bar_label(container, fmt="%.1f", fontsize=7, padding=1)
         if name in published:
@@ -58,7 +78,9 @@ def plot_topk(table: pd.DataFrame, path: Path) -> None:
     """Accuracy@K per model as grouped bars with their values; published rows of the reference study hatched."""
     frame = table.assign(percent=table["accuracy"] * 100, K=table["k"].astype(str))
     fig, ax = plt.subplots(figsize=(2.0 + 1.6 * frame["K"].nunique(), 4.2))
-    _grouped_bars(frame, "K", "percent", "model", set(table.loc[table["source"] == "published", "model"]), ax)
+    models = set(table["model"])
+    _grouped_bars(frame, "K", "percent", "model", set(table.loc[table["source"] == "published", "model"]),
+                  {name for name in models if name.startswith("adapted")}, ax)
     ax.set_ylim(0, 105)
     ax.set_ylabel("masked-token accuracy (%)")
     ax.set_xlabel("K (original token within the top K predictions)")
@@ -66,18 +88,34 @@ def plot_topk(table: pd.DataFrame, path: Path) -> None:
 
 
 def plot_downstream(table: pd.DataFrame, path: Path) -> None:
-    """Each task's main test metric (the first column of the task) by model; published rows hatched."""
+    """Each task's main test metric (the first column of the task), one small panel per task, bars by model;
+    published rows hatched. Panels wrap four to a row so the figure stays page-wide however many tasks run."""
     metrics = [column for column in table.columns if column not in ("role", "model")]
     first_of_task: dict[str, str] = {}
     for column in metrics:
         first_of_task.setdefault(column.split(" ")[0], column)
-    main = list(first_of_task.values())
-    frame = table.melt(id_vars=["role", "model"], value_vars=main, var_name="task", value_name="score").dropna()
-    frame["score"] *= 100
-    fig, ax = plt.subplots(figsize=(2.5 + 1.2 * len(main) * max(1, table.shape[0] / 3), 4.4))
-    _grouped_bars(frame, "task", "score", "model", set(table.loc[table["role"] == "published", "model"]), ax)
-    ax.set_ylim(0, 110)
-    ax.set_ylabel("test score × 100 (main metric)")
-    ax.set_xlabel("")
-    ax.tick_params(axis="x", labelrotation=20)
-    save_figure(fig, path)
+    models = list(dict.fromkeys(table["model"]))
+    published = set(table.loc[table["role"] == "published", "model"])
+    colours = model_colours(models, published, set(table.loc[table["role"] == "selected", "model"]))
+    columns = min(4, len(first_of_task))
+    rows = math.ceil(len(first_of_task) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.1 * columns, 2.7 * rows + 0.6), squeeze=False, sharey=True)
+    for ax, (task, column) in zip(axes.flat, first_of_task.items()):
+        scores = table[column].astype(float) * 100
+        for position, (model, score) in enumerate(zip(table["model"], scores)):
+            if math.isnan(score):
+                continue
+            bar = ax.bar(position, score, color=colours[model], hatch="//" if model in published else None)
+            ax.bar_label(bar, fmt="%.1f", fontsize=7, padding=1)
+        ax.set(title=f"{task} ({column.split(' ', 1)[1]})", ylim=(0, 110), xticks=[])
+        ax.title.set_fontsize(9)
+    for ax in axes.flat[len(first_of_task):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("test score × 100")
+    handles = [plt.Rectangle((0, 0), 1, 1, facecolor=colours[model], hatch="//" if model in published else None)
+               for model in models]
+    labels = [f"{model} (published)" if model in published else model for model in models]
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(models), 4), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.05 + 0.04 * math.ceil(len(models) / 4), 1, 1))
+    save_figure(fig, path, tight=False)
