@@ -38,28 +38,34 @@ class LshParams:
         return 1.0 - (1.0 - jaccard**self.rows) ** self.bands
 
 
-def _integral(f, lo: float, hi: float, steps: int = 200) -> float:
+def _midpoints(lo: float, hi: float, steps: int = 200) -> tuple[np.ndarray, float]:
+    """Midpoint-rule nodes of [lo, hi] and their width."""
     width = (hi - lo) / steps
-    return sum(f(lo + (i + 0.5) * width) for i in range(steps)) * width
+    return lo + (np.arange(steps) + 0.5) * width, width
 
 
 @lru_cache(maxsize=64)
 def optimal_lsh_params(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> LshParams:
     """The (bands, rows) with ``bands * rows <= num_perm`` minimising the weighted false-positive and
-    false-negative areas under the S-curve around the Jaccard threshold (the usual LSH calibration)."""
+    false-negative areas under the S-curve around the Jaccard threshold (the usual LSH calibration).
+
+    The S-curves of all candidates are evaluated as one array: a loop over them took a second per process.
+    """
     if not 0.0 < threshold < 1.0:
         raise ValueError(f"threshold must be in (0, 1), not {threshold}")
+    candidates = [(bands, rows) for bands in range(1, num_perm + 1) for rows in range(1, num_perm // bands + 1)]
+    bands, rows = (np.array(column, dtype=np.float64)[:, None] for column in zip(*candidates))
+    below, below_width = _midpoints(0.0, threshold)
+    above, above_width = _midpoints(threshold, 1.0)
+    fp = (1.0 - (1.0 - below**rows) ** bands).sum(axis=1) * below_width
+    fn = ((1.0 - above**rows) ** bands).sum(axis=1) * above_width
+    errors = fp_weight * fp + fn_weight * fn
     best, best_error = None, math.inf
-    for bands in range(1, num_perm + 1):
-        for rows in range(1, num_perm // bands + 1):
-            params = LshParams(bands, rows)
-            fp = _integral(params.candidate_probability, 0.0, threshold)
-            fn = _integral(lambda s: 1.0 - params.candidate_probability(s), threshold, 1.0)
-            error = fp_weight * fp + fn_weight * fn
-            if error < best_error - 1e-12:
-                best, best_error = params, error
+    for candidate, error in zip(candidates, errors.tolist()):
+        if error < best_error - 1e-12:
+            best, best_error = candidate, error
     assert best is not None
-    return best
+    return LshParams(*best)
 
 
 def hash_coefficients(num_hashes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
