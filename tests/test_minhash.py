@@ -55,7 +55,8 @@ def test_tokens_are_cut_where_str_split_cuts_them():
 def test_signatures_are_the_per_document_minimum_of_each_multiply_shift_hash():
     rng = np.random.default_rng(2)
     counts = rng.integers(0, 40, 3000)
-    batch = ShingleBatch(rng.integers(0, 2**63, counts.sum(), dtype=np.uint64), np.concatenate([[0], np.cumsum(counts)]))
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    batch = ShingleBatch(rng.integers(0, 2**63, counts.sum(), dtype=np.uint64), offsets)
     a, b = hash_coefficients(16, seed=5)
     expected = np.full((len(counts), 16), 0xFFFFFFFF, dtype=np.uint32)
     for doc, (start, stop) in enumerate(zip(batch.offsets[:-1], batch.offsets[1:])):

@@ -127,10 +127,9 @@ def compute_signatures(texts: Sequence[str], params: DedupParams, *, workers: in
     Each distinct text goes through MeCab and MinHash once and its repeats (retweets, copypasta) take its values:
     the same arrays as computing every row, for less work.
     """
-    index_of_text: dict[str, int] = {}
-    distinct_of_row = np.fromiter((index_of_text.setdefault(text, len(index_of_text)) for text in texts),
-                                  dtype=np.int64, count=len(texts))
-    distinct = list(index_of_text)
+    # Distinct texts in first-seen order, and which one each row is.
+    distinct_of_row, distinct = pd.factorize(np.asarray(texts, dtype=object), use_na_sentinel=False)
+    distinct = distinct.tolist()
     workers = workers or os.cpu_count() or 1
     parts = []
     with tqdm(total=len(distinct), unit="tweet", desc="minhash", disable=not progress) as bar:
