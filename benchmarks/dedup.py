@@ -14,8 +14,8 @@ truth clusters.
 How each tool is driven (threshold 0.2, 128 permutations, word 5-grams everywhere):
 
 * **ours** — ``tweetbert.corpus.dedup.deduplicate`` with all cores: MinHash, LSH with the bands x rows the
-  threshold calls for (28 x 2), candidates verified by estimated Jaccard, connected components. It computes only
-  the bands x rows = 56 hash values the banding uses (not 128) and verifies candidates with those.
+  threshold calls for (28 x 2), candidates verified by estimated Jaccard on all 128 values, connected
+  components. It shingles each distinct text once (a repeated text takes its first occurrence's signature).
 * **rensa** — ``RMinHash`` (128 permutations, built in bulk with ``from_token_sets``) and ``RMinHashLSH``. Its
   LSH needs ``num_perm`` divisible by ``num_bands``, so 28 bands of 2 rows (our banding) cannot be had with 128
   permutations; it runs 64 bands x 2 rows, whose S-curve crosses 0.5 at J = (1/64)^(1/2) = 0.125 (ours, 28 x 2:
