@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from tweetbert.corpus.dedup import (
-    DedupParams, deduplicate, merge_clusters, write_band_links, write_signature_shard,
+    DedupParams, compute_signatures, deduplicate, merge_clusters, write_band_links, write_signature_shard,
 )
 from tweetbert.corpus.io import write_corpus
 from tweetbert.errors import ConfigError
@@ -52,10 +52,19 @@ def test_verification_off_keeps_every_lsh_candidate():
 
 
 def test_multi_process_signatures_equal_single_process_ones():
-    texts = TEXTS * 700
+    texts = [f"{text} {i // len(TEXTS)}" for i, text in enumerate(TEXTS * 700)]  # distinct: several batches
     one = deduplicate(texts, workers=1)
     two = deduplicate(texts, workers=2)
     assert np.array_equal(one.cluster_id, two.cluster_id)
+
+
+def test_repeated_texts_get_the_rows_of_their_first_occurrence():
+    texts = [TEXTS[0], TEXTS[1], TEXTS[0], TEXTS[3], TEXTS[1], TEXTS[0]]
+    repeated = compute_signatures(texts, DedupParams(), workers=1, progress=False)
+    alone = [compute_signatures([text], DedupParams(), workers=1, progress=False) for text in texts]
+    assert np.array_equal(repeated.signature, np.concatenate([shard.signature for shard in alone]))
+    assert np.array_equal(repeated.text_hash, np.concatenate([shard.text_hash for shard in alone]))
+    assert np.array_equal(repeated.n_shingles, np.concatenate([shard.n_shingles for shard in alone]))
 
 
 def test_sharded_steps_give_the_same_clusters_as_the_in_memory_run(tmp_path):

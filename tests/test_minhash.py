@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from tweetbert.corpus.minhash import (
-    LshParams, bucket_edges, estimated_jaccard, optimal_lsh_params, signatures, sorted_unique,
+    LshParams, bucket_edges, estimated_jaccard, hash_coefficients, optimal_lsh_params, signatures, sorted_unique,
 )
-from tweetbert.corpus.shingles import ngram_hashes, shingle_sets, shingle_texts
+from tweetbert.corpus.shingles import ShingleBatch, ngram_hashes, shingle_sets, shingle_texts, token_hashes
 
 
 def as_sets(batch):
@@ -42,12 +42,33 @@ def test_hashes_are_the_same_in_every_run():
     assert first.tolist() == shingle_texts(["同じ文章を二回ハッシュする"], 2).hashes.tolist()
 
 
+def test_tokens_are_cut_where_str_split_cuts_them():
+    parsed = ["今日 は\n渋谷", "", "  ", "a\u3000b\x85c\u2028d\x1fe", "渋谷 は 今日", "😀😀 😀"]
+    hashes, counts = token_hashes(parsed)
+    tokens = [token for text in parsed for token in text.split()]
+    assert counts.tolist() == [len(text.split()) for text in parsed]
+    by_token = dict(zip(tokens, hashes.tolist()))
+    assert [by_token[token] for token in tokens] == hashes.tolist()
+    assert len(set(by_token.values())) == len(by_token)
+
+
+def test_signatures_are_the_per_document_minimum_of_each_multiply_shift_hash():
+    rng = np.random.default_rng(2)
+    counts = rng.integers(0, 40, 3000)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    batch = ShingleBatch(rng.integers(0, 2**63, counts.sum(), dtype=np.uint64), offsets)
+    a, b = hash_coefficients(16, seed=5)
+    expected = np.full((len(counts), 16), 0xFFFFFFFF, dtype=np.uint32)
+    for doc, (start, stop) in enumerate(zip(batch.offsets[:-1], batch.offsets[1:])):
+        if stop > start:
+            expected[doc] = ((np.multiply.outer(batch.hashes[start:stop], a) + b) >> np.uint64(32)).min(axis=0)
+    assert np.array_equal(signatures(batch, 16, seed=5), expected)
+
+
 def test_signature_agreement_estimates_jaccard():
     rng = np.random.default_rng(1)
     base = rng.integers(0, 2**63, 200, dtype=np.uint64)
     other = np.concatenate([base[:100], rng.integers(0, 2**63, 100, dtype=np.uint64)])  # Jaccard 100/300
-    from tweetbert.corpus.shingles import ShingleBatch
-
     batch = ShingleBatch(np.concatenate([base, other]), np.array([0, 200, 400]))
     sigs = signatures(batch, 512, seed=0)
     estimate = estimated_jaccard(sigs, np.array([0]), np.array([1]))[0]
@@ -55,8 +76,6 @@ def test_signature_agreement_estimates_jaccard():
 
 
 def test_documents_without_shingles_get_the_empty_signature():
-    from tweetbert.corpus.shingles import ShingleBatch
-
     sigs = signatures(ShingleBatch(np.array([5], dtype=np.uint64), np.array([0, 0, 1])), 4, seed=0)
     assert (sigs[0] == 0xFFFFFFFF).all() and not (sigs[1] == 0xFFFFFFFF).all()
 

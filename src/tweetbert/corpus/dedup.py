@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -138,16 +138,23 @@ def _batches(texts: Sequence[str], params: DedupParams) -> Iterator[tuple[list[s
 
 def compute_signatures(texts: Sequence[str], params: DedupParams, *, workers: int | None = None,
                        row_start: int = 0, progress: bool = True) -> SignatureShard:
-    """Signatures of texts in input order; ``workers`` processes (default: all cores)."""
+    """Signatures of texts in input order; ``workers`` processes (default: all cores).
+
+    Each distinct text goes through MeCab and MinHash once and its repeats (retweets, copypasta) take its values:
+    the same arrays as computing every row, for less work.
+    """
+    # Distinct texts in first-seen order, and which one each row is.
+    distinct_of_row, distinct = pd.factorize(np.asarray(texts, dtype=object), use_na_sentinel=False)
+    distinct = distinct.tolist()
     workers = workers or os.cpu_count() or 1
     parts = []
-    with tqdm(total=len(texts), unit="tweet", desc="minhash", disable=not progress) as bar:
+    with tqdm(total=len(distinct), unit="tweet", desc="minhash", disable=not progress) as bar:
         if workers == 1:
-            results: Iterator = map(_signature_batch, _batches(texts, params))
+            results: Iterator = map(_signature_batch, _batches(distinct, params))
             executor = None
         else:
             executor = ProcessPoolExecutor(max_workers=workers)
-            results = executor.map(_signature_batch, _batches(texts, params))
+            results = executor.map(_signature_batch, _batches(distinct, params))
         try:
             for part in results:
                 parts.append(part)
@@ -160,9 +167,9 @@ def compute_signatures(texts: Sequence[str], params: DedupParams, *, workers: in
                               np.empty((0, params.num_perm), np.uint32))
     return SignatureShard(
         row_start=row_start,
-        text_hash=np.concatenate([p[0] for p in parts]),
-        n_shingles=np.concatenate([p[1] for p in parts]),
-        signature=np.concatenate([p[2] for p in parts]),
+        text_hash=np.concatenate([p[0] for p in parts])[distinct_of_row],
+        n_shingles=np.concatenate([p[1] for p in parts])[distinct_of_row],
+        signature=np.concatenate([p[2] for p in parts])[distinct_of_row],
     )
 
 
@@ -217,28 +224,32 @@ def component_links(sources: np.ndarray, targets: np.ndarray, n_rows: int) -> tu
 
 
 def near_duplicate_links(key_sigs: np.ndarray, n_shingles: np.ndarray, lsh: LshParams, bands: Sequence[int],
-                         verify_sigs: np.ndarray | None = None, threshold: float = 0.0,
+                         verify_sigs: np.ndarray | None = None, threshold: float = 0.0, *, workers: int = 1,
                          ) -> tuple[np.ndarray, np.ndarray]:
     """Candidate links over the given bands: each bucket member to the bucket's first and to the previous member.
 
     With ``verify_sigs`` (the full signatures) a link is kept only when the pair's estimated Jaccard similarity
     reaches ``threshold``: low-similarity pairs that share a bucket by chance would otherwise chain unrelated
-    tweets into giant clusters. Documents without shingles never link.
+    tweets into giant clusters. Documents without shingles never link. Bands and verification run on ``workers``
+    threads: numpy's sorts and gathers release the GIL, so threads share the signatures without copying them.
     """
     rows = np.arange(len(key_sigs), dtype=np.int64)
     valid = n_shingles > 0
-    members, targets = [], []
-    for band in bands:
+
+    def band_links(band: int) -> np.ndarray:
         member, first, previous = bucket_edges(band_keys(key_sigs, lsh, band), rows, valid)
-        members += [member, member]
-        targets += [first, previous]
-    if not members:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    pair_keys = sorted_unique(np.concatenate(members) * len(rows) + np.concatenate(targets))
-    member, target = np.divmod(pair_keys, len(rows))
-    if verify_sigs is not None:
-        keep = estimated_jaccard(verify_sigs, member, target) >= threshold
-        member, target = member[keep], target[keep]
+        return np.concatenate([member * len(rows) + first, member * len(rows) + previous])
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pair_keys = list(pool.map(band_links, bands))
+        if not pair_keys:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        member, target = np.divmod(sorted_unique(np.concatenate(pair_keys)), len(rows))
+        if verify_sigs is not None:
+            parts = np.array_split(np.arange(len(member)), workers)
+            keep = np.concatenate(list(pool.map(
+                lambda part: estimated_jaccard(verify_sigs, member[part], target[part]) >= threshold, parts)))
+            member, target = member[keep], target[keep]
     return member, target
 
 
@@ -363,13 +374,15 @@ def merge_clusters(corpus: Path, shard_dirs: Sequence[Path], link_files: Sequenc
 def deduplicate(texts: Sequence[str], params: DedupParams = DedupParams(), *, workers: int | None = None,
                 progress: bool = False) -> DedupResult:
     """All three steps in memory: the one-call API for notebooks, tests and benchmarks."""
-    return cluster_shard(compute_signatures(texts, params, workers=workers, progress=progress), params)
+    workers = workers or os.cpu_count() or 1
+    return cluster_shard(compute_signatures(texts, params, workers=workers, progress=progress), params,
+                         workers=workers)
 
 
-def cluster_shard(shard: SignatureShard, params: DedupParams) -> DedupResult:
+def cluster_shard(shard: SignatureShard, params: DedupParams, *, workers: int = 1) -> DedupResult:
     """Steps 2 and 3 in memory on signatures already computed (they depend on ngram, num_perm and seed only, so
-    one set serves every threshold)."""
+    one set serves every threshold); the bands on ``workers`` threads."""
     links = near_duplicate_links(shard.signature, shard.n_shingles, params.lsh, range(params.lsh.bands),
-                                 shard.signature if params.verify else None, params.threshold)
+                                 shard.signature if params.verify else None, params.threshold, workers=workers)
     return cluster_rows(shard.text_hash, shard.n_shingles, [links], params)
 

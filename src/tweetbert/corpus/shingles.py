@@ -4,13 +4,13 @@ Generic dedup tools split Japanese on ``\\W``, which turns whole runs of kana an
 MeCab tokens is what makes near-duplicate detection meaningful for Japanese. Placeholders (``[URL]``,
 ``[USER]``) are left out, otherwise unrelated tweets that both carry a link would share shingles.
 
-Hashes are computed with numpy over a whole batch: a token is hashed once per process (cached), and the n-gram
-hashes are a position-weighted sum of token hashes, so no per-shingle Python work is done.
+Hashes are computed with numpy over a whole batch: the batch's MeCab output is one array of code points, a token's
+hash a mixed sum of its (code point, position) hashes, and an n-gram's a position-weighted sum of token hashes,
+so no per-token or per-shingle Python work is done.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +18,11 @@ import numpy as np
 
 from tweetbert.corpus.normalize import PLACEHOLDERS
 
-_CACHE_LIMIT = 4_000_000
+# Whether a code point is one str.split() splits on; all of those lie below U+3001, so every code point from
+# U+3001 on is looked up at the table's last entry (U+3001, not whitespace).
+_WHITESPACE = np.array([chr(code).isspace() for code in range(0x3002)], dtype=bool)
+_CHAR_POSITION_STEP = np.uint64(0xD1B54A32D192ED03)
+_TOKEN_LENGTH_STEP = np.uint64(0x8CB92BA72F3D8DD7)
 # Odd 64-bit constants weighting each position of an n-gram (so token order matters).
 _POSITION_WEIGHTS = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
@@ -46,28 +50,38 @@ class MecabWords:
     def __init__(self) -> None:
         from tweetbert.mecab import mecab_tagger
 
-        self._tagger = mecab_tagger()
-        self._token_hashes: dict[str, int] = {}
+        self._parse = mecab_tagger().parse
 
-    def words(self, text: str) -> list[str]:
+    def parse(self, text: str) -> str:
+        """MeCab's space-separated words of the text, placeholders left out."""
         for placeholder in PLACEHOLDERS:
             text = text.replace(placeholder, " ")
-        return self._tagger.parse(text).split()
+        return self._parse(text)
 
-    def token_hashes(self, tokens: list[str]) -> np.ndarray:
-        """Deterministic 64-bit hashes of tokens (the same in every process and run, unlike ``hash()``)."""
-        cache = self._token_hashes
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
-        get = cache.get
-        out = np.empty(len(tokens), dtype=np.uint64)
-        for i, token in enumerate(tokens):
-            value = get(token)
-            if value is None:
-                value = cache[token] = int.from_bytes(
-                    hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
-            out[i] = value
-        return out
+    def words(self, text: str) -> list[str]:
+        return self.parse(text).split()
+
+
+def token_hashes(parsed: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Deterministic 64-bit hashes of the whitespace-separated tokens of each text (as ``str.split()`` cuts them),
+    in order, and each text's token count; the same in every process and run, unlike ``hash()``."""
+    text_chars = np.fromiter(map(len, parsed), dtype=np.int64, count=len(parsed))
+    codes = np.frombuffer(" ".join(parsed).encode("utf-32-le"), dtype=np.uint32)
+    in_token = ~_WHITESPACE[np.minimum(codes, len(_WHITESPACE) - 1)]
+    starts = in_token.copy()
+    starts[1:] &= ~in_token[:-1]
+    chars = np.flatnonzero(in_token)
+    first_char = np.flatnonzero(starts[chars])  # index into chars of each token's first character
+    token_lengths = np.diff(first_char, append=len(chars))
+    position = np.arange(len(chars), dtype=np.int64) - np.repeat(first_char, token_lengths)
+    with np.errstate(over="ignore"):
+        char_hashes = _mix64(codes[chars].astype(np.uint64) + position.astype(np.uint64) * _CHAR_POSITION_STEP)
+        sums = np.add.reduceat(char_hashes, first_char) if len(chars) else np.empty(0, np.uint64)
+        hashes = _mix64(sums + token_lengths.astype(np.uint64) * _TOKEN_LENGTH_STEP)
+    # The separator after text i (or the end of the joined string) is at code point text_end[i].
+    text_end = np.cumsum(text_chars + 1) - 1
+    text_of_token = np.searchsorted(text_end, chars[first_char], side="right")
+    return hashes, np.bincount(text_of_token, minlength=len(parsed)).astype(np.int64)
 
 
 @dataclass
@@ -132,14 +146,9 @@ def ngram_hashes(token_hashes: np.ndarray, lengths: np.ndarray, n: int) -> Shing
 
 def shingle_texts(texts: Sequence[str], n: int, words: MecabWords | None = None) -> ShingleBatch:
     """MeCab-tokenises texts and returns their n-gram shingle hashes."""
-    words = words or MecabWords()
-    tokens: list[str] = []
-    lengths = np.empty(len(texts), dtype=np.int64)
-    for i, text in enumerate(texts):
-        doc = words.words(text)
-        lengths[i] = len(doc)
-        tokens.extend(doc)
-    return ngram_hashes(words.token_hashes(tokens), lengths, n)
+    parse = (words or MecabWords()).parse
+    hashes, lengths = token_hashes([parse(text) for text in texts])
+    return ngram_hashes(hashes, lengths, n)
 
 
 def shingle_sets(texts: Sequence[str], n: int) -> list[set[tuple[str, ...]]]:
