@@ -121,14 +121,15 @@ def test_the_report_holds_every_stage_figure(report):
                  "char_coverage.png", "length_histogram.png", "composition.png", "overlap.png",
                  "lr_wd_heatmap.png", "loss_by_epochs.png", "candidates_scatter.png", "controls.html",
                  "tsne.png", "topk.png", "sheet.html", "acceptability_by_k.png", "annotators.png",
-                 "downstream.html", "downstream.png"):
+                 "downstream.html", "downstream.png", "glance.html", "task_vocabulary.png", "aggregate.html",
+                 "tune_dedup.html"):
         assert name in html
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium package is not installed (apt-get install chromium)")
 def test_the_report_renders_in_chromium_with_every_category_and_image(report, tmp_path):
     render = render_report(report, tmp_path)
-    for category in ("Corpus", "Tokenizer", "Pre-training", "Fine-tuning", "Analysis"):
+    for category in ("1. Corpus", "2. Tokenizer", "3. Pre-training", "4. Fine-tuning", "5. Analysis"):
         assert category in render.nav_text
     assert len(render.images) >= 20
     assert render.failed == [], f"images that did not load: {render.failed}"

@@ -9,14 +9,14 @@ rule probe_embeddings:
         plot=report(
             results("analysis/probes/tsne.png"),
             caption="../report/probes_tsne.rst",
-            category="Analysis",
+            category="5. Analysis",
             subcategory="Probes",
             labels={"figure": "t-SNE of word classes"},
         ),
         scores=report(
             results("analysis/probes/separation.tsv"),
             caption="../report/probes_separation.rst",
-            category="Analysis",
+            category="5. Analysis",
             subcategory="Probes",
             labels={"figure": "class separation (silhouette)"},
         ),
@@ -47,7 +47,7 @@ rule topk_accuracy:
         plot=report(
             results("analysis/topk/topk.png"),
             caption="../report/topk.rst",
-            category="Analysis",
+            category="5. Analysis",
             subcategory="Probes",
             labels={"figure": "top-K masked-token accuracy"},
         ),
@@ -82,7 +82,7 @@ rule acceptability_sheet:
         page=report(
             results("analysis/acceptability/kit/sheet.html"),
             caption="../report/acceptability_sheet.rst",
-            category="Analysis",
+            category="5. Analysis",
             subcategory="Acceptability",
             labels={"figure": "annotation sheet"},
         ),
@@ -113,14 +113,14 @@ rule acceptability_report:
         plot=report(
             results("analysis/acceptability/acceptability_by_k.png"),
             caption="../report/acceptability_by_k.rst",
-            category="Analysis",
+            category="5. Analysis",
             subcategory="Acceptability",
             labels={"figure": "acceptability by K"},
         ),
         annotators=report(
             results("analysis/acceptability/annotators.png"),
             caption="../report/acceptability_annotators.rst",
-            category="Analysis",
+            category="5. Analysis",
             subcategory="Acceptability",
             labels={"figure": "annotators' labels"},
         ),
@@ -145,14 +145,14 @@ rule downstream:
         table=report(
             results("analysis/downstream/downstream.html"),
             caption="../report/downstream_table.rst",
-            category="Analysis",
+            category="5. Analysis",
             subcategory="Downstream",
             labels={"figure": "benchmark table"},
         ),
         plot=report(
             results("analysis/downstream/downstream.png"),
             caption="../report/downstream_plot.rst",
-            category="Analysis",
+            category="5. Analysis",
             subcategory="Downstream",
             labels={"figure": "main metric by task"},
         ),
@@ -171,3 +171,24 @@ rule downstream:
         "tweetbert downstream --best {input.controls} {input.best} --selection {input.selection}"
         " --settings {params.settings} --table {output.tsv} --markdown {output.markdown}"
         " --html {output.table} --plot {output.plot} 2> {log}"
+
+
+rule results_at_a_glance:
+    input:
+        unpack(get_glance_input),
+    output:
+        report(
+            results("glance.html"),
+            caption="../report/glance.rst",
+            category="0. Results",
+            labels={"figure": "at a glance"},
+        ),
+    log:
+        logs("results_at_a_glance.log"),
+    conda:
+        "../envs/tweetbert-cpu.yaml"
+    params:
+        optional=get_glance_args,
+    shell:
+        "tweetbert glance --selection {input.selection} --controls {input.controls}"
+        " {params.optional} --output {output} 2> {log}"

@@ -7,7 +7,9 @@ import shlex
 
 from tweetbert.cli.modeling import DERIVED_PRETRAIN_SETTINGS
 from tweetbert.config import check_input_files, validate_config
-from tweetbert.demo import task_specs  # registers the demo's tasks (sentiment3, defamation)
+
+# Registers the demo's tasks (sentiment3, defamation), which the demo config names.
+from tweetbert.demo import task_specs
 from tweetbert.errors import ConfigError
 from tweetbert.modeling.candidates import expand_grids, training_runs
 from tweetbert.settings import config_settings
@@ -139,9 +141,11 @@ def get_task_vocabulary_input(wildcards):
         "tokenizers": expand(
             results("tokenizer/{corpus}/tokenizer"), corpus=config["corpora"]
         ),
-        "tasks": list(dict.fromkeys(
-            path for task in TASKS for path in always_list(get_task_files(task))
-        )),
+        "tasks": list(
+            dict.fromkeys(
+                path for task in TASKS for path in always_list(get_task_files(task))
+            )
+        ),
         **get_base_model_input(),
     }
 
@@ -403,9 +407,29 @@ def get_filled_sheets():
     return [results("demo/annotations/sheet.csv")] if filled == "demo" else list(filled)
 
 
+def get_glance_input(wildcards):
+    inputs = {
+        "selection": results("selection/best_model.json"),
+        "controls": results("selection/controls.tsv"),
+        "topk": results("analysis/topk/topk.tsv"),
+    }
+    if config["downstream"]["tasks"]:
+        inputs["downstream"] = results("analysis/downstream/downstream.tsv")
+    return inputs
+
+
+def get_glance_args(wildcards, input):
+    return " ".join(
+        f"--{name} {input[name]}"
+        for name in ("topk", "downstream")
+        if name in input.keys()
+    )
+
+
 def get_analysis_outputs():
     """The probes and benchmarks of the selected model that the configuration enables."""
     outputs = [
+        results("glance.html"),
         results("analysis/probes/tsne.png"),
         results("analysis/topk/topk.png"),
         results("analysis/acceptability/kit/sheet.csv"),

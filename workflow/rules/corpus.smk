@@ -103,17 +103,18 @@ rule tune_dedup:
         target=get_tune_table("target"),
         control=get_tune_table("control"),
     output:
-        table=report(
-            results("corpus/tune_dedup.tsv"),
+        table=results("corpus/tune_dedup.tsv"),
+        table_html=report(
+            results("corpus/tune_dedup.html"),
             caption="../report/tune_dedup_table.rst",
-            category="Corpus",
+            category="1. Corpus",
             subcategory="Deduplication",
             labels={"figure": "calibration grid (table)"},
         ),
         plot=report(
             results("corpus/tune_dedup.png"),
             caption="../report/tune_dedup.rst",
-            category="Corpus",
+            category="1. Corpus",
             subcategory="Deduplication",
             labels={"figure": "calibration grid"},
         ),
@@ -126,6 +127,8 @@ rule tune_dedup:
     shell:
         "tweetbert tune-dedup --target {input.target} --control {input.control}"
         " --settings {params.settings} --table {output.table} --plot {output.plot} 2> {log}"
+        " && tweetbert table-html --table {output.table} --html {output.table_html}"
+        " --title 'Dedup calibration: flag rates by n-gram size and threshold' 2>> {log}"
 
 
 rule balance:
@@ -151,31 +154,32 @@ rule corpus_stats:
         dedup=results("corpus/dedup_annotated.parquet"),
         balanced=results("corpus/balanced.parquet"),
     output:
-        summary=report(
-            results("corpus/stats/summary.tsv"),
+        summary=results("corpus/stats/summary.tsv"),
+        summary_html=report(
+            results("corpus/stats/summary.html"),
             caption="../report/corpus_summary.rst",
-            category="Corpus",
+            category="1. Corpus",
             subcategory="Statistics",
             labels={"figure": "summary"},
         ),
         by_activity=report(
             results("corpus/stats/duplicates_by_activity.png"),
             caption="../report/duplicates_by_activity.rst",
-            category="Corpus",
+            category="1. Corpus",
             subcategory="Statistics",
             labels={"figure": "duplicates by user activity"},
         ),
         contribution=report(
             results("corpus/stats/user_contribution.png"),
             caption="../report/user_contribution.rst",
-            category="Corpus",
+            category="1. Corpus",
             subcategory="Statistics",
             labels={"figure": "tweets per user"},
         ),
         diversity=report(
             results("corpus/stats/diversity.png"),
             caption="../report/diversity.rst",
-            category="Corpus",
+            category="1. Corpus",
             subcategory="Statistics",
             labels={"figure": "diversity"},
         ),
@@ -196,6 +200,8 @@ rule corpus_stats:
         " --user-contribution {output.contribution_table} --user-contribution-plot {output.contribution}"
         " --top-user-share {output.top_user_share} --diversity {output.diversity_table}"
         " --diversity-plot {output.diversity} --settings {params.settings} 2> {log}"
+        " && tweetbert table-html --table {output.summary} --html {output.summary_html}"
+        " --title 'Corpus refinement in numbers' 2>> {log}"
 
 
 rule split:
@@ -208,10 +214,11 @@ rule split:
     output:
         corpus=results("corpus/{corpus}/split.parquet"),
         stats=results("corpus/{corpus}/split.json"),
-        table=report(
-            results("corpus/{corpus}/split.tsv"),
+        table=results("corpus/{corpus}/split.tsv"),
+        table_html=report(
+            results("corpus/{corpus}/split.html"),
             caption="../report/split.rst",
-            category="Corpus",
+            category="1. Corpus",
             subcategory="Splits",
             labels={"corpus": "{corpus}"},
         ),
@@ -226,3 +233,5 @@ rule split:
         "tweetbert split --corpus {input.corpus} --annotated {input.annotated}"
         " --signatures {input.signatures} --output {output.corpus} --stats {output.stats}"
         " --table {output.table} --settings {params.settings} --dedup-settings {params.dedup} 2> {log}"
+        " && tweetbert table-html --table {output.table} --html {output.table_html}"
+        " --title 'Split sizes and leakage checks ({wildcards.corpus})' 2>> {log}"

@@ -68,30 +68,31 @@ checkpoint select_best:
         ),
     output:
         best=results("selection/best_model.json"),
-        aggregate=report(
-            results("selection/aggregate.tsv"),
+        aggregate=results("selection/aggregate.tsv"),
+        aggregate_html=report(
+            results("selection/aggregate.html"),
             caption="../report/selection_aggregate.rst",
-            category="Fine-tuning",
+            category="4. Fine-tuning",
             labels={"figure": "all sweeps"},
         ),
         controls=results("selection/controls.tsv"),
         controls_html=report(
             results("selection/controls.html"),
             caption="../report/selection_controls.rst",
-            category="Fine-tuning",
+            category="4. Fine-tuning",
             labels={"figure": "candidates vs controls"},
         ),
         controls_markdown=results("selection/controls.md"),
         candidates_scatter=report(
             results("selection/candidates_scatter.png"),
             caption="../report/selection_scatter.rst",
-            category="Fine-tuning",
+            category="4. Fine-tuning",
             labels={"figure": "candidate scatter"},
         ),
         epochs=report(
             results("selection/epochs.png"),
             caption="../report/selection_epochs.rst",
-            category="Fine-tuning",
+            category="4. Fine-tuning",
             labels={"figure": "downstream metric by epochs"},
         ),
     log:
@@ -105,3 +106,5 @@ checkpoint select_best:
         " --aggregate {output.aggregate} --best-model {output.best} --controls {output.controls}"
         " --controls-html {output.controls_html} --controls-markdown {output.controls_markdown}"
         " --candidates-scatter {output.candidates_scatter} --epochs {output.epochs} 2> {log}"
+        " && tweetbert table-html --table {output.aggregate} --html {output.aggregate_html}"
+        " --title 'Every sweep: best development and test scores' 2>> {log}"

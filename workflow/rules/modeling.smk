@@ -79,19 +79,19 @@ rule pretrain_exploration:
         table=report(
             results("pretrain/candidates.tsv"),
             caption="../report/pretrain_candidates.rst",
-            category="Pre-training",
+            category="3. Pre-training",
             labels={"figure": "candidates"},
         ),
         heatmap=report(
             results("pretrain/lr_wd_heatmap.png"),
             caption="../report/pretrain_heatmap.rst",
-            category="Pre-training",
+            category="3. Pre-training",
             labels={"figure": "learning rate x weight decay"},
         ),
         epochs=report(
             results("pretrain/loss_by_epochs.png"),
             caption="../report/pretrain_epochs.rst",
-            category="Pre-training",
+            category="3. Pre-training",
             labels={"figure": "loss by epochs"},
         ),
     log:

@@ -11,7 +11,7 @@ rule char_coverage:
         plot=report(
             results("tokenizer/{corpus}/char_coverage.png"),
             caption="../report/char_coverage.rst",
-            category="Tokenizer",
+            category="2. Tokenizer",
             subcategory="Characters",
             labels={"corpus": "{corpus}", "figure": "character coverage"},
         ),
@@ -55,7 +55,7 @@ rule length_histogram:
         plot=report(
             results("tokenizer/{corpus}/length_histogram.png"),
             caption="../report/length_histogram.rst",
-            category="Tokenizer",
+            category="2. Tokenizer",
             subcategory="Sequence length",
             labels={"corpus": "{corpus}", "figure": "length histogram"},
         ),
@@ -80,14 +80,14 @@ rule task_vocabulary:
         html=report(
             results("tokenizer/task_vocabulary.html"),
             caption="../report/task_vocabulary_table.rst",
-            category="Tokenizer",
+            category="2. Tokenizer",
             subcategory="Task text",
             labels={"figure": "by task (table)"},
         ),
         plot=report(
             results("tokenizer/task_vocabulary.png"),
             caption="../report/task_vocabulary.rst",
-            category="Tokenizer",
+            category="2. Tokenizer",
             subcategory="Task text",
             labels={"figure": "by task"},
         ),
@@ -99,7 +99,9 @@ rule task_vocabulary:
     params:
         tasks=get_all_task_options,
         tokenizers=get_tokenizer_stats_args,
-        settings=settings("tweetbert.tokenization.task_vocabulary.TaskVocabularySettings"),
+        settings=settings(
+            "tweetbert.tokenization.task_vocabulary.TaskVocabularySettings"
+        ),
     shell:
         "tweetbert task-vocabulary --tasks {params.tasks} {params.tokenizers} --workers {threads}"
         " --settings {params.settings} --table {output.table} --html {output.html} --plot {output.plot} 2> {log}"
@@ -109,31 +111,32 @@ rule tokenizer_stats:
     input:
         unpack(get_tokenizer_stats_input),
     output:
-        summary=report(
-            results("tokenizer/{corpus}/stats/summary.tsv"),
+        summary=results("tokenizer/{corpus}/stats/summary.tsv"),
+        summary_html=report(
+            results("tokenizer/{corpus}/stats/summary.html"),
             caption="../report/tokenizer_summary.rst",
-            category="Tokenizer",
+            category="2. Tokenizer",
             subcategory="Vocabulary",
             labels={"corpus": "{corpus}", "figure": "summary"},
         ),
         composition=report(
             results("tokenizer/{corpus}/stats/composition.png"),
             caption="../report/tokenizer_composition.rst",
-            category="Tokenizer",
+            category="2. Tokenizer",
             subcategory="Vocabulary",
             labels={"corpus": "{corpus}", "figure": "composition"},
         ),
         overlap=report(
             results("tokenizer/{corpus}/stats/overlap.png"),
             caption="../report/tokenizer_overlap.rst",
-            category="Tokenizer",
+            category="2. Tokenizer",
             subcategory="Vocabulary",
             labels={"corpus": "{corpus}", "figure": "overlap and unknown rate"},
         ),
         lengths=report(
             results("tokenizer/{corpus}/stats/lengths.png"),
             caption="../report/tokenizer_lengths.rst",
-            category="Tokenizer",
+            category="2. Tokenizer",
             subcategory="Vocabulary",
             labels={"corpus": "{corpus}", "figure": "lengths"},
         ),
@@ -151,3 +154,5 @@ rule tokenizer_stats:
         " --summary {output.summary} --composition {output.table} --lengths {output.lengths_table}"
         " --composition-plot {output.composition} --overlap-plot {output.overlap}"
         " --lengths-plot {output.lengths} --workers {threads} 2> {log}"
+        " && tweetbert table-html --table {output.summary} --html {output.summary_html}"
+        " --title 'Base vs new tokenizers on held-out tweets ({wildcards.corpus})' 2>> {log}"

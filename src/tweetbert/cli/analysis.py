@@ -1,5 +1,5 @@
 """Analysis stages of the selected model: probe-embeddings, topk-accuracy, acceptability-sheet,
-acceptability-report and downstream."""
+acceptability-report, downstream, glance (the report's first page) and table-html (a TSV as a report page)."""
 
 from __future__ import annotations
 
@@ -124,3 +124,38 @@ def downstream(args: argparse.Namespace) -> None:
     selected = json.loads(args.selection.read_text(encoding="utf-8"))["model"]
     write_downstream(args.best, selected, settings.controls or [], settings.tasks,
                      output_paths(args, DOWNSTREAM_OUTPUTS))
+
+
+def _table_html_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--table", required=True, type=Path, help="a TSV a stage wrote")
+    p.add_argument("--html", required=True, type=Path, help="the HTML page the report shows")
+    p.add_argument("--title", required=True, help="the page's title")
+    p.add_argument("--best", nargs="*", default=[], metavar="COLUMN",
+                   help="columns whose highest value is bold where it wins")
+
+
+@command("table-html", "A stage's TSV as an HTML page the report shows in place (sortable when long).",
+         _table_html_args)
+def table_html(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from tweetbert.plots.html_table import write_html_table
+
+    table = pd.read_csv(args.table, sep="\t")  # a stage's own output, written by pandas
+    write_html_table(table, args.html, title=args.title, best_columns=args.best)
+
+
+def _glance_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--selection", required=True, type=Path, help="select_best's best_model.json")
+    p.add_argument("--controls", required=True, type=Path, help="select_best's controls.tsv")
+    p.add_argument("--topk", type=Path, default=None, help="topk-accuracy's table, when the probe ran")
+    p.add_argument("--downstream", type=Path, default=None, help="downstream's table, when benchmarks ran")
+    p.add_argument("--output", required=True, type=Path, help="the HTML page")
+
+
+@command("glance", "The report's first page: the selection, target-task scores, top-K and downstream headlines.",
+         _glance_args)
+def glance(args: argparse.Namespace) -> None:
+    from tweetbert.analysis.glance import write_glance
+
+    write_glance(args.selection, args.controls, args.topk, args.downstream, args.output)

@@ -57,13 +57,13 @@ def winners(table: pd.DataFrame, column: str, digits: int, higher_is_better: boo
     return {position for position, value in enumerate(values) if value == best}
 
 
-def html_table(table: pd.DataFrame, *, title: str, note: str = "", digits: int = 3,
-               best_columns: Sequence[str] = (), lower_is_better: Sequence[str] = ()) -> str:
-    """A page holding ``table``; ``best_columns`` get their winner in bold (``lower_is_better`` ones the lowest)."""
+def table_fragment(table: pd.DataFrame, *, title: str, note: str = "", digits: int = 3,
+                   best_columns: Sequence[str] = (), lower_is_better: Sequence[str] = ()) -> str:
+    """``table`` as a captioned ``<table>`` (and its note); ``best_columns`` get their winner in bold
+    (``lower_is_better`` ones the lowest). Long tables get sortable heads (see :func:`html_page`)."""
     bold = {column: winners(table, column, digits, column not in lower_is_better) for column in best_columns}
     numeric = {column for column in table.columns if pd.api.types.is_numeric_dtype(table[column])}
-    sortable = len(table) >= SORTABLE_FROM_ROWS
-    head_class = ' class="sort"' if sortable else ""
+    head_class = ' class="sort"' if len(table) >= SORTABLE_FROM_ROWS else ""
     head = "".join(f"<th{head_class}>{html.escape(str(column))}</th>" for column in table.columns)
     rows = []
     for position, record in enumerate(table.itertuples(index=False)):
@@ -75,11 +75,20 @@ def html_table(table: pd.DataFrame, *, title: str, note: str = "", digits: int =
             cells.append(f'<td class="num">{text}</td>' if column in numeric else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     note_html = f'\n<p class="note">{html.escape(note)}</p>' if note else ""
-    script = f"\n{_SORT_SCRIPT}" if sortable else ""
+    return (f"<table>\n<caption>{html.escape(title)}</caption>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
+            + "\n".join(rows) + f"\n</tbody>\n</table>{note_html}")
+
+
+def html_page(title: str, body: str) -> str:
+    """A standalone page around ``body``; the sorting script comes along where a table has sortable heads."""
+    script = f"\n{_SORT_SCRIPT}" if 'class="sort"' in body else ""
     return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{_STYLE}</style></head><body>\n<table>\n<caption>{html.escape(title)}</caption>\n"
-            f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows)
-            + f"\n</tbody>\n</table>{note_html}{script}\n</body></html>\n")
+            f"<style>{_STYLE}</style></head><body>\n{body}{script}\n</body></html>\n")
+
+
+def html_table(table: pd.DataFrame, *, title: str, **options) -> str:
+    """A page holding one table (options: those of :func:`table_fragment`)."""
+    return html_page(title, table_fragment(table, title=title, **options))
 
 
 def write_html_table(table: pd.DataFrame, path: str | Path, **options) -> Path:
