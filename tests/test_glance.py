@@ -1,0 +1,38 @@
+"""The report's first page: the selection verdict and the headline rows, read from the stages' tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tweetbert.analysis.glance import glance_page, topk_table
+
+SELECTION = {"model": "dedup-lr1e-04", "gate": {"selected_passes": False, "note": "Gate: no candidate beat base."}}
+CONTROLS = pd.DataFrame({"role": ["selected", "best dedup", "control", "published"],
+                         "model": ["dedup-lr1e-04", "dedup-lr1e-04", "base", "Japanese BERT base"],
+                         "jts1k dev accuracy": [0.70, 0.70, 0.72, None],
+                         "jts1k test accuracy": [0.69, 0.69, 0.71, 0.644]})
+TOPK = pd.DataFrame({"model": ["base", "base", "base", "adapted", "adapted", "adapted"],
+                     "source": ["measured"] * 6, "k": [1, 10, 100] * 2,
+                     "accuracy": [0.04, 0.43, 0.63, 0.17, 0.47, 0.70], "n": [1000] * 6})
+
+
+def test_the_page_says_when_the_selected_model_fails_the_gate_and_shows_test_scores_only():
+    page = glance_page(SELECTION, CONTROLS, TOPK, None)
+    assert "does NOT pass the selection gate" in page and "Gate: no candidate beat base." in page
+    assert "jts1k test accuracy" in page and "jts1k dev accuracy" not in page
+    assert "best dedup" not in page  # the selected model's duplicate row is left out
+    assert "<b>0.710</b>" in page  # base wins this column
+    assert "reference study" in page  # a published row is present, so the note says what it is
+
+
+def test_topk_headline_keeps_top1_and_top10_as_percentages():
+    table = topk_table(TOPK)
+    assert list(table.columns) == ["source", "model", "top-1 %", "top-10 %"]
+    assert table.set_index("model").loc["adapted", "top-1 %"] == 17.0
+
+
+def test_no_published_note_without_published_rows_and_no_downstream_section_without_benchmarks():
+    page = glance_page({**SELECTION, "gate": {"selected_passes": True, "note": ""}},
+                       CONTROLS[CONTROLS["role"] != "published"], None, None)
+    assert "passes the selection gate" in page and "reference study" not in page
+    assert "Downstream" not in page and "Top-K" not in page
