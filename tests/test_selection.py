@@ -115,9 +115,19 @@ def test_renderings_bold_the_best_of_each_column(tmp_path):
     results = {slug("dedup", 1): {"jts1k": 0.70}, "base": {"jts1k": 0.80}}
     controls = control_table(aggregate(write_results(tmp_path, results)), ["jts1k"], None)
     markdown = markdown_with_bold(controls)
-    assert "| control | base | **0.800** | **0.790** |" in markdown
+    assert "| control | base |  | **0.800** | **0.790** |" in markdown
     assert "| 0.700 | 0.690 |" in markdown
     assert "<td><b>0.800</b></td>" in html_with_bold(controls)
+
+
+def test_no_bold_where_every_model_ties_and_the_parameter_count_is_shown(tmp_path):
+    files = write_results(tmp_path, {slug("dedup", 1): {"jts1k": 0.978}, "base": {"jts1k": 0.978}})
+    for path in files:
+        record = json.loads(path.read_text())
+        path.write_text(json.dumps({**record, "parameters": 110_617_344}))
+    controls = control_table(aggregate(files), ["jts1k"], None)
+    assert set(controls["parameters"]) == {"110.6M"}
+    assert "**" not in markdown_with_bold(controls) and "<b>" not in html_with_bold(controls)
 
 
 def selection_files(directory):

@@ -31,8 +31,9 @@ def _test_columns(table: pd.DataFrame) -> list[str]:
 def target_table(controls: pd.DataFrame) -> pd.DataFrame:
     """The selected model, the controls and the published rows, on the target tasks' test scores."""
     columns = _test_columns(controls)
-    rows = controls[controls["role"].isin(["selected", "control", "published"])]
-    return rows[["role", "model", *columns]].reset_index(drop=True)
+    rows = controls[controls["role"].str.startswith("selected") | controls["role"].isin(["control", "published"])]
+    labels = [column for column in ("role", "model", "parameters") if column in rows.columns]
+    return rows[[*labels, *columns]].reset_index(drop=True)
 
 
 def topk_table(topk: pd.DataFrame) -> pd.DataFrame:

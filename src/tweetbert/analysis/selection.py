@@ -24,6 +24,8 @@ from tweetbert.report_labels import CANDIDATE, CONTROL
 from tweetbert.settings import mirrors, setting
 
 PUBLISHED = "published"
+PARAMETERS = "parameters"
+"""Column of the control table: the encoder's parameter count (without the task head), e.g. 110.6M."""
 _REQUIRED_KEYS = ("model", "task", "main_metric", "best_dev")
 
 
@@ -92,13 +94,14 @@ def aggregate(best_files: Sequence[Path]) -> pd.DataFrame:
                              column="main_metric")
         kind, corpus, epochs = _slug_fields(model)
         row = {"model": model, "task": task, "kind": kind, "corpus": corpus, "epochs": epochs, "main_metric": metric,
-               "best_dev": float(record["best_dev"]), "n_trials": record.get("n_trials")}
+               "best_dev": float(record["best_dev"]), "n_trials": record.get("n_trials"),
+               "parameters": record.get("parameters")}
         row.update({f"test_{name}": value for name, value in (record.get("test") or {}).items()})
         rows.append(row)
-    base = ["model", "task", "kind", "corpus", "epochs", "main_metric", "best_dev", "n_trials"]
+    base = ["model", "task", "kind", "corpus", "epochs", "main_metric", "best_dev", "n_trials", "parameters"]
     tests = sorted({key for row in rows for key in row if key.startswith("test_")})
     table = pd.DataFrame(rows, columns=base + tests)
-    table = table.astype({"epochs": "Int64", "n_trials": "Int64", "best_dev": "float64",
+    table = table.astype({"epochs": "Int64", "n_trials": "Int64", "parameters": "Int64", "best_dev": "float64",
                           **{column: "float64" for column in tests}})
     return table.sort_values(["model", "task"], kind="stable").reset_index(drop=True)
 
@@ -202,7 +205,9 @@ def control_table(table: pd.DataFrame, target_tasks: Sequence[str], published: M
     test_columns = {task: f"{task} test {metric[task]}" for task in tasks}
 
     def measured(role: str, model: str) -> dict[str, Any]:
-        row: dict[str, Any] = {"role": role, "model": model}
+        counts = table.loc[table["model"] == model, "parameters"].dropna()
+        row: dict[str, Any] = {"role": role, "model": model,
+                               PARAMETERS: f"{counts.iloc[0] / 1e6:.1f}M" if len(counts) else None}
         for task in tasks:
             found = table[(table["model"] == model) & (table["task"] == task)]
             test_column = f"test_{metric[task]}"
@@ -222,23 +227,26 @@ def control_table(table: pd.DataFrame, target_tasks: Sequence[str], published: M
         covered = [task for task in tasks if task in published]
         labels = list(dict.fromkeys(label for task in covered for label in published[task]))
         for label in labels:
-            row: dict[str, Any] = {"role": PUBLISHED, "model": label}
+            row: dict[str, Any] = {"role": PUBLISHED, "model": label, PARAMETERS: None}
             for task in tasks:
                 row[dev_columns[task]] = None
                 row[test_columns[task]] = published[task].get(label) if task in covered else None
             rows.append(row)
-    columns = ["role", "model"] + [c for task in tasks for c in (dev_columns[task], test_columns[task])]
+    columns = ["role", "model", PARAMETERS] + [c for task in tasks for c in (dev_columns[task], test_columns[task])]
     result = pd.DataFrame(rows, columns=columns)
-    return result.astype({column: "float64" for column in columns[2:]})
+    return result.astype({column: "float64" for column in columns[3:]})
 
 
 def _formatted_with_best(table: pd.DataFrame, digits: int) -> tuple[list[str], list[list[tuple[str, bool]]]]:
     """Cells as (text, is_best); best is judged on the shown digits so equal-looking values are bold together."""
-    metrics = [column for column in table.columns if column not in ("role", "model")]
-    best = {column: table[column].round(digits).max() for column in metrics}
+    labels = [column for column in ("role", "model", PARAMETERS) if column in table.columns]
+    metrics = [column for column in table.columns if column not in labels]
+    # A column whose shown values all tie (every model at 0.000, or at the majority-class accuracy) has no winner.
+    best = {column: table[column].round(digits).max() if table[column].round(digits).nunique() > 1 else None
+            for column in metrics}
     body = []
     for _, row in table.iterrows():
-        cells = [(str(row["role"]), False), (str(row["model"]), False)]
+        cells = [("" if pd.isna(row[column]) else str(row[column]), False) for column in labels]
         for column in metrics:
             value = row[column]
             if pd.isna(value):

@@ -127,6 +127,7 @@ def finetune_best(args: argparse.Namespace) -> None:
     write_json({"model": args.name, "task": args.task, "main_metric": spec.main_metric,
                 "best_dev": summary["best_value"], "dev": record["dev"], "test": test,
                 "params": best_trial.params, "n_trials": len(study.trials), "trial": record["trial"],
+                "parameters": sum(weight.numel() for weight in model.base_model.parameters()),
                 "weights_sha256": digest, "study": summary,
                 "splits": {role: {"examples": len(task[role]), "source": task.sources[role], "role": SPLIT_ROLES[role]}
                            for role in task.splits}}, args.best)
