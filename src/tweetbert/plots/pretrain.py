@@ -74,14 +74,17 @@ def plot_loss_by_epochs(table: pd.DataFrame, path: Path) -> None:
     """Validation loss against pre-training epochs per corpus, one panel per phase (all points, best marked)."""
     phases = [phase for phase in PHASES if (table["phase"] == phase).any()]
     corpora = sorted(table["corpus"].unique())
+    palette = dict(zip(corpora, sns.color_palette(n_colors=len(corpora))))  # a corpus keeps its colour across panels
     fig, axes = plt.subplots(1, len(phases), figsize=(6.5 * len(phases), 4.2), squeeze=False, sharey=True)
     for ax, phase in zip(axes[0], phases):
         rows = table[table["phase"] == phase]
-        sns.stripplot(data=rows, x="epochs", y="validation_loss", hue="corpus", hue_order=corpora, dodge=True,
-                      alpha=0.5, ax=ax, legend=False)
+        present = sorted(rows["corpus"].unique())
+        dodge = 0.4 if len(present) > 1 else False  # seaborn cannot dodge a single hue level
+        sns.stripplot(data=rows, x="epochs", y="validation_loss", hue="corpus", hue_order=present, palette=palette,
+                      dodge=bool(dodge), alpha=0.5, ax=ax, legend=False)
         best = rows.groupby(["corpus", "epochs"], as_index=False)["validation_loss"].min()
-        sns.pointplot(data=best, x="epochs", y="validation_loss", hue="corpus", hue_order=corpora, dodge=0.4,
-                      markers="D", ax=ax)
+        sns.pointplot(data=best, x="epochs", y="validation_loss", hue="corpus", hue_order=present, palette=palette,
+                      dodge=dodge, markers="D", ax=ax)
         ax.set_xlabel("pre-training epochs")
         ax.set_ylabel("validation MLM loss")
         ax.set_title(f"{phase}: validation loss by epochs (diamonds: best point)")
