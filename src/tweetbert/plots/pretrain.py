@@ -2,7 +2,7 @@
 
 The heatmap and the weight-decay plot draw the exploration phase (the candidates where a config explores nothing)
 at each corpus's fewest epochs, so every cell compares settings trained equally long; the epochs plot draws each
-phase in a panel of its own.
+phase in a panel of its own. A table's ``phase`` is ``exploration`` or ``candidates``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from tweetbert.modeling.candidates import PHASES
 from tweetbert.plots import save_figure
 
 
@@ -72,7 +71,7 @@ def plot_loss_by_weight_decay(table: pd.DataFrame, learning_rate: float, path: P
 
 def plot_loss_by_epochs(table: pd.DataFrame, path: Path) -> None:
     """Validation loss against pre-training epochs per corpus, one panel per phase (all points, best marked)."""
-    phases = [phase for phase in PHASES if (table["phase"] == phase).any()]
+    phases = list(dict.fromkeys(table["phase"]))  # in the table's order: exploration first
     corpora = sorted(table["corpus"].unique())
     palette = dict(zip(corpora, sns.color_palette(n_colors=len(corpora))))  # a corpus keeps its colour across panels
     fig, axes = plt.subplots(1, len(phases), figsize=(6.5 * len(phases), 4.2), squeeze=False, sharey=True)
