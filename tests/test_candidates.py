@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from dry_run import SNAKEMAKE, demo_config, planned_jobs
 
 from tweetbert.cli import main
 from tweetbert.errors import ConfigError
@@ -153,3 +154,15 @@ def test_the_exploration_table_has_a_row_per_point_and_phase_and_every_plot_is_d
     assert table["phase"].tolist() == ["exploration"] * 4 + ["candidates"] * 2
     for figure in ("heatmap.png", "wd.png", "epochs.png"):
         assert (tmp_path / figure).stat().st_size > 0
+
+
+@pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")
+def test_the_demo_pretrains_its_exploration_points_but_fine_tunes_only_candidates(tmp_path):
+    jobs = planned_jobs(tmp_path, demo_config())
+    explored_only = "dedup-lr5e-04-wd0-ep1-b1_0.9-b2_0.999-eps1e-08"
+    assert any(f"/runs/{explored_only}/" in job.text for job in jobs if job.rule == "pretrain_candidate")
+    assert not any(explored_only in job.text for job in jobs if job.rule.startswith("finetune"))
+    table = next(job.command for job in jobs if job.rule == "pretrain_exploration")
+    assert ("--explored dedup-lr5e-04-wd0.03-ep1-b1_0.9-b2_0.999-eps1e-08="
+            "dedup-lr5e-04-wd0.03-ep2-b1_0.9-b2_0.999-eps1e-08:1") in table  # an epoch of a candidate's run
+    assert table.count("--explored ") == 4 and table.count("--candidate ") == 8
