@@ -18,14 +18,15 @@ check_input_files(config)
 PRETRAIN = config["pretrain"]["fixed"]
 GRID_POINTS = expand_phases(config["pretrain"]["grids"], PRETRAIN, config["corpora"])
 # Only the candidates phase is fine-tuned and selected; exploration points are pre-trained, reusing candidate runs.
-RUN_OF_CANDIDATE = training_runs(GRID_POINTS["candidates"], PRETRAIN["epoch_checkpoints"])
+RUN_OF_CANDIDATE = training_runs(
+    GRID_POINTS["candidates"], PRETRAIN["epoch_checkpoints"]
+)
 RUN_OF_EXPLORED = explored_runs(
     GRID_POINTS["exploration"], RUN_OF_CANDIDATE, PRETRAIN["epoch_checkpoints"]
 )
 # A training run's settings come from the expanded grid, never from parsing its name.
 RUN_BY_SLUG = {
-    run.slug: run
-    for run, _ in [*RUN_OF_CANDIDATE.values(), *RUN_OF_EXPLORED.values()]
+    run.slug: run for run, _ in [*RUN_OF_CANDIDATE.values(), *RUN_OF_EXPLORED.values()]
 }
 RUNS = sorted(RUN_BY_SLUG)
 MODELS = sorted(RUN_OF_CANDIDATE) + sorted(config["controls"])
@@ -201,7 +202,10 @@ def get_exploration_args():
     """Every grid point of both phases as SLUG=RUN:EPOCH, for the exploration table and plots."""
     return " ".join(
         f"--{option} {slug}={run.slug}:{epoch}"
-        for option, runs in (("explored", RUN_OF_EXPLORED), ("candidate", RUN_OF_CANDIDATE))
+        for option, runs in (
+            ("explored", RUN_OF_EXPLORED),
+            ("candidate", RUN_OF_CANDIDATE),
+        )
         for slug, (run, epoch) in sorted(runs.items())
     )
 
