@@ -41,8 +41,10 @@ def migrate_embeddings(args: argparse.Namespace) -> None:
 
 
 def _candidates_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.modeling.candidates import PHASES
+
     p.add_argument("--config", required=True, type=Path, help="workflow config file (e.g. configs/thesis.yaml)")
-    p.add_argument("--phase", choices=("exploration", "candidates"), default="candidates",
+    p.add_argument("--phase", choices=PHASES, default="candidates",
                    help="the grids' phase to list: selection candidates, or exploration points (pre-trained only)")
 
 
