@@ -1,12 +1,15 @@
-"""The candidate grid: union of sub-grids, readable deterministic slugs, epoch-checkpoint runs."""
+"""The candidate grid: union of sub-grids, readable deterministic slugs, epoch-checkpoint runs, phases."""
 
+import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from dry_run import SNAKEMAKE, demo_config, planned_jobs
 
 from tweetbert.cli import main
 from tweetbert.errors import ConfigError
-from tweetbert.modeling.candidates import Candidate, expand_grids, training_runs
+from tweetbert.modeling.candidates import Candidate, expand_grids, expand_phases, explored_runs, training_runs
 
 DEFAULTS = {"learning_rate": 1e-4, "weight_decay": 0.03, "epochs": 3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
 
@@ -77,3 +80,89 @@ def test_a_value_listed_twice_in_one_sub_grid_is_a_config_error_naming_both_poin
     both = r"pretrain\.grids\.0.*learning_rate\[1\]=0\.0001.*learning_rate\[0\]=0\.0001"
     with pytest.raises(ConfigError, match=both):
         expand_grids([{"corpus": ["dedup"], "learning_rate": [1e-4, 0.0001]}], DEFAULTS, ["dedup"])
+
+
+EXPLORATION = {"phase": "exploration", "corpus": ["dedup"], "learning_rate": [1e-4, 5e-4], "weight_decay": [0.0, 0.03],
+               "epochs": [1]}
+
+
+def test_only_candidates_phase_grids_are_candidates():
+    phases = expand_phases([EXPLORATION, {"corpus": ["dedup"], "epochs": [1, 2]}], DEFAULTS, ["dedup"])
+    assert [c.slug for c in phases["candidates"]] == ["dedup-lr1e-04-wd0.03-ep1-b1_0.9-b2_0.999-eps1e-08",
+                                                      "dedup-lr1e-04-wd0.03-ep2-b1_0.9-b2_0.999-eps1e-08"]
+    assert len(phases["exploration"]) == 4
+    assert expand_grids([EXPLORATION], DEFAULTS, ["dedup"]) == []
+
+
+def test_an_unknown_phase_names_the_key():
+    with pytest.raises(ConfigError, match=r"pretrain\.grids\.1\.phase"):
+        expand_phases([EXPLORATION, {"phase": "warmup", "corpus": ["dedup"]}], DEFAULTS, ["dedup"])
+
+
+def test_an_explored_point_that_is_a_candidate_is_trained_once_by_the_candidates_run():
+    phases = expand_phases([EXPLORATION, {"corpus": ["dedup"], "epochs": [1]}], DEFAULTS, ["dedup"])
+    candidate_runs = training_runs(phases["candidates"], epoch_checkpoints=False)
+    runs = explored_runs(phases["exploration"], candidate_runs, epoch_checkpoints=False)
+    shared = "dedup-lr1e-04-wd0.03-ep1-b1_0.9-b2_0.999-eps1e-08"
+    assert runs[shared] == candidate_runs[shared]
+    assert len({run.slug for run, _ in [*runs.values(), *candidate_runs.values()]}) == 4
+
+
+def test_exploration_never_lengthens_a_candidates_epoch_checkpoint_run():
+    candidates = expand_grids([{"corpus": ["dedup"], "epochs": [1, 3]}], DEFAULTS, ["dedup"])
+    candidate_runs = training_runs(candidates, epoch_checkpoints=True)
+    explored = expand_grids([{"phase": "exploration", "corpus": ["dedup"], "epochs": [2, 5]}], DEFAULTS, ["dedup"],
+                            "exploration")
+    runs = explored_runs(explored, candidate_runs, epoch_checkpoints=True)
+    assert candidate_runs == training_runs(candidates, epoch_checkpoints=True)
+    three, five = (Candidate("dedup", 1e-4, 0.03, epochs, 0.9, 0.999, 1e-8) for epochs in (3, 5))
+    assert runs[Candidate("dedup", 1e-4, 0.03, 2, 0.9, 0.999, 1e-8).slug] == (three, 2)  # a checkpoint of ep3
+    assert runs[five.slug] == (five, 5)  # longer than every candidate run: a run of its own
+
+
+def test_the_cli_lists_the_thesis_exploration_phase(capsys):
+    thesis = str(Path(__file__).parents[1] / "configs" / "thesis.yaml")
+    assert main(["candidates", "--config", thesis, "--phase", "exploration"]) == 0
+    slugs = capsys.readouterr().out.split()
+    assert len(slugs) == 4 * 4 + 4  # lr x wd at 1 epoch, then epochs 2..5 (the wd sweep is the heatmap's row)
+    assert "dedup-lr1e-05-wd0.1-ep1-b1_0.9-b2_0.999-eps1e-08" in slugs
+
+
+def write_run(runs: Path, run: Candidate, loss: float) -> None:
+    (runs / run.slug).mkdir(parents=True)
+    (runs / run.slug / "metrics.json").write_text(json.dumps({"final_validation_loss": loss}))
+
+
+def test_the_exploration_table_has_a_row_per_point_and_phase_and_every_plot_is_drawn(tmp_path):
+    phases = expand_phases([EXPLORATION, {"corpus": ["dedup"], "epochs": [1, 2]}], DEFAULTS, ["dedup"])
+    candidate_runs = training_runs(phases["candidates"], epoch_checkpoints=False)
+    runs = explored_runs(phases["exploration"], candidate_runs, epoch_checkpoints=False)
+    for loss, (run, _) in enumerate(sorted({run.slug: (run, 0) for run, _ in [*runs.values(),
+                                                                              *candidate_runs.values()]}.values())):
+        write_run(tmp_path / "runs", run, 2.0 + loss)
+    args = ["pretrain-exploration", "--runs", str(tmp_path / "runs"), "--learning-rate", "1e-4",
+            "--table", str(tmp_path / "candidates.tsv"), "--heatmap", str(tmp_path / "heatmap.png"),
+            "--weight-decay-plot", str(tmp_path / "wd.png"), "--epochs-plot", str(tmp_path / "epochs.png")]
+    for option, of_phase in (("--explored", runs), ("--candidate", candidate_runs)):
+        for slug, (run, epoch) in of_phase.items():
+            args += [option, f"{slug}={run.slug}:{epoch}"]
+    assert main(args) == 0
+    table = pd.read_csv(tmp_path / "candidates.tsv", sep="\t")
+    assert table["phase"].value_counts().to_dict() == {"exploration": 4, "candidates": 2}
+    shared = table[table["candidate"] == "dedup-lr1e-04-wd0.03-ep1-b1_0.9-b2_0.999-eps1e-08"]
+    assert sorted(shared["phase"]) == ["candidates", "exploration"] and shared["validation_loss"].nunique() == 1
+    assert table["phase"].tolist() == ["exploration"] * 4 + ["candidates"] * 2
+    for figure in ("heatmap.png", "wd.png", "epochs.png"):
+        assert (tmp_path / figure).stat().st_size > 0
+
+
+@pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")
+def test_the_demo_pretrains_its_exploration_points_but_fine_tunes_only_candidates(tmp_path):
+    jobs = planned_jobs(tmp_path, demo_config())
+    explored_only = "dedup-lr5e-04-wd0-ep1-b1_0.9-b2_0.999-eps1e-08"
+    assert any(f"/runs/{explored_only}/" in job.text for job in jobs if job.rule == "pretrain_candidate")
+    assert not any(explored_only in job.text for job in jobs if job.rule.startswith("finetune"))
+    table = next(job.command for job in jobs if job.rule == "pretrain_exploration")
+    assert ("--explored dedup-lr5e-04-wd0.03-ep1-b1_0.9-b2_0.999-eps1e-08="
+            "dedup-lr5e-04-wd0.03-ep2-b1_0.9-b2_0.999-eps1e-08:1") in table  # an epoch of a candidate's run
+    assert table.count("--explored ") == 4 and table.count("--candidate ") == 8

@@ -103,6 +103,8 @@ CHANGES = [
     change({"pretrain.fixed.beta2": 0.9999}, SEPARATE),
     change({"pretrain.fixed.epsilon": 1e-6}, SEPARATE),
     change({"pretrain.grids": [{"corpus": ["balanced"]}]}, SEPARATE),
+    change({"pretrain.grids": [{"corpus": ["dedup"], "epochs": [1, 2]}, {"phase": "exploration", "corpus": ["dedup"]}]},
+           SEPARATE),  # a grid's phase: its point is pre-trained still, no longer fine-tuned
     change({"tasks": {"sentiment3": {"path": "demo", "text_column": "text"}, "defamation": {"path": "demo"},
                       "jtbr": {"path": "demo"}}}, "finetune_sweep", "finetune_best", "task_vocabulary"),
     change({"target_tasks": ["sentiment3"]}, SEPARATE),

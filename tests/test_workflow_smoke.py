@@ -71,7 +71,8 @@ def test_the_dag_builds_tokenizers_lengths_and_migrated_models(finished_run):
 
 def test_the_dag_pretrains_every_candidate(finished_run):
     table = pd.read_csv(finished_run / "results" / RUN_NAME / "pretrain" / "candidates.tsv", sep="\t")
-    assert len(table) == 8 and table["validation_loss"].notna().all()
+    assert table["phase"].value_counts().to_dict() == {"candidates": 8, "exploration": 4}
+    assert table["validation_loss"].notna().all()
     assert not (finished_run / "results" / RUN_NAME / "pretrain" / ".checkpoints").exists() or not any(
         (finished_run / "results" / RUN_NAME / "pretrain" / ".checkpoints").iterdir())
 
@@ -119,7 +120,7 @@ def test_the_report_holds_every_stage_figure(report):
     html = report.read_text(errors="replace")
     for name in ("tune_dedup.png", "duplicates_by_activity.png", "diversity.png", "user_contribution.png",
                  "char_coverage.png", "length_histogram.png", "composition.png", "overlap.png",
-                 "lr_wd_heatmap.png", "loss_by_epochs.png", "candidates_scatter.png", "controls.html",
+                 "lr_wd_heatmap.png", "loss_by_weight_decay.png", "loss_by_epochs.png", "candidates_scatter.png", "controls.html",
                  "tsne.png", "topk.png", "sheet.html", "acceptability_by_k.png", "annotators.png",
                  "downstream.html", "downstream.png", "glance.html", "task_vocabulary.png", "aggregate.html",
                  "tune_dedup.html"):
@@ -222,6 +223,19 @@ def job_counts(output: str) -> dict[str, int]:
     return counts
 
 
+def planned_grid(config: dict) -> tuple[int, int]:
+    """(selection candidates, distinct pre-training runs of both phases) the config's grids expand to."""
+    from tweetbert.config import validate_config
+    from tweetbert.modeling.candidates import expand_phases, explored_runs, training_runs
+
+    pretrain = validate_config(config)["pretrain"]
+    points = expand_phases(pretrain["grids"], pretrain["fixed"], config["corpora"])
+    checkpoints = pretrain["fixed"]["epoch_checkpoints"]
+    candidate_runs = training_runs(points["candidates"], checkpoints)
+    every_run = [*candidate_runs.values(), *explored_runs(points["exploration"], candidate_runs, checkpoints).values()]
+    return len(points["candidates"]), len({run.slug for run, _ in every_run})
+
+
 def test_the_slurm_profile_plans_exactly_the_study_and_nothing_of_the_demo(tmp_path):
     checkout = thesis_checkout(tmp_path)
     for leftover in ("results/demo/corpus/normalized.parquet", "results/corpus/normalized.parquet",
@@ -237,9 +251,10 @@ def test_the_slurm_profile_plans_exactly_the_study_and_nothing_of_the_demo(tmp_p
     output = run.stdout + run.stderr
     counts = job_counts(output)
     assert counts["ingest"] == 1 and counts["normalize"] == 1  # the demo's corpus is never reused
-    assert counts["pretrain_candidate"] == 96
+    candidates, runs = planned_grid(thesis)
+    assert counts["pretrain_candidate"] == runs > candidates  # exploration points are pre-trained too
     assert counts["dedup_signatures"] == thesis["dedup"]["shards"] == 32
-    n_models = 96 + len(thesis["controls"])
+    n_models = candidates + len(thesis["controls"])  # but only the candidates are fine-tuned
     # The controls' benchmark sweeps on the other tasks do not wait for the selection; the selected model's do.
     other_tasks = set(thesis["downstream"]["tasks"]) - set(thesis["target_tasks"])
     benchmarks = len(thesis["downstream"]["controls"]) * len(other_tasks)

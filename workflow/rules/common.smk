@@ -11,17 +11,25 @@ from tweetbert.config import check_input_files, validate_config
 # Registers the demo's tasks (sentiment3, defamation), which the demo config names.
 from tweetbert.demo import task_specs
 from tweetbert.errors import ConfigError
-from tweetbert.modeling.candidates import expand_grids, training_runs
+from tweetbert.modeling.candidates import expand_phases, explored_runs, training_runs
 from tweetbert.settings import config_settings
 
 config = validate_config(config)
 check_input_files(config)
 
 PRETRAIN = config["pretrain"]["fixed"]
-CANDIDATES = expand_grids(config["pretrain"]["grids"], PRETRAIN, config["corpora"])
-RUN_OF_CANDIDATE = training_runs(CANDIDATES, PRETRAIN["epoch_checkpoints"])
+GRID_POINTS = expand_phases(config["pretrain"]["grids"], PRETRAIN, config["corpora"])
+# Only the candidates phase is fine-tuned and selected; exploration points are pre-trained, reusing candidate runs.
+RUN_OF_CANDIDATE = training_runs(
+    GRID_POINTS["candidates"], PRETRAIN["epoch_checkpoints"]
+)
+RUN_OF_EXPLORED = explored_runs(
+    GRID_POINTS["exploration"], RUN_OF_CANDIDATE, PRETRAIN["epoch_checkpoints"]
+)
 # A training run's settings come from the expanded grid, never from parsing its name.
-RUN_BY_SLUG = {run.slug: run for run, _ in RUN_OF_CANDIDATE.values()}
+RUN_BY_SLUG = {
+    run.slug: run for run, _ in [*RUN_OF_CANDIDATE.values(), *RUN_OF_EXPLORED.values()]
+}
 RUNS = sorted(RUN_BY_SLUG)
 MODELS = sorted(RUN_OF_CANDIDATE) + sorted(config["controls"])
 TASKS = sorted(config["tasks"])
@@ -218,10 +226,15 @@ def get_pretrain_metrics():
     return expand(results("pretrain/runs/{run}/metrics.json"), run=RUNS)
 
 
-def get_candidate_args():
+def get_exploration_args():
+    """Every grid point of both phases as SLUG=RUN:EPOCH, for the exploration table and plots."""
     return " ".join(
-        f"--candidate {slug}={run.slug}:{epoch}"
-        for slug, (run, epoch) in sorted(RUN_OF_CANDIDATE.items())
+        f"--{option} {slug}={run.slug}:{epoch}"
+        for option, runs in (
+            ("explored", RUN_OF_EXPLORED),
+            ("candidate", RUN_OF_CANDIDATE),
+        )
+        for slug, (run, epoch) in sorted(runs.items())
     )
 
 

@@ -1,5 +1,6 @@
 # Modeling, per corpus and candidate run: the base model migrated onto the new vocabulary, continued MLM
-# pre-training of it (batch size calibrated on a GPU when asked), and the exploration of the candidates.
+# pre-training of it (batch size calibrated on a GPU when asked), and the table and plots of every grid point
+# by phase (exploration, candidates).
 
 
 rule migrate_embeddings:
@@ -88,6 +89,12 @@ rule pretrain_exploration:
             category="3. Pre-training",
             labels={"figure": "learning rate x weight decay"},
         ),
+        weight_decay=report(
+            results("pretrain/loss_by_weight_decay.png"),
+            caption="../report/pretrain_weight_decay.rst",
+            category="3. Pre-training",
+            labels={"figure": "loss by weight decay"},
+        ),
         epochs=report(
             results("pretrain/loss_by_epochs.png"),
             caption="../report/pretrain_epochs.rst",
@@ -99,8 +106,10 @@ rule pretrain_exploration:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        candidates=get_candidate_args(),
+        points=get_exploration_args(),
+        learning_rate=PRETRAIN["learning_rate"],
         runs=get_runs_dir,
     shell:
-        "tweetbert pretrain-exploration {params.candidates} --runs {params.runs}"
-        " --table {output.table} --heatmap {output.heatmap} --epochs-plot {output.epochs} 2> {log}"
+        "tweetbert pretrain-exploration {params.points} --learning-rate {params.learning_rate}"
+        " --runs {params.runs} --table {output.table} --heatmap {output.heatmap}"
+        " --weight-decay-plot {output.weight_decay} --epochs-plot {output.epochs} 2> {log}"

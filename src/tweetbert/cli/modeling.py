@@ -41,10 +41,14 @@ def migrate_embeddings(args: argparse.Namespace) -> None:
 
 
 def _candidates_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.modeling.candidates import PHASES
+
     p.add_argument("--config", required=True, type=Path, help="workflow config file (e.g. configs/thesis.yaml)")
+    p.add_argument("--phase", choices=PHASES, default="candidates",
+                   help="the grids' phase to list: selection candidates, or exploration points (pre-trained only)")
 
 
-@command("candidates", "Print the pre-training candidates the config's grids expand to, one slug per line.",
+@command("candidates", "Print the grid points of one phase of the config's pre-training grids, one slug per line.",
          _candidates_args)
 def candidates(args: argparse.Namespace) -> None:
     from tweetbert.config import load_config
@@ -53,7 +57,7 @@ def candidates(args: argparse.Namespace) -> None:
 
     config = load_config(args.config)
     pretrain = config["pretrain"]
-    for candidate in expand_grids(pretrain["grids"], pretrain["fixed"], config["corpora"]):
+    for candidate in expand_grids(pretrain["grids"], pretrain["fixed"], config["corpora"], args.phase):
         print(candidate.slug)
 
 
@@ -120,29 +124,47 @@ def pretrain_candidate(args: argparse.Namespace) -> None:
 
 
 def _exploration_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--candidate", action="append", required=True, type=key_value, metavar="SLUG=RUN:EPOCH",
-                   help="a candidate, the training run that produces it and the epoch taken from it (repeatable)")
+    p.add_argument("--candidate", action="append", default=[], type=key_value, metavar="SLUG=RUN:EPOCH",
+                   help="a selection candidate, the training run that produces it and the epoch taken from it "
+                        "(repeatable)")
+    p.add_argument("--explored", action="append", default=[], type=key_value, metavar="SLUG=RUN:EPOCH",
+                   help="an exploration point, pre-trained but never fine-tuned, as --candidate (repeatable)")
+    p.add_argument("--learning-rate", required=True, type=float,
+                   help="the fixed learning rate (pretrain.fixed.learning_rate) the weight-decay plot is drawn at")
     p.add_argument("--runs", required=True, type=Path, help="directory holding one folder per training run")
-    p.add_argument("--table", required=True, type=Path, help="TSV of every candidate's validation loss")
+    p.add_argument("--table", required=True, type=Path, help="TSV of every point's phase and validation loss")
     p.add_argument("--heatmap", required=True, type=Path, help="learning rate x weight decay heatmap")
-    p.add_argument("--epochs-plot", required=True, type=Path, help="validation loss by epochs")
+    p.add_argument("--weight-decay-plot", required=True, type=Path,
+                   help="validation loss by weight decay at --learning-rate")
+    p.add_argument("--epochs-plot", required=True, type=Path, help="validation loss by epochs, per phase")
 
 
-@command("pretrain-exploration", "Candidate table, learning-rate x weight-decay heatmap and loss-by-epochs plot.",
-         _exploration_args)
-def pretrain_exploration(args: argparse.Namespace) -> None:
+def _produced_by(pairs: list[tuple[str, str]]) -> dict:
+    """SLUG=RUN:EPOCH pairs as slug -> (run, epoch)."""
     from tweetbert.modeling.candidates import Candidate
-    from tweetbert.modeling.exploration import candidate_table
-    from tweetbert.plots.pretrain import plot_loss_by_epochs, plot_lr_wd_heatmap
 
     runs = {}
-    for slug, produced_by in args.candidate:
+    for slug, produced_by in pairs:
         run, _, epoch = produced_by.rpartition(":")
         runs[slug] = (Candidate.from_slug(run), int(epoch))
-    table = candidate_table(runs, args.runs)
+    return runs
+
+
+@command("pretrain-exploration", "Table of every grid point by phase, learning-rate x weight-decay heatmap, "
+         "loss-by-weight-decay and loss-by-epochs plots.", _exploration_args)
+def pretrain_exploration(args: argparse.Namespace) -> None:
+    from tweetbert.errors import ConfigError
+    from tweetbert.modeling.exploration import candidate_table
+    from tweetbert.plots.pretrain import plot_loss_by_epochs, plot_loss_by_weight_decay, plot_lr_wd_heatmap
+
+    if not args.candidate and not args.explored:
+        raise ConfigError("pretrain.grids", "no grid point to tabulate (give --candidate or --explored)")
+    table = candidate_table({"exploration": _produced_by(args.explored), "candidates": _produced_by(args.candidate)},
+                            args.runs)
     args.table.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.table, sep="\t", index=False, float_format="%.6g")
     plot_lr_wd_heatmap(table, args.heatmap)
+    plot_loss_by_weight_decay(table, args.learning_rate, args.weight_decay_plot)
     plot_loss_by_epochs(table, args.epochs_plot)
 
 

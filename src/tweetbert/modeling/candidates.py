@@ -1,5 +1,9 @@
 """The pre-training candidate grid: the union of sub-grids' Cartesian products, each named by a readable slug.
 
+Each sub-grid belongs to a phase, as in the reference study: ``exploration`` points (learning rate x weight decay,
+then weight decay, then epochs) are pre-trained for their validation loss only; ``candidates`` points are also
+fine-tuned, and the selection picks among them. A point both phases list is one run.
+
 A slug such as ``dedup-lr1e-04-wd0.03-ep3-b1_0.9-b2_0.999-eps1e-08`` is part of the interface (users re-run a
 candidate by it), so it depends only on the candidate's values, never on the grid's order. It is also exact: every
 value is written with as many digits as it needs to read back as the same float (``lr1.5e-04``), so two candidates
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 
 from tweetbert.errors import ConfigError
 
+PHASES = ("exploration", "candidates")
 GRID_PARAMETERS = ("corpus", "learning_rate", "weight_decay", "epochs", "beta1", "beta2", "epsilon")
 _NUMBER = r"(?:\d+(?:\.\d+)?(?:e[+-]\d+)?|inf)"
 _SLUG = re.compile(rf"(?P<corpus>.+)-lr(?P<lr>{_NUMBER})-wd(?P<wd>{_NUMBER})-ep(?P<ep>\d+)-b1_(?P<b1>{_NUMBER})"
@@ -68,8 +73,8 @@ class Candidate:
 
 
 def expand_grids(grids: Sequence[Mapping[str, Sequence]], defaults: Mapping[str, object],
-                 corpora: Sequence[str]) -> list[Candidate]:
-    """Every candidate of the union of the sub-grids, sorted by slug.
+                 corpora: Sequence[str], phase: str = "candidates") -> list[Candidate]:
+    """Every point of the union of the sub-grids of ``phase`` (a grid's ``phase`` defaults to candidates), by slug.
 
     A candidate that two sub-grids share is trained once (that is the union). Two points of one sub-grid that give
     the same slug (a value listed twice, as ``1e-4`` and ``0.0001``) are a config error naming both, since the
@@ -77,7 +82,11 @@ def expand_grids(grids: Sequence[Mapping[str, Sequence]], defaults: Mapping[str,
     """
     found: dict[str, tuple[Candidate, int, str]] = {}
     for index, grid in enumerate(grids):
-        unknown = sorted(set(grid) - set(GRID_PARAMETERS))
+        if grid.get("phase", "candidates") not in PHASES:
+            raise ConfigError(f"pretrain.grids.{index}.phase", f"must be one of {', '.join(PHASES)}")
+        if grid.get("phase", "candidates") != phase:
+            continue
+        unknown = sorted(set(grid) - {*GRID_PARAMETERS, "phase"})
         if unknown:
             raise ConfigError(f"pretrain.grids.{index}.{unknown[0]}",
                               f"not a grid parameter (one of {', '.join(GRID_PARAMETERS)})")
@@ -109,14 +118,45 @@ def expand_grids(grids: Sequence[Mapping[str, Sequence]], defaults: Mapping[str,
     return [found[slug][0] for slug in sorted(found)]
 
 
+def expand_phases(grids: Sequence[Mapping[str, Sequence]], defaults: Mapping[str, object],
+                  corpora: Sequence[str]) -> dict[str, list[Candidate]]:
+    """Each phase's points (see :func:`expand_grids`); a phase no grid names has none."""
+    return {phase: expand_grids(grids, defaults, corpora, phase) for phase in PHASES}
+
+
+def _all_but_epochs(c: Candidate) -> tuple:
+    return c.corpus, c.learning_rate, c.weight_decay, c.beta1, c.beta2, c.epsilon
+
+
 def training_runs(candidates: Sequence[Candidate], epoch_checkpoints: bool) -> dict[str, tuple[Candidate, int]]:
     """Maps each candidate's slug to (the run that produces it, the epoch to take from that run)."""
     if not epoch_checkpoints:
         return {c.slug: (c, c.epochs) for c in candidates}
     longest: dict[tuple, Candidate] = {}
     for c in candidates:
-        key = (c.corpus, c.learning_rate, c.weight_decay, c.beta1, c.beta2, c.epsilon)
+        key = _all_but_epochs(c)
         if key not in longest or c.epochs > longest[key].epochs:
             longest[key] = c
-    return {c.slug: (longest[(c.corpus, c.learning_rate, c.weight_decay, c.beta1, c.beta2, c.epsilon)], c.epochs)
-            for c in candidates}
+    return {c.slug: (longest[_all_but_epochs(c)], c.epochs) for c in candidates}
+
+
+def explored_runs(explored: Sequence[Candidate], candidate_runs: Mapping[str, tuple[Candidate, int]],
+                  epoch_checkpoints: bool) -> dict[str, tuple[Candidate, int]]:
+    """Maps each explored point's slug to (its run, the epoch to take), reusing the candidates' runs.
+
+    The candidates' runs are planned from the candidates alone, so adding an exploration phase never changes a
+    candidate's model. An explored point is taken from a candidate run that covers it (the same point or, with
+    epoch checkpoints, a run of the same settings at least as long); only the others get runs of their own.
+    """
+    covering = {_all_but_epochs(run): run for run, _ in candidate_runs.values()} if epoch_checkpoints else {}
+    shared: dict[str, tuple[Candidate, int]] = {}
+    own = []
+    for point in explored:
+        run = covering.get(_all_but_epochs(point))
+        if point.slug in candidate_runs:
+            shared[point.slug] = candidate_runs[point.slug]
+        elif run is not None and run.epochs >= point.epochs:
+            shared[point.slug] = (run, point.epochs)
+        else:
+            own.append(point)
+    return {**shared, **training_runs(own, epoch_checkpoints)}
