@@ -77,8 +77,9 @@ rule pretrain_exploration:
     input:
         get_pretrain_metrics(),
     output:
-        table=report(
-            results("pretrain/candidates.tsv"),
+        table=results("pretrain/candidates.tsv"),
+        table_html=report(
+            results("pretrain/candidates.html"),
             caption="../report/pretrain_candidates.rst",
             category="3. Pre-training",
             labels={"figure": "candidates"},
@@ -113,3 +114,5 @@ rule pretrain_exploration:
         "tweetbert pretrain-exploration {params.points} --learning-rate {params.learning_rate}"
         " --runs {params.runs} --table {output.table} --heatmap {output.heatmap}"
         " --weight-decay-plot {output.weight_decay} --epochs-plot {output.epochs} 2> {log}"
+        " && tweetbert table-html --table {output.table} --html {output.table_html}"
+        " --title 'Pre-training runs: every grid point by phase' 2>> {log}"
