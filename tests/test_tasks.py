@@ -586,3 +586,33 @@ def test_the_demo_task_files_load_through_the_registry(demo_tasks, name, relativ
         assert data.label_names == ["negative", "neutral", "positive"] and len(data["test"]) == 225
     if name == "defamation":
         assert data.label_names == ["0", "1"] and {e["label"] for e in data["train"]} == {0, 1}
+
+
+def test_published_ids_join_the_hydrated_texts_and_each_split_counts_what_was_found(tmp_path):
+    ids = pd.DataFrame({"id": range(1000, 1200), "label": ["pos", "neg"] * 100,
+                        "split": ["train"] * 120 + ["dev"] * 40 + ["test"] * 40})
+    ids.to_csv(tmp_path / "jts1k_ids.csv", index=False)
+    lost = set(range(1000, 1120, 5)) | set(range(1160, 1200, 2))  # 24 of 120 train, 20 of 40 test
+    texts = pd.DataFrame({"id": [i for i in range(1000, 1200) if i not in lost],
+                          "text": [f"ツイート{i}番" for i in range(1000, 1200) if i not in lost]})
+    texts.to_parquet(tmp_path / "hydrated.parquet")
+    data = load_task("jts1k", {"path": str(tmp_path / "jts1k_ids.csv"), "hydrated": str(tmp_path / "hydrated.parquet")})
+    assert len(data["dev"]) == 40 and len(data["test"]) == 20
+    assert len(data["train"]) + len(data["validation"]) == 96
+    assert "96 of 120 published items hydrated (80.0 %)" in data.sources["train"]
+    assert "20 of 40 published items hydrated (50.0 %)" in data.sources["test"]
+    assert "40 of 40 published items hydrated (100.0 %)" in data.sources["dev"]
+    assert {example["text"] for example in data["test"]} <= set(texts["text"])
+
+
+def test_hydration_errors_name_the_file_row_and_column(tmp_path):
+    pd.DataFrame({"id": [1, 2], "label": ["a", "b"]}).to_csv(tmp_path / "ids.csv", index=False)
+    pd.DataFrame({"id": [1, 1], "text": ["x", "y"]}).to_csv(tmp_path / "twice.csv", index=False)
+    pd.DataFrame({"id": [7], "text": ["x"]}).to_csv(tmp_path / "other.csv", index=False)
+    pd.DataFrame({"tweet": [1], "text": ["x"]}).to_csv(tmp_path / "no_id.csv", index=False)
+    with pytest.raises(InputError, match=r"twice.csv, row 3, column 'id': tweet id 1 appears twice"):
+        load_task("jtdd", {"path": str(tmp_path / "ids.csv"), "hydrated": str(tmp_path / "twice.csv")})
+    with pytest.raises(InputError, match=r"other.csv, column 'id': none of the 2 tweet ids"):
+        load_task("jtdd", {"path": str(tmp_path / "ids.csv"), "hydrated": str(tmp_path / "other.csv")})
+    with pytest.raises(InputError, match=r"no_id.csv, row 1, column 'id': missing column \(hydrated table\)"):
+        load_task("jtdd", {"path": str(tmp_path / "ids.csv"), "hydrated": str(tmp_path / "no_id.csv")})

@@ -150,16 +150,10 @@ def get_task_vocabulary_input(wildcards):
             results("tokenizer/{corpus}/tokenizer"), corpus=config["corpora"]
         ),
         "tasks": list(
-            dict.fromkeys(
-                path for task in TASKS for path in always_list(get_task_files(task))
-            )
+            dict.fromkeys(path for task in TASKS for path in get_task_files(task))
         ),
         **get_base_model_input(),
     }
-
-
-def always_list(value):
-    return value if isinstance(value, list) else [value]
 
 
 def get_all_task_options(wildcards):
@@ -305,9 +299,11 @@ def get_task_path(task):
 
 
 def get_task_files(task):
-    """The files a task reads, as rule inputs."""
+    """The files a task reads, as rule inputs: its table(s) and, for a published id table, the hydrated texts."""
     path = get_task_path(task)
-    return list(path.values()) if isinstance(path, dict) else path
+    files = list(path.values()) if isinstance(path, dict) else [path]
+    hydrated = config["tasks"][task].get("hydrated")
+    return files + ([hydrated] if hydrated else [])
 
 
 def get_task_args(wildcards):

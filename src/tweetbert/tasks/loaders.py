@@ -281,21 +281,47 @@ def _sorted_labels(labels: set[str]) -> list[str]:
     return sorted(labels)
 
 
+def _hydrated_texts(name: str, options: Mapping[str, Any]) -> dict[str, str]:
+    """Tweet id -> text of the user's hydrated table (``hydrated``: its ``id_column`` and ``text_column``)."""
+    path = Path(options["hydrated"])
+    columns, header_row, records = read_table(path, _table_format(name, path, None))
+    for column in (options["id_column"], options["text_column"]):
+        if records and column not in columns:
+            raise InputError(path, "missing column (hydrated table)", row=header_row, column=column)
+    texts: dict[str, str] = {}
+    for record in records:
+        tweet_id = record.category(options["id_column"])
+        if tweet_id in texts:
+            raise record.error(options["id_column"], f"tweet id {tweet_id} appears twice in the hydrated table")
+        texts[tweet_id] = record.text(options["text_column"])
+    return texts
+
+
+def _attrition(published: Mapping[str, int], found: Mapping[str, int]) -> dict[str, str]:
+    return {role: f"{found.get(role, 0):,} of {total:,} published items hydrated "
+                  f"({100 * found.get(role, 0) / total:.1f} %)" for role, total in published.items()}
+
+
 def load_table(name: str, options: Mapping[str, Any]) -> TaskData:
-    """A hydrated tweet dataset (JTS1k, JTDD, JTBR, the demo's) as CSV, TSV, JSON Lines or Parquet.
+    """A tweet dataset (JTS1k, JTDD, JTBR, the demo's) as CSV, TSV, JSON Lines or Parquet.
 
     ``target_column`` becomes the second segment of a pair (JTBR's brand). The split column named by
     ``split_column`` is used where present; only a non-default name must exist; null ignores any split column.
+    Tweet datasets are published as ids: with ``hydrated`` set, ``path`` is the published id/label table and the
+    texts come from the hydrated table, joined on ``id_column``; items that could not be hydrated (deleted or
+    private tweets) are left out and counted per split in the split's source.
     """
     path = Path(options["path"])
     columns, header_row, records = read_table(path, _table_format(name, path, options["format"]))
     text_column, label_column, target_column = options["text_column"], options["label_column"], options["target_column"]
+    hydrated = _hydrated_texts(name, options) if options["hydrated"] is not None else None
     split_column = options["split_column"]
     if split_column is not None and split_column not in columns:
         if split_column != DEFAULT_SPLIT_COLUMN and records:
             raise InputError(path, "missing column (named by split_column)", row=header_row, column=split_column)
         split_column = None
-    for column in (text_column, label_column, target_column):
+    needed = (options["id_column"] if hydrated is not None else text_column, label_column, target_column)
+    for column in needed:
         if column is not None and records and column not in columns:
             raise InputError(path, "missing column", row=header_row, column=column)
 
@@ -305,11 +331,8 @@ def load_table(name: str, options: Mapping[str, Any]) -> TaskData:
         label_names = _sorted_labels({record.category(label_column) for record in records})
     published: dict[str, list[Example]] = {}
     split_values: dict[str, set[str]] = {}
+    listed: dict[str, int] = {}
     for record in records:
-        example: Example = {"text": record.text(text_column)}
-        if target_column is not None:
-            example["text_pair"] = record.text(target_column)
-        example["label"] = record.choice(label_column, label_names)
         role = "train"
         if split_column is not None:
             value = record.category(split_column)
@@ -317,12 +340,29 @@ def load_table(name: str, options: Mapping[str, Any]) -> TaskData:
                 raise record.error(split_column, f"{value!r} is not one of {sorted(_SPLIT_NAMES)}")
             role = _SPLIT_NAMES[value.lower()]
             split_values.setdefault(role, set()).add(value)
+        listed[role] = listed.get(role, 0) + 1
+        if hydrated is None:
+            text = record.text(text_column)
+        else:
+            text = hydrated.get(record.category(options["id_column"]))
+            if text is None:
+                continue
+        example: Example = {"text": text}
+        if target_column is not None:
+            example["text_pair"] = record.text(target_column)
+        example["label"] = record.choice(label_column, label_names)
         published.setdefault(role, []).append(example)
     if split_column is None:
         origins = {"train": f"{path.name} (no split column)"}
     else:
         origins = {role: f"{path.name}, rows with {split_column} = {'/'.join(sorted(values))}"
                    for role, values in split_values.items()}
+    if hydrated is not None:
+        if not published:
+            raise InputError(options["hydrated"], f"none of the {len(records):,} tweet ids of {path} is in the "
+                                                  f"hydrated table", column=options["id_column"])
+        found = {role: len(examples) for role, examples in published.items()}
+        origins = {role: f"{origin}; {_attrition(listed, found)[role]}" for role, origin in origins.items()}
     splits, sources = resolve_splits(published, origins, ProblemType.SINGLE_LABEL, seed=int(options["seed"]),
                                      path=path)
     return TaskData(name, ProblemType.SINGLE_LABEL, splits, sources, label_names)

@@ -34,7 +34,7 @@ Loader = Callable[[str, Mapping[str, Any]], TaskData]
 
 _COMMON = {"path": REQUIRED, "seed": 0, "max_examples": None}
 _TABLE = {**_COMMON, "format": None, "text_column": "text", "label_column": "label", "target_column": None,
-          "split_column": DEFAULT_SPLIT_COLUMN, "labels": None}
+          "split_column": DEFAULT_SPLIT_COLUMN, "labels": None, "hydrated": None, "id_column": "id"}
 _WRIME = {**_COMMON, "annotator": "Avg. Readers_"}
 _JGLUE = {**_COMMON, "file_pattern": "{split}-v1.3.json"}
 
