@@ -36,7 +36,7 @@ def _probe_args(p: argparse.ArgumentParser) -> None:
 
     _models_arg(p)
     output_options(p, PROBE_OUTPUTS)
-    p.add_argument("--set-plot", required=True, action="append", type=key_value, metavar="SET=PATH",
+    p.add_argument("--set-plot", action="append", default=[], type=key_value, metavar="SET=PATH",
                    help="PNG of one probe set's t-SNE maps (repeatable; one for each set of the sets setting)")
     add_settings_options(p, ProbeSettings)
 
