@@ -40,8 +40,8 @@ class AcceptabilitySheetSettings:
 
 ANNOTATION_CRITERIA = (
     "Focus on the highlighted token only: does it fit its place in this sentence?",
-    "A replacement that makes the grammar marked (an unusual but possible particle, form or word order) is "
-    "acceptable (1) as long as the sentence still reads naturally.",
+    ("A replacement that makes the grammar marked (an unusual but possible particle, form or word order) is "
+     "acceptable (1) as long as the sentence still reads naturally."),
     "A word that is irrelevant to the sentence (it makes no sense in that place) is not acceptable (0).",
 )
 """The reference study's acceptability criteria, stated on the sheet so every annotator applies the same ones."""
