@@ -57,6 +57,15 @@ def test_the_full_scale_study_config_is_valid():
     config = load_config(Path(__file__).parents[1] / "configs" / "thesis.yaml")
     assert config["dedup"]["threshold"] == 0.2 and config["balance"]["max_per_user"] == 100
     assert config["tokenizer"]["vocab_size"] == 32000
+    assert config["probes"]["max_examples"] == 30000
+    assert config["probes"]["evaluation_texts"]["split_column"] == "Train/Dev/Test"
+    assert config["probes"]["evaluation_texts"]["split"] == "test"
+
+
+def test_the_study_draws_five_probe_sets_by_default():
+    assert validate_config({})["probes"]["sets"] == {
+        "nouns": ["nouns"], "basic": ["hiragana", "katakana"], "basic_emoji": ["hiragana", "katakana", "emoji"],
+        "extended": ["romaji", "kanji"], "extended_emoji": ["romaji", "kanji", "emoji"]}
 
 
 @pytest.mark.parametrize(
@@ -75,6 +84,8 @@ def test_the_full_scale_study_config_is_valid():
         ({"tasks": {"wrime_sentiment": {"path": "w.tsv", "annotator": "Reader4"}}}, "tasks.wrime_sentiment.annotator"),
         ({"tasks": {"jnli": {"path": "jglue/jnli", "file_pattern": "v1.3.json"}}}, "tasks.jnli.file_pattern"),
         ({"acceptability": {"min_tokens": 50, "max_tokens": 40}}, "acceptability.min_tokens"),
+        ({"probes": {"sets": {"basic": ["hiragana", "kanij"]}}}, "probes.sets.basic[1]"),
+        ({"probes": {"sets": {"all": ["nouns"]}}}, "probes.sets.all"),
     ],
 )
 def test_values_that_only_a_later_job_would_use_are_checked_at_validation(config, key):

@@ -7,14 +7,18 @@ import pandas as pd
 import pytest
 import torch
 
-from tweetbert.analysis.acceptability_sheet import OPEN_MARK, build_key, token_spans, write_kit
+from tweetbert.analysis.acceptability_sheet import (
+    ANNOTATION_CRITERIA, OPEN_MARK, build_key, sheet_html, token_spans, write_kit,
+)
+from tweetbert.analysis.evaluation_texts import read_evaluation_texts
 from tweetbert.analysis.masked_words import (
     MaskedLM, gold_ranks, is_word_token, pick, shared_targets, whole_word_positions,
 )
-from tweetbert.analysis.probe_words import HIRAGANA, KATAKANA, probe_items
+from tweetbert.analysis.probe_words import HIRAGANA, KATAKANA, probe_items, resolve_sets
 from tweetbert.analysis.probes import write_probes
 from tweetbert.analysis.topk import accuracy_table, build_examples, model_ranks, write_topk
 from tweetbert.demo import generate_general_text
+from tweetbert.errors import ConfigError, InputError
 
 SPECIAL = frozenset({"[CLS]", "[SEP]", "[UNK]", "[URL]", "\n"})
 
@@ -77,6 +81,24 @@ def test_the_same_model_twice_scores_the_same_and_accuracy_grows_with_k(tiny_lm,
     assert table["accuracy"].iloc[-1] <= 1.0 and (table["n"] == 60).all()
 
 
+def test_without_a_sample_size_every_text_is_looked_at(tiny_lm, texts):
+    examples, counts = build_examples(texts[:30], [tiny_lm], max_examples=None, max_length=64, seed=0)
+    assert counts["looked_at"] == 30 and len(examples) == 30 - counts["no_shared_word"]
+
+
+def test_a_split_column_selects_the_rows_of_one_split_numbered_as_in_the_table(tmp_path):
+    table = tmp_path / "wrime.tsv"
+    table.write_text("Sentence\tTrain/Dev/Test\n一つ目\ttrain\n二つ目\ttest\n三つ目\tdev\n四つ目\ttest\n",
+                     encoding="utf-8")
+    assert read_evaluation_texts(table, column="Sentence", split_column="Train/Dev/Test", split="test") == (
+        ["2", "4"], ["二つ目", "四つ目"])
+    assert read_evaluation_texts(table, column="Sentence")[1] == ["一つ目", "二つ目", "三つ目", "四つ目"]
+    with pytest.raises(InputError, match=r"no rows of split 'validation' \(values found: dev, test, train\)"):
+        read_evaluation_texts(table, column="Sentence", split_column="Train/Dev/Test", split="validation")
+    with pytest.raises(InputError, match=r"row 1, column 'split': missing column"):
+        read_evaluation_texts(table, column="Sentence", split_column="split", split="test")
+
+
 def test_published_top_k_rows_cover_only_the_asked_ks():
     table = accuracy_table({"m": np.array([0, 2, 50])}, [1, 3, 7])
     published = table[table["source"] == "published"]
@@ -121,24 +143,86 @@ def test_an_item_in_two_classes_is_refused():
         probe_items({"animals": ["犬"], "pets": ["犬"]}, n_kanji=2, n_emoji=2)
 
 
+PROBE_ITEMS = [(label, word) for label, words in {
+    "hiragana": "あいうえおかきくけこ", "katakana": "アイウエオカキクケコ", "romaji": "abcdefghij"}.items()
+    for word in words] + [("emoji", "🦩"), ("emoji", "🪼")]
+PROBE_SETS = {"basic": ["hiragana", "katakana"], "hiragana": ["hiragana"], "with_emoji": ["romaji", "emoji"]}
+
+
 def test_probes_score_each_model_and_mark_unknown_items(tiny_base_model, tmp_path):
-    items = [(label, word) for label, words in {
-        "hiragana": "あいうえおかきくけこ", "katakana": "アイウエオカキクケコ", "romaji": "abcdefghij"}.items()
-        for word in words] + [("emoji", "🦩"), ("emoji", "🪼")]
+    items = PROBE_ITEMS
     models = {"base": tiny_base_model, "again": tiny_base_model}
-    paths = write_probes(models, items, files_in(tmp_path, PROBE_FILES), seed=0)
+    set_plots = {name: tmp_path / f"tsne_{name}.png" for name in PROBE_SETS}
+    paths = write_probes(models, items, PROBE_SETS, files_in(tmp_path, PROBE_FILES), set_plots, seed=0)
     scores = pd.read_csv(paths["scores"], sep="\t")
-    assert len(scores) == 4
-    by_model = scores.set_index(["model", "representation"])["silhouette"]
+    joint = scores[scores["set"] == "all"]
+    assert len(joint) == 4
+    by_model = joint.set_index(["model", "representation"])["silhouette"]
     assert by_model["base"].tolist() == by_model["again"].tolist()
     coordinates = pd.read_csv(paths["coordinates"], sep="\t")
-    assert len(coordinates) == 4 * len(items)
+    assert len(coordinates[coordinates["set"] == "all"]) == 4 * len(items)
     unknown = coordinates[coordinates["item"].isin(["🦩", "🪼"])]["unknown"]
     assert unknown.all(), "emoji outside the tiny vocabulary must be marked [UNK]"
-    assert (scores["scored_items"] < len(items)).all()
-    again = write_probes(models, items, files_in(tmp_path / "again", PROBE_FILES), seed=0)
+    assert (joint["scored_items"] < len(items)).all()
+    again = write_probes(models, items, PROBE_SETS, files_in(tmp_path / "again", PROBE_FILES),
+                         {name: tmp_path / "again" / f"tsne_{name}.png" for name in PROBE_SETS}, seed=0)
     for name in ("coordinates", "scores", "summary"):
         assert paths[name].read_bytes() == again[name].read_bytes()
+
+
+def test_each_probe_set_gets_its_own_map_and_silhouette_over_its_own_items(tiny_base_model, tmp_path):
+    from sklearn.metrics import silhouette_score
+
+    from tweetbert.analysis.masked_words import MaskedLM
+    from tweetbert.analysis.probes import INPUT_EMBEDDING, encode_items
+
+    set_plots = {name: tmp_path / f"tsne_{name}.png" for name in PROBE_SETS}
+    paths = write_probes({"base": tiny_base_model}, PROBE_ITEMS, PROBE_SETS, files_in(tmp_path, PROBE_FILES),
+                         set_plots, seed=0)
+    scores = pd.read_csv(paths["scores"], sep="\t").set_index(["set", "representation"])
+    assert scores.loc[("basic", INPUT_EMBEDDING), "items"] == 20
+    assert scores.loc[("with_emoji", INPUT_EMBEDDING), "items"] == 12
+    vectors, unknown = encode_items(MaskedLM.load("base", tiny_base_model), [word for _, word in PROBE_ITEMS])
+    kana = np.arange(len(PROBE_ITEMS)) < 20
+    known_kana = kana & ~unknown
+    expected = silhouette_score(vectors[INPUT_EMBEDDING][known_kana],
+                                [label for (label, _), keep in zip(PROBE_ITEMS, known_kana) if keep], metric="cosine")
+    assert scores.loc[("basic", INPUT_EMBEDDING), "silhouette"] == pytest.approx(expected, abs=1e-6)
+    assert pd.isna(scores.loc[("hiragana", INPUT_EMBEDDING), "silhouette"]), "one class: nothing to separate"
+    assert not pd.isna(scores.loc[("all", INPUT_EMBEDDING), "silhouette"])
+    coordinates = pd.read_csv(paths["coordinates"], sep="\t")
+    own, joint = (coordinates[(coordinates["set"] == name) & (coordinates["representation"] == INPUT_EMBEDDING)
+                              & coordinates["class"].isin(["hiragana", "katakana"])] for name in ("basic", "all"))
+    assert own["item"].tolist() == joint["item"].tolist() and not np.allclose(own[["x", "y"]], joint[["x", "y"]])
+    assert set(coordinates.loc[coordinates["set"] == "with_emoji", "class"]) == {"romaji", "emoji"}
+    all_unknown = coordinates[coordinates["set"] == "with_emoji"]
+    assert all_unknown["unknown"].all() and (all_unknown[["x", "y"]] == 0).all().all(), \
+        "a set the model maps wholly to [UNK] is one point, not a crash"
+    assert pd.isna(scores.loc[("with_emoji", INPUT_EMBEDDING), "silhouette"]), "no item is scored"
+    assert all(path.stat().st_size > 0 for path in set_plots.values())
+    summary = json.loads(paths["summary"].read_text(encoding="utf-8"))
+    assert summary["sets"] == PROBE_SETS and set(summary["silhouette"]) == {"all", *PROBE_SETS}
+
+
+def test_a_probe_set_without_its_figure_is_refused(tiny_base_model, tmp_path):
+    with pytest.raises(ValueError, match="one figure per probe set"):
+        write_probes({"base": tiny_base_model}, PROBE_ITEMS, PROBE_SETS, files_in(tmp_path, PROBE_FILES),
+                     {"basic": tmp_path / "basic.png"}, seed=0)
+
+
+def test_nouns_stands_for_every_noun_class_and_an_unknown_class_names_its_key():
+    nouns = {"food": ["寿司", "パン"], "animals": ["犬", "猫"]}
+    assert resolve_sets({"n": ["nouns"], "mixed": ["animals", "kanji", "nouns"]}, nouns) == {
+        "n": ["food", "animals"], "mixed": ["animals", "kanji", "food"]}
+    with pytest.raises(ConfigError) as raised:
+        resolve_sets({"basic": ["hiragana", "hiragena"]}, nouns)
+    assert raised.value.key == "probes.sets.basic[1]"
+    with pytest.raises(ConfigError) as raised:
+        resolve_sets({"all": ["hiragana"]}, nouns)
+    assert raised.value.key == "probes.sets.all"
+    with pytest.raises(ConfigError) as raised:
+        resolve_sets({"basic": ["hiragana"]}, {"emoji": ["😀", "😂"]})
+    assert raised.value.key == "probes.noun_classes.emoji"
 
 
 def test_token_spans_follow_pieces_whitespace_and_refuse_a_mismatch():
@@ -169,6 +253,13 @@ def test_the_kit_has_one_group_per_k_and_hides_k_from_annotators(tiny_base_model
                       files_in(tmp_path / "again", KIT_FILES), ks=[1, 3, 10], per_k=4, min_tokens=5, max_tokens=40,
                       annotators=["ann1", "ann2"], seed=0)
     assert all(paths[name].read_bytes() == again[name].read_bytes() for name in ("key", "sheet", "html", "stats"))
+
+
+def test_the_printable_sheet_states_the_studys_criteria():
+    key = pd.DataFrame({"item": [1], "sentence": [f"今日は{OPEN_MARK}猫】を見た"]})
+    page = sheet_html(key, ["a1"])
+    assert len(ANNOTATION_CRITERIA) == 3 and all(criterion in page for criterion in ANNOTATION_CRITERIA)
+    assert "highlighted token" in page and "marked" in page and "irrelevant" in page
 
 
 def test_the_kit_says_how_many_examples_it_could_not_find(tiny_lm, texts):

@@ -54,7 +54,7 @@ WORKFLOW_ONLY = {
     "tune_dedup.control": "the rule's input file",
     "sweep.workers": "how many jobs share a study",
     "sweep.storage": "the rule resolves `journal` to the study's own file, passed as --storage",
-    "probes.evaluation_texts": "the rule resolves it to --texts and --split or --text-column",
+    "probes.evaluation_texts": "the rule resolves it to --texts and --split, --text-column, --split-column",
     "acceptability.filled_sheets": "the acceptability report's input files",
     "downstream.n_trials": "the trial count of the benchmark sweeps (SweepSettings.n_trials, per task)",
 }

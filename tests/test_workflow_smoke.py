@@ -95,7 +95,11 @@ def test_the_dag_probes_and_benchmarks_the_selected_model(finished_run):
     topk = json.loads((analysis / "topk" / "topk.json").read_text())
     assert topk["examples"] == 100 and set(topk["accuracy"]) == {"base", adapted}
     separation = pd.read_csv(analysis / "probes" / "separation.tsv", sep="\t")
-    assert set(separation["model"]) == {"base", adapted} and len(separation) == 4
+    assert set(separation["model"]) == {"base", adapted}
+    sets = json.loads((analysis / "probes" / "probes.json").read_text())["sets"]
+    assert set(sets) == {"nouns", "basic", "basic_emoji", "extended", "extended_emoji"}
+    assert separation.groupby("set").size().to_dict() == {name: 4 for name in ["all", *sets]}
+    assert all((analysis / "probes" / f"tsne_{name}.png").stat().st_size > 0 for name in sets)
     key = pd.read_csv(analysis / "acceptability" / "kit" / "key.tsv", sep="\t")
     assert key["k"].value_counts().to_dict() == {k: 2 for k in (1, 3, 5, 10, 100)}
     summary = json.loads((analysis / "acceptability" / "summary.json").read_text())

@@ -61,6 +61,7 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
 
 def _check_values(config: dict) -> None:
     """The checks of the modules that use each value, run now (each raises ConfigError naming its key)."""
+    from tweetbert.analysis.probe_words import resolve_sets
     from tweetbert.corpus.dedup import DedupParams
     from tweetbert.corpus.split import check_ratios
     from tweetbert.sweep.space import parse_space
@@ -84,6 +85,7 @@ def _check_values(config: dict) -> None:
         options = TASKS[name].resolve_options(options or {})
         if options["path"] != "demo":  # `demo`: the file demo_data writes for the task (checked by the workflow)
             check_options(name, options)
+    resolve_sets(config["probes"]["sets"], config["probes"]["noun_classes"])
     acceptability = config["acceptability"]
     if acceptability["min_tokens"] > acceptability["max_tokens"]:
         raise ConfigError("acceptability.min_tokens", f"{acceptability['min_tokens']} exceeds "

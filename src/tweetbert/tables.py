@@ -208,13 +208,3 @@ def read_table(path: Path, format: str) -> tuple[list[str], int | None, list[Fie
     records = read_jsonl(path)
     return (list(records[0].values), records[0].row, records) if records else ([], None, [])
 
-
-def read_texts(path: str | Path, column: str) -> list[str]:
-    """One text column of a CSV / TSV / JSON Lines / Parquet table (e.g. WRIME's ``Sentence``), row errors located."""
-    path = Path(path)
-    if path.suffix.lower() not in SUFFIX_FORMATS:
-        raise InputError(path, f"cannot tell the table format from the suffix (known: {sorted(SUFFIX_FORMATS)})")
-    columns, header_row, records = read_table(path, SUFFIX_FORMATS[path.suffix.lower()])
-    if records and column not in columns:
-        raise InputError(path, "missing column", row=header_row, column=column)
-    return [record.text(column) for record in records]

@@ -13,6 +13,16 @@ rule probe_embeddings:
             subcategory="Probes",
             labels={"figure": "t-SNE of word classes"},
         ),
+        set_plots=[
+            report(
+                get_probe_set_plots()[name],
+                caption="../report/probes_set.rst",
+                category="5. Analysis",
+                subcategory="Probes",
+                labels={"figure": f"t-SNE of probe set {name}: {', '.join(classes)}"},
+            )
+            for name, classes in config["probes"]["sets"].items()
+        ],
         scores=report(
             results("analysis/probes/separation.tsv"),
             caption="../report/probes_separation.rst",
@@ -32,11 +42,12 @@ rule probe_embeddings:
         gpu=1,
     params:
         models=get_probe_model_args,
+        set_plots=get_probe_set_plot_args(),
         settings=settings("tweetbert.analysis.probes.ProbeSettings"),
     shell:
         "tweetbert probe-embeddings {params.models} --settings {params.settings}"
         " --coordinates {output.coordinates} --scores {output.scores} --summary {output.summary}"
-        " --plot {output.plot} 2> {log}"
+        " --plot {output.plot} {params.set_plots} 2> {log}"
 
 
 rule topk_accuracy:

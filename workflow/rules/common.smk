@@ -361,6 +361,20 @@ def get_probe_model_args(wildcards):
     return f"--model base={get_base_model()} --model {label}={location}"
 
 
+def get_probe_set_plots():
+    """One t-SNE figure per configured probe set (name -> path), next to the joint map."""
+    return {
+        name: results(f"analysis/probes/tsne_{name}.png")
+        for name in config["probes"]["sets"]
+    }
+
+
+def get_probe_set_plot_args():
+    return " ".join(
+        f"--set-plot {name}={path}" for name, path in get_probe_set_plots().items()
+    )
+
+
 def get_selected_location(wildcards):
     return get_model_location(get_selected_model())[0]
 
@@ -378,7 +392,12 @@ def get_evaluation_text_args():
     texts = config["probes"]["evaluation_texts"]
     if texts["path"] == "held_out":
         return f"--split {texts['split']}"
-    return f"--text-column {texts['column']}"
+    if texts["split_column"] is None:
+        return f"--text-column {texts['column']}"
+    return (
+        f"--text-column {shlex.quote(texts['column'])}"
+        f" --split-column {shlex.quote(texts['split_column'])} --split {texts['split']}"
+    )
 
 
 def get_downstream_controls():

@@ -3,8 +3,8 @@
 Examples of ``min_tokens``–``max_tokens`` tokens are drawn (seeded) from held-out text; one whole word each is
 masked and replaced by the model's K-th best *word* (special tokens and ``##`` pieces are skipped, so the sentence
 stays readable), one group of examples per K. The annotators get the items in a shuffled order without K
-(``sheet.csv`` with one empty ``label_<name>`` column each, and a printable ``sheet.html``); ``key.tsv`` keeps K,
-the original word and the source of every item for the report.
+(``sheet.csv`` with one empty ``label_<name>`` column each, and a printable ``sheet.html`` that states the study's
+criteria); ``key.tsv`` keeps K, the original word and the source of every item for the report.
 """
 
 from __future__ import annotations
@@ -37,6 +37,14 @@ class AcceptabilitySheetSettings:
     annotators: list[str] = setting(["a1", "a2"])
     seed: int = setting(0, key="seed")
 
+
+ANNOTATION_CRITERIA = (
+    "Focus on the highlighted token only: does it fit its place in this sentence?",
+    ("A replacement that makes the grammar marked (an unusual but possible particle, form or word order) is "
+     "acceptable (1) as long as the sentence still reads naturally."),
+    "A word that is irrelevant to the sentence (it makes no sense in that place) is not acceptable (0).",
+)
+"""The reference study's acceptability criteria, stated on the sheet so every annotator applies the same ones."""
 
 KEY_COLUMNS = ["item", "example_id", "k", "original", "replacement", "original_sentence", "sentence"]
 
@@ -165,8 +173,9 @@ def sheet_html(key: pd.DataFrame, annotators: Sequence[str]) -> str:
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Acceptability annotation sheet</title>"
             f"<style>{style}</style></head><body>\n<h1>Acceptability annotation sheet</h1>\n"
             "<p>In each sentence one word was replaced by a language model's guess (highlighted). Write <b>1</b> if "
-            "the sentence is natural, acceptable Japanese with that word, <b>0</b> if not. Judge each item on its "
-            "own; enter the labels in your column of <code>sheet.csv</code>.</p>\n"
+            "the replacement is acceptable, <b>0</b> if not:</p>\n<ul>\n"
+            + "".join(f"<li>{html.escape(criterion)}</li>\n" for criterion in ANNOTATION_CRITERIA)
+            + "</ul>\n<p>Judge each item on its own; enter the labels in your column of <code>sheet.csv</code>.</p>\n"
             f"<table>\n<thead><tr><th>item</th><th>sentence</th>{heads}</tr></thead>\n<tbody>\n"
             + "\n".join(rows) + "\n</tbody>\n</table>\n</body></html>\n")
 

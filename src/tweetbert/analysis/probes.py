@@ -3,7 +3,8 @@
 Each item is encoded alone (``[CLS] item [SEP]``) and read two ways: the [CLS] output of the last layer, and the
 item's input-embedding row (the mean of its tokens' rows). The picture comes from t-SNE; the number from the
 silhouette score (cosine) in the model's own space, over the items that no model maps to [UNK] — an all-[UNK]
-item would share one vector with every other and fake a tight cluster.
+item would share one vector with every other and fake a tight cluster. Items are encoded once; the joint map and
+each probe set (a group of classes, see ``probe_words``) get their own t-SNE and silhouette over their own items.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 import torch
 
 from tweetbert.analysis.masked_words import MaskedLM
+from tweetbert.analysis.probe_words import JOINT_SET
 from tweetbert.settings import mirrors, setting
 
 CLS_OUTPUT = "[CLS] output"
@@ -29,9 +31,10 @@ REPRESENTATIONS = (CLS_OUTPUT, INPUT_EMBEDDING)
 @mirrors("probes")
 @dataclass(frozen=True)
 class ProbeSettings:
-    """The t-SNE probe's word classes (no default here: the schema's lists are the study's choice)."""
+    """The t-SNE probe's word classes and sets (no default here: the schema's lists are the study's choice)."""
 
     noun_classes: dict[str, list[str]]
+    sets: dict[str, list[str]]
     n_kanji: int = 50
     n_emoji: int = 50
     seed: int = setting(0, key="seed")
@@ -67,58 +70,83 @@ def separation(vectors: np.ndarray, labels: Sequence[str], keep: np.ndarray) -> 
 
 
 def tsne(vectors: np.ndarray, seed: int) -> np.ndarray:
-    """2-D t-SNE coordinates, seeded; perplexity shrinks for short lists (it must stay below the item count)."""
+    """2-D t-SNE coordinates, seeded; perplexity shrinks for short lists (it must stay below the item count).
+
+    Items that all share one vector (a set the model maps wholly to [UNK]) sit at the origin: t-SNE's PCA start
+    would divide by their zero spread (and scikit-learn's Barnes-Hut step crashes on the NaNs).
+    """
     from sklearn.manifold import TSNE
+
+    if not np.ptp(vectors, axis=0).any():
+        return np.zeros((len(vectors), 2), dtype=np.float32)
 
     perplexity = float(min(30, max(2, (len(vectors) - 1) // 3)))
     return TSNE(n_components=2, perplexity=perplexity, init="pca", metric="cosine", random_state=seed,
                 n_jobs=1).fit_transform(vectors)
 
 
-def probe_models(models: Mapping[str, str | Path], items: Sequence[tuple[str, str]], seed: int
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(coordinates, scores): t-SNE points per model × representation × item, and one silhouette row per plot."""
-    labels = [label for label, _ in items]
-    words = [word for _, word in items]
+def probe_models(models: Mapping[str, str | Path], items: Sequence[tuple[str, str]],
+                 sets: Mapping[str, Sequence[str]], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(coordinates, scores): t-SNE points per set × model × representation × item, and one silhouette row per map.
+
+    The joint map (set :data:`JOINT_SET`, every item) comes first, then ``sets`` (name -> classes) in their order.
+    """
+    labels = np.array([label for label, _ in items])
+    words = np.array([word for _, word in items])
     encoded = {}
     for name, location in models.items():
-        encoded[name] = encode_items(MaskedLM.load(name, location), words)
+        encoded[name] = encode_items(MaskedLM.load(name, location), [word for _, word in items])
     known_to_all = ~np.logical_or.reduce([unknown for _, unknown in encoded.values()])
+    members = {JOINT_SET: np.ones(len(items), dtype=bool), **{name: np.isin(labels, list(classes))
+                                                              for name, classes in sets.items()}}
     points, scores = [], []
-    for name, (vectors, unknown) in encoded.items():
-        for representation in REPRESENTATIONS:
-            xy = tsne(vectors[representation], seed)
-            points.append(pd.DataFrame({"model": name, "representation": representation, "class": labels,
-                                        "item": words, "x": xy[:, 0], "y": xy[:, 1], "unknown": unknown}))
-            scores.append({"model": name, "representation": representation,
-                           "silhouette": separation(vectors[representation], labels, known_to_all),
-                           "items": len(words), "unknown_items": int(unknown.sum()),
-                           "scored_items": int(known_to_all.sum())})
+    for set_name, member in members.items():
+        for name, (vectors, unknown) in encoded.items():
+            for representation in REPRESENTATIONS:
+                chosen = vectors[representation][member]
+                xy = tsne(chosen, seed)
+                points.append(pd.DataFrame({"set": set_name, "model": name, "representation": representation,
+                                            "class": labels[member], "item": words[member], "x": xy[:, 0],
+                                            "y": xy[:, 1], "unknown": unknown[member]}))
+                scores.append({"set": set_name, "model": name, "representation": representation,
+                               "silhouette": separation(chosen, labels[member], known_to_all[member]),
+                               "items": int(member.sum()), "unknown_items": int(unknown[member].sum()),
+                               "scored_items": int(known_to_all[member].sum())})
     return pd.concat(points, ignore_index=True), pd.DataFrame(scores)
 
 
 PROBE_OUTPUTS = {
-    "coordinates": "TSV of every item's t-SNE coordinates per model and representation",
-    "scores": "TSV of the word classes' silhouette per model and representation",
-    "summary": "JSON summary: class sizes and silhouettes",
-    "plot": "PNG of the t-SNE maps side by side",
+    "coordinates": "TSV of every item's t-SNE coordinates per set, model and representation",
+    "scores": "TSV of the word classes' silhouette per set, model and representation",
+    "summary": "JSON summary: class sizes, each set's classes and the silhouettes",
+    "plot": "PNG of the joint t-SNE maps (every class) side by side",
 }
 
 
-def write_probes(models: Mapping[str, str | Path], items: Sequence[tuple[str, str]], paths: Mapping[str, Path], *,
+def write_probes(models: Mapping[str, str | Path], items: Sequence[tuple[str, str]],
+                 sets: Mapping[str, Sequence[str]], paths: Mapping[str, Path], set_plots: Mapping[str, Path], *,
                  seed: int) -> dict[str, Path]:
-    """The probe's coordinates, silhouette table, summary JSON and figure at ``paths`` (:data:`PROBE_OUTPUTS`)."""
+    """The probe's coordinates, silhouette table, summary JSON and joint figure at ``paths`` (:data:`PROBE_OUTPUTS`),
+    and one figure per set at ``set_plots`` (set name -> path, one for each of ``sets``)."""
     from tweetbert.plots.analysis import plot_tsne
 
-    coordinates, scores = probe_models(models, items, seed)
+    if set(set_plots) != set(sets):
+        raise ValueError(f"one figure per probe set: sets {sorted(sets)}, figures for {sorted(set_plots)}")
+    coordinates, scores = probe_models(models, items, sets, seed)
     paths = {name: Path(paths[name]) for name in PROBE_OUTPUTS}
-    for path in paths.values():
+    set_plots = {name: Path(set_plots[name]) for name in sets}
+    for path in [*paths.values(), *set_plots.values()]:
         path.parent.mkdir(parents=True, exist_ok=True)
     coordinates.to_csv(paths["coordinates"], sep="\t", index=False, float_format="%.4f", lineterminator="\n")
     scores.to_csv(paths["scores"], sep="\t", index=False, float_format="%.6g", lineterminator="\n")
     summary = {"classes": dict(Counter(label for label, _ in items)),
-               "silhouette": {f"{row.model} / {row.representation}": row.silhouette for row in scores.itertuples()}}
+               "sets": {name: list(classes) for name, classes in sets.items()},
+               "silhouette": {set_name: {f"{row.model} / {row.representation}": row.silhouette
+                                         for row in group.itertuples()}
+                              for set_name, group in scores.groupby("set", sort=False)}}
     paths["summary"].write_text(json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                 encoding="utf-8")
-    plot_tsne(coordinates, scores, paths["plot"])
+    for set_name, path in [(JOINT_SET, paths["plot"]), *set_plots.items()]:
+        title = None if set_name == JOINT_SET else f"probe set {set_name}: {', '.join(sets[set_name])}"
+        plot_tsne(coordinates[coordinates["set"] == set_name], scores[scores["set"] == set_name], path, title=title)
     return paths

@@ -2,7 +2,8 @@
 
 Each example masks one word that every compared model holds as a single token (see ``masked_words``), so the
 models answer the same question; accuracy@K is the share of examples whose original token ranks in the top K of
-the full vocabulary. The reference study scored WRIME sentences; the demo scores held-out generated tweets.
+the full vocabulary. The reference study scored 30,000 WRIME sentences of its test split; the demo scores
+held-out generated tweets.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ PUBLISHED_PREFIX = "published: "
 @dataclass(frozen=True)
 class TopKSettings:
     top_k: list[int] = setting([1, 3, 5, 10, 100])
-    max_examples: int = 2000
+    max_examples: int | None = 2000
     max_length: int = 128
     seed: int = setting(0, key="seed")
 
@@ -44,13 +45,16 @@ class MaskedExample:
     tokens: tuple[tuple[str, ...], ...]
 
 
-def build_examples(texts: Sequence[str], models: Sequence[MaskedLM], *, max_examples: int, max_length: int,
+def build_examples(texts: Sequence[str], models: Sequence[MaskedLM], *, max_examples: int | None, max_length: int,
                    seed: int) -> tuple[list[MaskedExample], dict[str, int]]:
-    """Up to ``max_examples`` texts, in a seeded order, that have a word every model holds as one token.
+    """Up to ``max_examples`` texts (None: all of them), in a seeded order, that have a word every model holds as
+    one token.
 
     Returns the examples and the counts of texts looked at and skipped for lack of a shared word.
     """
     order = np.random.default_rng(seed).permutation(len(texts))
+    if max_examples is None:
+        max_examples = len(texts)
     examples: list[MaskedExample] = []
     looked = 0
     specials = [model.special for model in models]
@@ -100,7 +104,7 @@ TOPK_OUTPUTS = {
 
 
 def write_topk(texts: Sequence[str], models: Mapping[str, str | Path], paths: Mapping[str, Path], *, ks: Sequence[int],
-               max_examples: int, max_length: int, seed: int, batch_size: int = 64) -> dict[str, Path]:
+               max_examples: int | None, max_length: int, seed: int, batch_size: int = 64) -> dict[str, Path]:
     """Scores every model on the same masked examples; writes the table, the per-example ranks, stats and a chart."""
     from tweetbert.plots.analysis import plot_topk
 

@@ -19,14 +19,16 @@ def _models_arg(p: argparse.ArgumentParser) -> None:
 
 def _texts_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--texts", required=True, type=Path, help="a corpus Parquet (with --split) or a table of texts")
-    p.add_argument("--split", help="read this split of a corpus Parquet (e.g. test: tweets no candidate trained on)")
+    p.add_argument("--split", help="read this split of a corpus Parquet (e.g. test: tweets no candidate trained on), "
+                                   "or with --split-column the table's rows of this split")
     p.add_argument("--text-column", default="text", help="the table's text column (WRIME: Sentence)")
+    p.add_argument("--split-column", help="the table's column naming each row's split (WRIME: Train/Dev/Test)")
 
 
 def _read_texts(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     from tweetbert.analysis.evaluation_texts import read_evaluation_texts
 
-    return read_evaluation_texts(args.texts, split=args.split, column=args.text_column)
+    return read_evaluation_texts(args.texts, split=args.split, column=args.text_column, split_column=args.split_column)
 
 
 def _probe_args(p: argparse.ArgumentParser) -> None:
@@ -34,18 +36,24 @@ def _probe_args(p: argparse.ArgumentParser) -> None:
 
     _models_arg(p)
     output_options(p, PROBE_OUTPUTS)
+    p.add_argument("--set-plot", action="append", default=[], type=key_value, metavar="SET=PATH",
+                   help="PNG of one probe set's t-SNE maps (repeatable; one for each set of the sets setting)")
     add_settings_options(p, ProbeSettings)
 
 
 @command("probe-embeddings", "t-SNE maps and silhouette scores of word classes in each model's [CLS] output and "
-                             "input embeddings.", _probe_args)
+                             "input embeddings, jointly and per probe set.", _probe_args)
 def probe_embeddings(args: argparse.Namespace) -> None:
-    from tweetbert.analysis.probe_words import probe_items
+    from tweetbert.analysis.probe_words import probe_items, resolve_sets
     from tweetbert.analysis.probes import PROBE_OUTPUTS, ProbeSettings, write_probes
 
     settings = settings_from_args(args, ProbeSettings)
+    sets = resolve_sets(settings.sets, settings.noun_classes)
     items = probe_items(settings.noun_classes, n_kanji=settings.n_kanji, n_emoji=settings.n_emoji, seed=settings.seed)
-    write_probes(dict(args.model), items, output_paths(args, PROBE_OUTPUTS), seed=settings.seed)
+    set_plots = {name: Path(path) for name, path in args.set_plot}
+    if len(set_plots) < len(args.set_plot):
+        raise ValueError("a probe set has two --set-plot paths")
+    write_probes(dict(args.model), items, sets, output_paths(args, PROBE_OUTPUTS), set_plots, seed=settings.seed)
 
 
 def _topk_args(p: argparse.ArgumentParser) -> None:

@@ -13,8 +13,11 @@ import seaborn as sns
 from tweetbert.plots import save_figure
 
 
-def plot_tsne(coordinates: pd.DataFrame, scores: pd.DataFrame, path: Path) -> None:
-    """One panel per model (columns) and representation (rows), coloured by class; [UNK] items drawn as crosses."""
+def plot_tsne(coordinates: pd.DataFrame, scores: pd.DataFrame, path: Path, title: str | None = None) -> None:
+    """One panel per model (columns) and representation (rows), coloured by class; [UNK] items drawn as crosses.
+
+    ``title`` (a probe set's name and classes) goes above the panels; each panel's own title carries its silhouette.
+    """
     models = list(dict.fromkeys(coordinates["model"]))
     representations = list(dict.fromkeys(coordinates["representation"]))
     classes = list(dict.fromkeys(coordinates["class"]))
@@ -38,6 +41,8 @@ def plot_tsne(coordinates: pd.DataFrame, scores: pd.DataFrame, path: Path) -> No
     handles = [plt.Line2D([], [], marker="o", linestyle="", color=palette[c], label=c) for c in classes]
     handles.append(plt.Line2D([], [], marker="X", linestyle="", color="grey", label="[UNK] in this model"))
     axes[0][-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=11)
     save_figure(fig, path)
 
 
