@@ -23,8 +23,9 @@ rule probe_embeddings:
             )
             for name, classes in config["probes"]["sets"].items()
         ],
-        scores=report(
-            results("analysis/probes/separation.tsv"),
+        scores=results("analysis/probes/separation.tsv"),
+        scores_html=report(
+            results("analysis/probes/separation.html"),
             caption="../report/probes_separation.rst",
             category="5. Analysis",
             subcategory="Probes",
@@ -48,6 +49,8 @@ rule probe_embeddings:
         "tweetbert probe-embeddings {params.models} --settings {params.settings}"
         " --coordinates {output.coordinates} --scores {output.scores} --summary {output.summary}"
         " --plot {output.plot} {params.set_plots} 2> {log}"
+        " && tweetbert table-html --table {output.scores} --html {output.scores_html}"
+        " --title 'Class separation: silhouette by probe set, model and representation' 2>> {log}"
 
 
 rule topk_accuracy:
