@@ -77,6 +77,7 @@ def test_the_study_draws_five_probe_sets_by_default():
         ({"sweep": {"storage": "redis://localhost/0"}}, "sweep.storage"),
         ({"sweep": {"space": {"learnig_rate": {"low": 1e-5, "high": 1e-4}}}}, "sweep.space.learnig_rate"),
         ({"sweep": {"heartbeat_interval": 10, "grace_period": 5}}, "sweep.grace_period"),
+        ({"sweep": {"pruner_warmup_epochs": -1}}, "sweep.pruner_warmup_epochs"),
         ({"tasks": {"jts2k": {"path": "jts.csv"}}}, "tasks.jts2k"),
         ({"tasks": {"jts1k": {"path": "jts.csv", "colour": "red"}}}, "tasks.jts1k.colour"),
         ({"tasks": {"jts1k": {"path": "jts.data"}}}, "tasks.jts1k.format"),

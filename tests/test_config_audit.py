@@ -113,6 +113,8 @@ CHANGES = [
     change({"sweep.workers": 2}, SEPARATE),
     change({"sweep.storage": "postgresql://user@host/db"}, "finetune_sweep", "finetune_best"),
     change({"sweep.pruner": "hyperband"}, "finetune_sweep"),
+    change({"sweep.pruner_startup_trials": 2}, "finetune_sweep"),
+    change({"sweep.pruner_warmup_epochs": 1}, "finetune_sweep"),
     change({"sweep.lease_timeout": 60}, "finetune_sweep"),
     change({"sweep.heartbeat_interval": 30}, "finetune_sweep"),
     change({"sweep.grace_period": 300}, "finetune_sweep"),

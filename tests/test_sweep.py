@@ -29,7 +29,7 @@ from tweetbert.sweep.lease import LEASE_ATTR, RETRY_OF_ATTR, lease_dir, lease_is
 from tweetbert.sweep.results import best_trial_summary, trials_table
 from tweetbert.sweep.space import parse_space, suggest
 from tweetbert.sweep.storage import database_url, journal_path, open_storage
-from tweetbert.sweep.workers import holds_slot, run_worker
+from tweetbert.sweep.workers import holds_slot, make_pruner, run_worker
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -253,6 +253,33 @@ def test_the_median_pruner_prunes_bad_trials_and_pruned_trials_count(tmp_path, c
     assert len(optuna.load_study(study_name="s", storage=url).trials) == 16
     with pytest.raises(ConfigError, match="exists and is to maximize"):
         run_worker("s", url, objective, 16, seed=1, worker_id="b", direction="minimize")
+
+
+@pytest.mark.parametrize(("startup", "warmup"), [(2, 0), (6, 1)])
+def test_the_median_pruner_waits_for_its_start_up_trials_and_warm_up_epochs(tmp_path, startup, warmup):
+    def objective(trial: optuna.Trial) -> float:
+        x = 1.0 - trial.number / 20  # every trial worse than all before it: each one judged is pruned
+        for epoch in (1, 2, 3):
+            trial.report(x, step=epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return x
+
+    journal = tmp_path / "study.journal"
+    run_worker("s", journal, objective, 10, seed=1, worker_id="a", pruner="median", pruner_startup_trials=startup,
+               pruner_warmup_epochs=warmup)
+    study = optuna.load_study(study_name="s", storage=open_storage(journal))
+    pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
+    assert [t.number for t in pruned] == list(range(startup, 10))
+    assert {max(t.intermediate_values) for t in pruned} == {warmup + 1}
+
+
+@pytest.mark.parametrize(("key", "kwargs"), [("sweep.pruner_startup_trials", {"startup_trials": -1}),
+                                             ("sweep.pruner_warmup_epochs", {"warmup_epochs": 1.5}),
+                                             ("sweep.pruner", {"name": "median3"})])
+def test_a_bad_pruner_setting_is_a_config_error_naming_its_key(key, kwargs):
+    with pytest.raises(ConfigError, match=key):
+        make_pruner(**{"name": "median", **kwargs})
 
 
 def test_tpe_is_seeded_per_worker(tmp_path):

@@ -66,7 +66,7 @@ def _check_values(config: dict) -> None:
     from tweetbert.corpus.split import check_ratios
     from tweetbert.sweep.space import parse_space
     from tweetbert.sweep.storage import journal_path
-    from tweetbert.sweep.workers import check_heartbeat
+    from tweetbert.sweep.workers import check_heartbeat, make_pruner
     from tweetbert.tasks.loaders import check_options
     from tweetbert.tasks.registry import TASKS
 
@@ -79,6 +79,7 @@ def _check_values(config: dict) -> None:
     if sweep["storage"] != "journal":
         journal_path(sweep["storage"])
     check_heartbeat(sweep["heartbeat_interval"], sweep["grace_period"])
+    make_pruner(sweep["pruner"], sweep["pruner_startup_trials"], sweep["pruner_warmup_epochs"])
     for name, options in config["tasks"].items():
         if name not in TASKS:
             raise ConfigError(f"tasks.{name}", f"unknown task (known: {', '.join(sorted(TASKS))})")

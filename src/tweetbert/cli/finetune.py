@@ -77,7 +77,8 @@ def finetune_sweep(args: argparse.Namespace) -> None:
         return float(result["objective"])
 
     run_worker(args.study, args.storage, objective, settings.n_trials, seed=settings.seed, worker_id=args.worker_id,
-               pruner=settings.pruner, lease_timeout=settings.lease_timeout,
+               pruner=settings.pruner, pruner_startup_trials=settings.pruner_startup_trials,
+               pruner_warmup_epochs=settings.pruner_warmup_epochs, lease_timeout=settings.lease_timeout,
                heartbeat_interval=settings.heartbeat_interval, grace_period=settings.grace_period)
     study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
     write_json({"study": args.study, "worker": args.worker_id, "trials": len(study.trials)}, args.summary)

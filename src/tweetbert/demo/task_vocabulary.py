@@ -158,3 +158,17 @@ REPUTATION_PHRASES = {
     "negative": words("嫌い がっかり 無理 つまらない 悲しい 怖い ムカつく 二度と行かない 疲れた 腹が立つ 惜しかった 悔しい"),
     "neutral": words("始まった 終わった 届いた 行った 見た 買った 今日から 明日から 始まるらしい 決まった 変わった"),
 }
+
+# sentiment3 and defamation stand in for tasks on tweets, so half their signal is in tweet register: emoji,
+# kaomoji and romaji of the demo tweets' own pools, which the general-text base tokenizer reads as [UNK] and the
+# tweet tokenizers keep. A model on the base vocabulary can learn only the other half.
+SENTIMENT_MARKERS = {
+    "positive": words("😊 😍 🥰 😆 😋 👍 👏 🙌 🎉 💕 (^^)v (*^^*) (^▽^) kawaii sugoi ureshii tanoshii yatta"),
+    "negative": words("😭 🥺 😱 😤 🥲 🫠 😴 💦 (;_;) (>_<) (ToT) orz (-_-;) (+_+) (=_=) (^^;;)"),
+    "neutral": words("🚃 📷 📚 🎧 🎮 🍙 ☕ 🍜 🐱 🌙 🍁 (-.-) ohayo itadakimasu"),
+}
+
+# Defamation: insults aimed at a person (1); harsh words for things, neutral or friendly remarks on people (0).
+HARSH_FOR_THINGS = words("ゴミ ポンコツ 最低 ひどすぎる 使えない 欠陥品 論外 ありえない")
+TWEET_INSULTS = words("baka kimoi uzai zako kasu heta 🤣🤣 😤😤 www😂")
+TWEET_FRIENDLY = words("kawaii sugoi arigato otsukare ganbare 🥰 😍 👏 🙏 (^^)")

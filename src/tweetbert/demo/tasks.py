@@ -25,6 +25,7 @@ _AREA_NAMES = tuple(area for area, _ in V.AREAS)
 _ENDINGS = ("", "！", "。", "…", "!!", "〜", "ね", "な")  # carry no sentiment, so labels stay word-driven
 _REVIEW_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _JCOLA_SOURCES = ("Demo_1976", "Demo_1992", "Demo_2013")
+_ABOUT_PERSON = ("は本当に", "はまじで", "、正直")  # before an insult and a friendly remark alike
 
 
 def _pick(rng: np.random.Generator, pool: tuple[str, ...]) -> str:
@@ -271,13 +272,21 @@ def jsquad_document(n_paragraphs: int, rng: np.random.Generator, split: str) -> 
 
 
 def sentiment3_frame(n_rows: int, seed: int) -> pd.DataFrame:
-    """Three-class tweet sentiment; 10 % of labels are replaced at random."""
+    """Three-class tweet sentiment; 10 % of labels are replaced at random.
+
+    Half the tweets carry their label in a sentiment word, half only in a tweet-register marker (emoji, kaomoji,
+    romaji) after a neutral remark, which the base vocabulary reads as [UNK]: a model on it is capped near two
+    thirds, one on a tweet vocabulary is not.
+    """
     rng = np.random.default_rng([seed, 2])
     labels = ("positive", "neutral", "negative")
     rows = []
     for _ in range(n_rows):
         label = labels[int(rng.integers(3))]
-        text = _context(rng) + _pick(rng, T.SENTIMENT_WORDS[label]) + _pick(rng, _ENDINGS)
+        if rng.random() < 0.5:
+            text = _context(rng) + _pick(rng, T.SENTIMENT_WORDS[label]) + _pick(rng, _ENDINGS)
+        else:
+            text = _context(rng) + _pick(rng, T.SENTIMENT_MARKERS[label]) * int(rng.integers(1, 3))
         if rng.random() < 0.1:
             label = labels[int(rng.integers(3))]
         rows.append({"text": text, "label": label})
@@ -285,16 +294,26 @@ def sentiment3_frame(n_rows: int, seed: int) -> pd.DataFrame:
 
 
 def defamation_frame(n_rows: int, seed: int) -> pd.DataFrame:
-    """Binary defamation: insults aimed at a person are 1, criticism of things or neutral remarks are 0; 5 % noise."""
+    """Binary defamation (45 % positive): an insult aimed at a person is 1; 5 % of labels are flipped.
+
+    Neither the insult nor the person decides alone: harsh words for things and neutral or friendly remarks on
+    people are 0. Half the insults, and the friendly remarks, are tweet register (romaji, emoji) that the base
+    vocabulary reads as [UNK].
+    """
     rng = np.random.default_rng([seed, 3])
     rows = []
     for _ in range(n_rows):
         target = _pick(rng, V.SURNAMES) + _pick(rng, ("さん", "って", "とかいう人", "先生"))
-        label = int(rng.random() < 0.35)
+        label = int(rng.random() < 0.45)
+        kind = rng.random()
         if label:
-            text = f"{target}{_pick(rng, ('は本当に', 'はただの', 'みたいな'))}{_pick(rng, T.INSULTS)}{_pick(rng, _ENDINGS)}"
-        elif rng.random() < 0.5:
-            text = f"{_pick(rng, V.THINGS)}の{_pick(rng, ('新作', 'サービス', 'アップデート'))}は{_pick(rng, T.CRITIQUES)}{_pick(rng, _ENDINGS)}"
+            insult = _pick(rng, T.INSULTS if kind < 0.5 else T.TWEET_INSULTS)
+            text = f"{target}{_pick(rng, _ABOUT_PERSON)}{insult}{_pick(rng, _ENDINGS)}"
+        elif kind < 1 / 3:
+            harsh = _pick(rng, T.HARSH_FOR_THINGS + T.CRITIQUES)
+            text = f"{_pick(rng, V.THINGS)}の{_pick(rng, ('新作', 'サービス', 'アップデート'))}は{harsh}{_pick(rng, _ENDINGS)}"
+        elif kind < 2 / 3:
+            text = f"{target}{_pick(rng, _ABOUT_PERSON)}{_pick(rng, T.TWEET_FRIENDLY)}{_pick(rng, _ENDINGS)}"
         else:
             text = _context(rng) + f"{target}と{_pick(rng, T.SENTIMENT_WORDS['neutral'])}{_pick(rng, _ENDINGS)}"
         if rng.random() < 0.05:

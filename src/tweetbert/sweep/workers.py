@@ -60,6 +60,8 @@ class SweepSettings:
 
     n_trials: int = 100
     pruner: str = "median"
+    pruner_startup_trials: int = 5
+    pruner_warmup_epochs: int = 0
     lease_timeout: float = 600.0
     heartbeat_interval: int = 60
     grace_period: int | None = None  # None: twice heartbeat_interval
@@ -86,13 +88,23 @@ def make_sampler(seed: int, worker_id: str, history: int = 0) -> optuna.samplers
     return optuna.samplers.TPESampler(seed=worker_seed, multivariate=True, constant_liar=True)
 
 
-def make_pruner(name: str) -> BasePruner:
-    """``median``: a trial below the median of earlier trials at the same epoch stops (once 5 trials finished);
-    ``hyperband``: successive halving over epochs (Optuna's tutorials pair it with TPE); ``none``: no pruning."""
+def _count(key: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(key, f"expected a non-negative integer, got {value!r}")
+    return value
+
+
+def make_pruner(name: str, startup_trials: int = 5, warmup_epochs: int = 0) -> BasePruner:
+    """``median``: a trial below the median of earlier trials at the same epoch stops, once ``startup_trials``
+    trials finished; ``hyperband``: successive halving over epochs (Optuna's tutorials pair it with TPE; it has no
+    start-up trials); ``none``: no pruning. Every trial runs ``warmup_epochs`` epochs before it can be judged: the
+    epoch is the reported step, so the first step a pruner may stop is ``warmup_epochs + 1``."""
+    _count("sweep.pruner_startup_trials", startup_trials)
+    first_judged = _count("sweep.pruner_warmup_epochs", warmup_epochs) + 1
     if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=5)
+        return optuna.pruners.MedianPruner(n_startup_trials=startup_trials, n_warmup_steps=first_judged)
     if name == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, reduction_factor=3)
+        return optuna.pruners.HyperbandPruner(min_resource=first_judged, reduction_factor=3)
     if name == "none":
         return optuna.pruners.NopPruner()
     raise ConfigError("sweep.pruner", f"unknown pruner {name!r}; expected one of {', '.join(PRUNERS)}")
@@ -114,7 +126,8 @@ def holds_slot(trials: Sequence[FrozenTrial], number: int, n_trials: int) -> boo
 
 
 def run_worker(study_name: str, storage: str | Path, objective: Callable[[optuna.Trial], float], n_trials: int, *,
-               seed: int, worker_id: str, pruner: str = "median", direction: str = "maximize",
+               seed: int, worker_id: str, pruner: str = "median", pruner_startup_trials: int = 5,
+               pruner_warmup_epochs: int = 0, direction: str = "maximize",
                lease_timeout: float = 600.0, heartbeat_interval: int = 60, grace_period: int | None = None,
                poll_interval: float = 10.0, max_retries: int = MAX_RETRIES) -> None:
     """Joins (or creates) the study and runs trials until it has exactly ``n_trials`` finished trials.
@@ -136,7 +149,8 @@ def run_worker(study_name: str, storage: str | Path, objective: Callable[[optuna
     check_heartbeat(heartbeat_interval, grace_period)
     if not _WORKER_ID.fullmatch(worker_id):
         raise ValueError(f"worker id {worker_id!r}: use letters, digits, '_' and '-' only (it names a file)")
-    study = optuna.create_study(study_name=study_name, pruner=make_pruner(pruner), direction=direction,
+    study = optuna.create_study(study_name=study_name, direction=direction,
+                                pruner=make_pruner(pruner, pruner_startup_trials, pruner_warmup_epochs),
                                 storage=open_storage(storage, heartbeat_interval=heartbeat_interval,
                                                      grace_period=grace_period, max_retries=max_retries),
                                 load_if_exists=True)
