@@ -299,7 +299,7 @@ def get_task_path(task):
 
 
 def get_task_files(task):
-    """The files a task reads, as rule inputs: its table(s) and, for a published id table, the hydrated texts."""
+    """The files a task reads, as job inputs; for a published id table also the hydrated texts."""
     path = get_task_path(task)
     files = list(path.values()) if isinstance(path, dict) else [path]
     hydrated = config["tasks"][task].get("hydrated")
