@@ -38,6 +38,8 @@ def change(values: dict, *rules: str, context: dict | None = None) -> Change:
 
 
 PRETRAIN = ("pretrain_candidate",)
+SEVERAL_WORKERS = {"sweep.workers": 2}
+"""With one worker per study (the demo) that worker does finetune_best's work, so no finetune_best job exists."""
 CHANGES = [
     change({"run_name": "other"}, SEPARATE),
     change({"seed": 1}, SEPARATE),
@@ -106,19 +108,19 @@ CHANGES = [
     change({"pretrain.grids": [{"corpus": ["dedup"], "epochs": [1, 2]}, {"phase": "exploration", "corpus": ["dedup"]}]},
            SEPARATE),  # a grid's phase: its point is pre-trained still, no longer fine-tuned
     change({"tasks": {"sentiment3": {"path": "demo", "text_column": "text"}, "defamation": {"path": "demo"},
-                      "jtbr": {"path": "demo"}}}, "finetune_sweep", "finetune_best", "task_vocabulary"),
+                      "jtbr": {"path": "demo"}}}, "finetune_sweep", "task_vocabulary"),
     change({"target_tasks": ["sentiment3"]}, SEPARATE),
     change({"controls": {"base": "base"}}, SEPARATE),
     change({"sweep.n_trials": 5}, "finetune_sweep"),
     change({"sweep.workers": 2}, SEPARATE),
-    change({"sweep.storage": "postgresql://user@host/db"}, "finetune_sweep", "finetune_best"),
+    change({"sweep.storage": "postgresql://user@host/db"}, "finetune_sweep", "finetune_best", context=SEVERAL_WORKERS),
     change({"sweep.pruner": "hyperband"}, "finetune_sweep"),
     change({"sweep.pruner_startup_trials": 2}, "finetune_sweep"),
     change({"sweep.pruner_warmup_epochs": 1}, "finetune_sweep"),
     change({"sweep.lease_timeout": 60}, "finetune_sweep"),
     change({"sweep.heartbeat_interval": 30}, "finetune_sweep"),
     change({"sweep.grace_period": 300}, "finetune_sweep"),
-    change({"sweep.max_length": 64}, "finetune_sweep", "finetune_best"),
+    change({"sweep.max_length": 64}, "finetune_sweep", "finetune_best", context=SEVERAL_WORKERS),
     change({"sweep.space": {"epochs": {"low": 1, "high": 2}}}, "finetune_sweep"),
     change({"selection.rule": "min_dev"}, "select_best"),
     change({"selection.require_beats": []}, "select_best"),

@@ -86,3 +86,31 @@ def test_the_objective_dev_and_test_numbers_all_come_from_the_best_trials_model(
         "train": 40, "validation": 40, "dev": 40, "test": 40}
     assert "objective" in best["splits"]["dev"]["role"] and "once" in best["splits"]["test"]["role"]
     assert len(list((tmp_path / "kept").glob("trial-*"))) == 1
+
+
+def test_a_studys_only_worker_writes_the_same_best_json_as_finetune_best(tiny_base_model, tmp_path):
+    write_tasks(tmp_path / "tasks", seed=0)
+    common = ["--model", str(tiny_base_model), "--task", "defamation",
+              "--task-option", f"path={tmp_path / 'tasks' / 'defamation.csv'}", "--task-option", "max_examples=40",
+              "--storage", str(tmp_path / "study.journal"), "--study", "s", "--max-length", "32",
+              "--keep-dir", str(tmp_path / "kept"), "--name", "base"]
+    space = json.dumps({"epochs": {"low": 1, "high": 2}, "batch_size": {"choices": [16]}})
+    assert main(["finetune-sweep", *common, "--n-trials", "2", "--worker-id", "w0", "--pruner", "none",
+                 "--space", space, "--summary", str(tmp_path / "w0.json"), "--best", str(tmp_path / "alone.json"),
+                 "--trials", str(tmp_path / "alone.tsv")]) == 0
+    assert main(["finetune-best", *common, "--best", str(tmp_path / "separate.json"),
+                 "--trials", str(tmp_path / "separate.tsv")]) == 0
+    alone = json.loads((tmp_path / "alone.json").read_text())
+    assert alone == json.loads((tmp_path / "separate.json").read_text())
+    assert alone["task"] == "defamation" and alone["n_trials"] == 2 and alone["main_metric"] in alone["test"]
+    assert (tmp_path / "alone.tsv").read_bytes() == (tmp_path / "separate.tsv").read_bytes()
+
+
+def test_a_sweep_worker_refuses_half_of_the_only_worker_options_before_any_trial(tiny_base_model, tmp_path):
+    write_tasks(tmp_path / "tasks", seed=0)
+    assert main(["finetune-sweep", "--model", str(tiny_base_model), "--task", "defamation",
+                 "--task-option", f"path={tmp_path / 'tasks' / 'defamation.csv'}",
+                 "--storage", str(tmp_path / "study.journal"), "--study", "s", "--keep-dir", str(tmp_path / "kept"),
+                 "--worker-id", "w0", "--summary", str(tmp_path / "w0.json"),
+                 "--best", str(tmp_path / "best.json")]) != 0
+    assert not (tmp_path / "study.journal").exists()

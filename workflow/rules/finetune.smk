@@ -1,62 +1,100 @@
 # Fine-tuning stage: an Optuna sweep per (model, task) keeping its best trial's model, then one test evaluation of it.
 
 
-rule finetune_sweep:
-    input:
-        unpack(get_finetune_input),
-    output:
-        results("finetune/{model}/{task}/workers/{worker}.json"),
-    log:
-        logs("finetune_sweep/{model}/{task}/{worker}.log"),
-    benchmark:
-        results("benchmarks/finetune_sweep/{model}/{task}/{worker}.tsv")
-    conda:
-        "../envs/tweetbert-cuda.yaml"
-    resources:
-        gpu=1,
-    params:
-        model=get_model_args,
-        task=get_task_args,
-        storage=get_study_storage,
-        settings=settings(
-            "tweetbert.sweep.workers.SweepSettings",
-            derive=lambda wildcards: {"n_trials": get_n_trials(wildcards.task)},
-        ),
-        keep=results("finetune/{model}/{task}/kept"),
-    shell:
-        "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage}"
-        " --study {wildcards.model}/{wildcards.task} --worker-id {wildcards.worker}"
-        " --settings {params.settings} --keep-dir {params.keep} --summary {output} > {log} 2>&1"
+ONE_WORKER = len(SWEEP_WORKERS) == 1
+"""A study with one worker scores its best trial in that worker's job: no second start for finetune_best."""
 
 
-rule finetune_best:
-    input:
-        unpack(get_finetune_input),
-        workers=expand(
-            results("finetune/{{model}}/{{task}}/workers/{worker}.json"),
-            worker=SWEEP_WORKERS,
-        ),
-    output:
-        best=results("finetune/{model}/{task}/best.json"),
-        trials=results("finetune/{model}/{task}/trials.tsv"),
-    log:
-        logs("finetune_best/{model}/{task}.log"),
-    benchmark:
-        results("benchmarks/finetune_best/{model}/{task}.tsv")
-    conda:
-        "../envs/tweetbert-cuda.yaml"
-    resources:
-        gpu=1,
-    params:
-        model=get_model_args,
-        task=get_task_args,
-        storage=get_study_storage,
-        settings=settings("tweetbert.finetune.train.FinetuneSettings"),
-        keep=results("finetune/{model}/{task}/kept"),
-    shell:
-        "tweetbert finetune-best {params.model} {params.task} --storage {params.storage}"
-        " --study {wildcards.model}/{wildcards.task} --name {wildcards.model} --keep-dir {params.keep}"
-        " --settings {params.settings} --best {output.best} --trials {output.trials} > {log} 2>&1"
+if ONE_WORKER:
+
+    rule finetune_sweep:
+        input:
+            unpack(get_finetune_input),
+        output:
+            worker=results(f"finetune/{{model}}/{{task}}/workers/{SWEEP_WORKERS[0]}.json"),
+            best=results("finetune/{model}/{task}/best.json"),
+            trials=results("finetune/{model}/{task}/trials.tsv"),
+        log:
+            logs(f"finetune_sweep/{{model}}/{{task}}/{SWEEP_WORKERS[0]}.log"),
+        benchmark:
+            results(f"benchmarks/finetune_sweep/{{model}}/{{task}}/{SWEEP_WORKERS[0]}.tsv")
+        conda:
+            "../envs/tweetbert-cuda.yaml"
+        resources:
+            gpu=1,
+        params:
+            model=get_model_args,
+            task=get_task_args,
+            storage=get_study_storage,
+            settings=settings(
+                "tweetbert.sweep.workers.SweepSettings",
+                derive=lambda wildcards: {"n_trials": get_n_trials(wildcards.task)},
+            ),
+            keep=results("finetune/{model}/{task}/kept"),
+            worker=SWEEP_WORKERS[0],
+        shell:
+            "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage}"
+            " --study {wildcards.model}/{wildcards.task} --worker-id {params.worker}"
+            " --settings {params.settings} --keep-dir {params.keep} --summary {output.worker}"
+            " --name {wildcards.model} --best {output.best} --trials {output.trials} > {log} 2>&1"
+
+else:
+
+    rule finetune_sweep:
+        input:
+            unpack(get_finetune_input),
+        output:
+            results("finetune/{model}/{task}/workers/{worker}.json"),
+        log:
+            logs("finetune_sweep/{model}/{task}/{worker}.log"),
+        benchmark:
+            results("benchmarks/finetune_sweep/{model}/{task}/{worker}.tsv")
+        conda:
+            "../envs/tweetbert-cuda.yaml"
+        resources:
+            gpu=1,
+        params:
+            model=get_model_args,
+            task=get_task_args,
+            storage=get_study_storage,
+            settings=settings(
+                "tweetbert.sweep.workers.SweepSettings",
+                derive=lambda wildcards: {"n_trials": get_n_trials(wildcards.task)},
+            ),
+            keep=results("finetune/{model}/{task}/kept"),
+        shell:
+            "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage}"
+            " --study {wildcards.model}/{wildcards.task} --worker-id {wildcards.worker}"
+            " --settings {params.settings} --keep-dir {params.keep} --summary {output} > {log} 2>&1"
+
+    rule finetune_best:
+        input:
+            unpack(get_finetune_input),
+            workers=expand(
+                results("finetune/{{model}}/{{task}}/workers/{worker}.json"),
+                worker=SWEEP_WORKERS,
+            ),
+        output:
+            best=results("finetune/{model}/{task}/best.json"),
+            trials=results("finetune/{model}/{task}/trials.tsv"),
+        log:
+            logs("finetune_best/{model}/{task}.log"),
+        benchmark:
+            results("benchmarks/finetune_best/{model}/{task}.tsv")
+        conda:
+            "../envs/tweetbert-cuda.yaml"
+        resources:
+            gpu=1,
+        params:
+            model=get_model_args,
+            task=get_task_args,
+            storage=get_study_storage,
+            settings=settings("tweetbert.finetune.train.FinetuneSettings"),
+            keep=results("finetune/{model}/{task}/kept"),
+        shell:
+            "tweetbert finetune-best {params.model} {params.task} --storage {params.storage}"
+            " --study {wildcards.model}/{wildcards.task} --name {wildcards.model} --keep-dir {params.keep}"
+            " --settings {params.settings} --best {output.best} --trials {output.trials} > {log} 2>&1"
 
 
 checkpoint select_best:

@@ -38,6 +38,11 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
                    help="where the study's best trial's model is kept (shared by its workers; outside job outputs)")
     p.add_argument("--summary", required=True, type=Path, help="JSON written when the study is complete")
     add_settings_options(p, SweepSettings)
+    alone = p.add_argument_group("the study's only worker", "with these, the worker also does finetune-best's work "
+                                 "once its study is complete, in this process (all three or none)")
+    alone.add_argument("--name", help="the model's name in results (candidate slug or control name)")
+    alone.add_argument("--best", type=Path, help="best.json: params, dev and test metrics of the best trial's model")
+    alone.add_argument("--trials", type=Path, help="trials.tsv of the whole study")
 
 
 @command("finetune-sweep", "One worker of a model x task Optuna study; returns once the study has N trials.",
@@ -48,6 +53,7 @@ def finetune_sweep(args: argparse.Namespace) -> None:
     import optuna
     from optuna.trial import TrialState
 
+    from tweetbert.errors import CheckFailed
     from tweetbert.finetune.train import finetune
     from tweetbert.sweep.callback import OptunaReportCallback
     from tweetbert.sweep.keep import keep_if_best
@@ -56,6 +62,9 @@ def finetune_sweep(args: argparse.Namespace) -> None:
     from tweetbert.sweep.workers import SweepSettings, run_worker
 
     settings = settings_from_args(args, SweepSettings)
+    scores_best = args.best is not None
+    if {args.name is None, args.best is None, args.trials is None} != {not scores_best}:
+        raise CheckFailed("finetune-sweep: --name, --best and --trials go together (the study's only worker)")
     spec, task = _load(args)
     space = parse_space(settings.space)
 
@@ -81,6 +90,12 @@ def finetune_sweep(args: argparse.Namespace) -> None:
                pruner_warmup_epochs=settings.pruner_warmup_epochs, lease_timeout=settings.lease_timeout,
                heartbeat_interval=settings.heartbeat_interval, grace_period=settings.grace_period)
     study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
+    if scores_best:
+        running = [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))]
+        if running:
+            raise CheckFailed(f"study {args.study}: trials {running} are still running in another worker; "
+                              "--best is for a study's only worker (use finetune-best after every worker returned)")
+        _write_best(args, study, spec, task, seed=settings.seed, max_length=settings.max_length)
     write_json({"study": args.study, "worker": args.worker_id, "trials": len(study.trials)}, args.summary)
 
 
@@ -98,40 +113,26 @@ def _best_args(p: argparse.ArgumentParser) -> None:
 @command("finetune-best", "Score the kept model of the best trial on the test split, once; no retraining.",
          _best_args)
 def finetune_best(args: argparse.Namespace) -> None:
-    import tempfile
-
     import optuna
 
-    from tweetbert.errors import CheckFailed
-    from tweetbert.finetune.model import load_model
-    from tweetbert.finetune.train import FinetuneSettings, score_split, weights_sha256
-    from tweetbert.sweep.keep import kept_best
-    from tweetbert.sweep.results import best_trial_summary, trials_table
+    from tweetbert.finetune.train import FinetuneSettings
     from tweetbert.sweep.storage import open_storage
-    from tweetbert.tasks.types import SPLIT_ROLES
 
     settings = settings_from_args(args, FinetuneSettings)
     spec, task = _load(args)
     study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
-    summary = best_trial_summary(study)
-    best_trial = study.best_trial
-    directory, record = kept_best(args.keep_dir, best_trial.number, best_trial.user_attrs.get("weights_sha256"))
-    model = load_model(directory, spec, task.num_labels, label_names=task.label_names)
-    digest = weights_sha256(model)
-    if digest != record["weights_sha256"]:
-        raise CheckFailed(f"{directory}: weights digest {digest} differs from the trial's {record['weights_sha256']}")
-    with tempfile.TemporaryDirectory() as scratch:
-        test = score_split(args.model, model, task, spec, "test", seed=settings.seed, output_dir=Path(scratch),
-                           max_length=settings.max_length)
+    _write_best(args, study, spec, task, seed=settings.seed, max_length=settings.max_length)
+
+
+def _write_best(args: argparse.Namespace, study, spec, task, *, seed: int, max_length: int) -> None:
+    """best.json and trials.tsv of a finished study (``--best``/``--trials``, the kept model in ``--keep-dir``)."""
+    from tweetbert.finetune.best import score_best_trial
+
+    best, trials = score_best_trial(study, args.model, spec, task, name=args.name, keep_dir=args.keep_dir, seed=seed,
+                                    max_length=max_length)
     args.trials.parent.mkdir(parents=True, exist_ok=True)
-    trials_table(study).to_csv(args.trials, sep="\t", index=False, float_format="%.6g")
-    write_json({"model": args.name, "task": args.task, "main_metric": spec.main_metric,
-                "best_dev": summary["best_value"], "dev": record["dev"], "test": test,
-                "params": best_trial.params, "n_trials": len(study.trials), "trial": record["trial"],
-                "parameters": sum(weight.numel() for weight in model.base_model.parameters()),
-                "weights_sha256": digest, "study": summary,
-                "splits": {role: {"examples": len(task[role]), "source": task.sources[role], "role": SPLIT_ROLES[role]}
-                           for role in task.splits}}, args.best)
+    trials.to_csv(args.trials, sep="\t", index=False, float_format="%.6g")
+    write_json(best, args.best)
 
 
 def _select_args(p: argparse.ArgumentParser) -> None:
