@@ -1,14 +1,16 @@
-"""What the median pruner saves in a fine-tuning sweep, and what it costs in best dev metric.
+"""What a pruner saves in a fine-tuning sweep, and what it costs in best dev metric.
 
 For each seed, the same sweep runs twice: once with the pruner and once without pruning (``pruner="none"``). Both use
 the same search space, the same TPE sampler seed and worker id (so they draw the same start-up configurations), the
 same fine-tuning seed, and each its own journal file. The objective is the one of ``tweetbert finetune-sweep``
-(``tweetbert.cli.finetune``): ``OptunaReportCallback`` reports the validation metric per epoch, the trial records
-its optimiser steps (``steps``, also for a pruned trial, before it raises) and returns the dev metric of the model
-its training ended with.
+(``tweetbert.cli.finetune``): ``OptunaReportCallback`` reports the validation metric ``--evaluations-per-epoch``
+times per epoch (``sweep.evaluations_per_epoch``; the unpruned sweep scores validation once per epoch, all it needs),
+the trial records its optimiser steps (``steps``, also for a pruned trial, before it raises) and returns the dev
+metric of the model its training ended with.
 
-Per sweep: the sum of the optimiser steps of all finished trials (pruned trials count the steps they ran) and the
-best dev metric (the study's best value). Per seed and averaged over seeds: steps pruned / steps unpruned (target
+Per sweep: the sum of the optimiser steps of all finished trials (pruned trials count the steps they ran), the
+validation examples scored (evaluation is not free: each score is a pass over the validation split) and the best
+dev metric (the study's best value). Per seed and averaged over seeds: steps pruned / steps unpruned (target
 <= 0.35) and the gap in best dev metric, (unpruned - pruned) x 100 points (target <= 0.5).
 
 Task: product reviews generated as the demo's MARC-ja (``tweetbert.demo.tasks.marc_ja_rows``: the closing verdict
@@ -18,7 +20,7 @@ amount that depends on its learning rate: so trials differ after their first epo
 The demo's own target tasks are too small for that (a tiny model sits at the majority class after one epoch).
 
     python benchmarks/sweep_cost.py                                   # 3 seeds x 10 trials x 2 sweeps
-    python benchmarks/sweep_cost.py --trials 20 --startup-trials 5 --pruner hyperband
+    python benchmarks/sweep_cost.py --trials 20 --pruner median --startup-trials 5 --evaluations-per-epoch 1
 """
 
 from __future__ import annotations
@@ -84,8 +86,8 @@ def write_reviews(path: Path, sizes: dict[str, int], seed: int) -> Path:
     return path
 
 
-def run_sweep(model: Path, spec, task, space, *, pruner: str, startup_trials: int, warmup_epochs: int, seed: int,
-              n_trials: int, max_length: int, journal: Path) -> dict:
+def run_sweep(model: Path, spec, task, space, *, pruner: str, startup_trials: int, warmup_epochs: int,
+              evaluations_per_epoch: int, seed: int, n_trials: int, max_length: int, journal: Path) -> dict:
     import optuna
 
     from tweetbert.finetune.train import finetune
@@ -95,10 +97,10 @@ def run_sweep(model: Path, spec, task, space, *, pruner: str, startup_trials: in
     from tweetbert.sweep.workers import run_worker
 
     def objective(trial: optuna.Trial) -> float:
-        report = OptunaReportCallback(trial, spec.main_metric)
+        report = OptunaReportCallback(trial, spec.main_metric, evaluations_per_epoch)
         with tempfile.TemporaryDirectory() as out, contextlib.redirect_stdout(sys.stderr):
             result = finetune(model, task, spec, suggest(trial, space), seed=seed, output_dir=Path(out),
-                              callbacks=[report], max_length=max_length)
+                              callbacks=[report], max_length=max_length, evaluations_per_epoch=evaluations_per_epoch)
         trial.set_user_attr("steps", result["steps"])  # before raising: a pruned trial's steps count too
         report.raise_if_pruned()
         return float(result["objective"])
@@ -106,17 +108,19 @@ def run_sweep(model: Path, spec, task, space, *, pruner: str, startup_trials: in
     study_name = f"sweep-cost-{pruner}-{seed}"
     started = time.perf_counter()
     run_worker(study_name, journal, objective, n_trials, seed=seed, worker_id="w0", pruner=pruner,
-               pruner_startup_trials=startup_trials, pruner_warmup_epochs=warmup_epochs, poll_interval=0.5)
+               pruner_startup_trials=startup_trials, pruner_warmup_epochs=warmup_epochs,
+               evaluations_per_epoch=evaluations_per_epoch, poll_interval=0.5)
     seconds = time.perf_counter() - started
     study = optuna.load_study(study_name=study_name, storage=open_storage(journal))
     finished = [t for t in study.trials if t.state in (optuna.trial.TrialState.COMPLETE,
                                                         optuna.trial.TrialState.PRUNED)]
     first = [t.intermediate_values[1] for t in finished if 1 in t.intermediate_values]
     return {
-        # trials whose dev metric after epoch 1 equals the most common one: MedianPruner prunes only a value
-        # strictly below the median, so trials tied at the median (e.g. all at the majority-class accuracy) survive
-        "tied_epoch1": max((first.count(v) for v in set(first)), default=0),
+        # trials whose validation metric at the first evaluation equals the most common one: a pruner cannot rank
+        # tied trials (e.g. all at the majority-class accuracy), so they survive
+        "tied_first": max((first.count(v) for v in set(first)), default=0),
         "steps": sum(int(t.user_attrs.get("steps", 0)) for t in finished),
+        "validation_scored": sum(len(t.intermediate_values) for t in finished) * len(task["validation"]),
         "best": study.best_value,
         "pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in finished),
         "trials": len(finished),
@@ -134,17 +138,20 @@ def main() -> None:
                         help="validation examples, the pruner's values (default 300)")
     parser.add_argument("--dev-size", type=int, default=300, help="dev examples, the objective (default 300)")
     parser.add_argument("--max-length", type=int, default=48, help="tokens per input (default 48)")
-    parser.add_argument("--pruner", choices=["median", "hyperband"], default="median",
-                        help="the pruner compared with no pruning (default median)")
+    parser.add_argument("--pruner", choices=["successive_halving", "median", "hyperband"],
+                        default="successive_halving", help="the pruner compared with no pruning (default "
+                                                           "successive_halving)")
     parser.add_argument("--startup-trials", type=int, default=2,
                         help="sweep.pruner_startup_trials: trials the median pruner lets finish first (default 2)")
     parser.add_argument("--warmup-epochs", type=int, default=0,
                         help="sweep.pruner_warmup_epochs: epochs before a trial can be pruned (default 0)")
+    parser.add_argument("--evaluations-per-epoch", type=int, default=4,
+                        help="sweep.evaluations_per_epoch of the pruned sweep (default 4; the unpruned one uses 1)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-    if len(seeds) < 1 or args.trials < 1:
-        parser.error("need at least one seed and one trial")
+    if len(seeds) < 1 or args.trials < 1 or args.evaluations_per_epoch < 1:
+        parser.error("need at least one seed, one trial and one evaluation per epoch")
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import optuna
@@ -162,7 +169,9 @@ def main() -> None:
 
     sizes = {"train": args.train_size, "validation": args.validation_size, "dev": args.dev_size, "test": 10}
     spec = table_task(TASK_NAME)
-    pruning = {"pruner": args.pruner, "startup_trials": args.startup_trials, "warmup_epochs": args.warmup_epochs}
+    pruning = {"pruner": args.pruner, "startup_trials": args.startup_trials, "warmup_epochs": args.warmup_epochs,
+               "evaluations_per_epoch": args.evaluations_per_epoch}
+    unpruned = {**pruning, "pruner": "none", "evaluations_per_epoch": 1}
     rows = []
     with tempfile.TemporaryDirectory(prefix="sweep-cost-") as tmp:
         scratch = Path(tmp)
@@ -172,11 +181,11 @@ def main() -> None:
             path = write_reviews(scratch / f"reviews-{seed}.csv", sizes, seed)
             task = spec.loader(TASK_NAME, spec.resolve_options({"path": str(path)}))
             row = {"seed": seed}
-            for pruner in (args.pruner, "none"):
+            for sweep in (pruning, unpruned):
+                pruner = sweep["pruner"]
                 log(f"seed {seed}: {args.trials} trials, pruner {pruner} ({sizes})")
-                row[pruner] = run_sweep(model, spec, task, space, **{**pruning, "pruner": pruner}, seed=seed,
-                                        n_trials=args.trials, max_length=args.max_length,
-                                        journal=scratch / f"{pruner}-{seed}.journal")
+                row[pruner] = run_sweep(model, spec, task, space, **sweep, seed=seed, n_trials=args.trials,
+                                        max_length=args.max_length, journal=scratch / f"{pruner}-{seed}.journal")
                 log(f"  {row[pruner]}")
             rows.append(row)
 
@@ -186,15 +195,18 @@ def main() -> None:
     print(f"Model `{args.model or DEFAULT_MODEL}`; reviews generated per seed (`marc_ja_rows`): train "
           f"{sizes['train']} / validation {sizes['validation']} / dev {sizes['dev']}, max length {args.max_length}; "
           f"space: learning_rate 1e-3..1e-2 (log), batch 32, epochs 2..4; pruner `{args.pruner}` with {startup}"
-          f"{args.warmup_epochs} warm-up epochs.\n")
+          f"{args.warmup_epochs} warm-up epochs and {args.evaluations_per_epoch} validation scores per epoch (the "
+          "unpruned sweep: 1). Validation examples scored are a cost the step count leaves out: each score is a "
+          "forward pass over the validation split, about a third of a training step's work per example.\n")
     for row in rows:
         print(f"## Seed {row['seed']}\n")
-        print(f"| sweep | trials | pruned | tied after epoch 1 | optimizer steps | best dev {metric} | wall s |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print(f"| sweep | trials | pruned | tied at 1st score | optimizer steps | validation examples scored "
+              f"| best dev {metric} | wall s |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for pruner, label in ((args.pruner, f"{args.pruner} pruner"), ("none", "no pruning")):
             r = row[pruner]
-            print(f"| {label} | {r['trials']} | {r['pruned']} | {r['tied_epoch1']} | {r['steps']} | {r['best']:.4f} "
-                  f"| {r['seconds']:.0f} |")
+            print(f"| {label} | {r['trials']} | {r['pruned']} | {r['tied_first']} | {r['steps']} "
+                  f"| {r['validation_scored']} | {r['best']:.4f} | {r['seconds']:.0f} |")
         row["ratio"] = row[args.pruner]["steps"] / row["none"]["steps"]
         row["gap"] = (row["none"]["best"] - row[args.pruner]["best"]) * 100
         print(f"\nsteps pruned / unpruned = {row['ratio']:.3f} (target <= {TARGET_RATIO}); best-dev gap "
@@ -203,12 +215,14 @@ def main() -> None:
     mean_ratio = statistics.fmean(r["ratio"] for r in rows)
     mean_gap = statistics.fmean(r["gap"] for r in rows)
     print("## Totals (mean over seeds)\n")
-    print("| seed | steps pruned | steps unpruned | ratio | best dev pruned | best dev unpruned | gap (points) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("| seed | steps pruned | steps unpruned | ratio | validation scored pruned | validation scored unpruned "
+          "| best dev pruned | best dev unpruned | gap (points) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['seed']} | {r[args.pruner]['steps']} | {r['none']['steps']} | {r['ratio']:.3f} | "
+              f"{r[args.pruner]['validation_scored']} | {r['none']['validation_scored']} | "
               f"{r[args.pruner]['best']:.4f} | {r['none']['best']:.4f} | {r['gap']:+.2f} |")
-    print(f"| **mean** | | | **{mean_ratio:.3f}** | | | **{mean_gap:+.2f}** |\n")
+    print(f"| **mean** | | | **{mean_ratio:.3f}** | | | | | **{mean_gap:+.2f}** |\n")
     ratio_ok, gap_ok = mean_ratio <= TARGET_RATIO, mean_gap <= TARGET_GAP
     print(f"- steps ratio {mean_ratio:.3f}: target <= {TARGET_RATIO} {'met' if ratio_ok else 'MISSED'}")
     print(f"- best-dev gap {mean_gap:+.2f} points: target <= {TARGET_GAP} {'met' if gap_ok else 'MISSED'}")

@@ -117,6 +117,7 @@ CHANGES = [
     change({"sweep.pruner": "hyperband"}, "finetune_sweep"),
     change({"sweep.pruner_startup_trials": 2}, "finetune_sweep"),
     change({"sweep.pruner_warmup_epochs": 1}, "finetune_sweep"),
+    change({"sweep.evaluations_per_epoch": 4}, "finetune_sweep"),
     change({"sweep.lease_timeout": 60}, "finetune_sweep"),
     change({"sweep.heartbeat_interval": 30}, "finetune_sweep"),
     change({"sweep.grace_period": 300}, "finetune_sweep"),

@@ -141,11 +141,13 @@ class _Recorder(TrainerCallback):
 
     def __init__(self) -> None:
         self.evaluations: list[dict[str, float]] = []
+        self.epochs: list[float] = []  # the (fractional) epoch of each evaluation
         self.seen: list[tuple[int, bool]] = []  # (examples in the evaluated split, training over)
         self.trained = False
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         self.evaluations.append(dict(metrics))
+        self.epochs.append(state.epoch)
 
     def on_prediction_step(self, args, state, control, eval_dataloader=None, **kwargs):
         self.seen.append((len(eval_dataloader.dataset), self.trained))
@@ -186,6 +188,57 @@ def test_a_callback_can_stop_training_after_an_epoch(model_dir, demo_tasks, tmp_
     result = finetune(model_dir, task, get_task("sentiment3"), PARAMS, seed=0, output_dir=tmp_path,
                       callbacks=[_StopAfterFirstEpoch()])
     assert len(result["validation"]) == 1 and result["steps"] == 4
+
+
+def _scored_three_times_per_epoch(model_dir, demo_tasks, tmp_path, pruner):
+    import optuna
+
+    from tweetbert.sweep.callback import OptunaReportCallback
+
+    task = _subsample(load_task("sentiment3", {"path": str(demo_tasks / "sentiment3.csv")}),
+                      {"train": 160, "validation": 20, "dev": 20, "test": 20})  # 10 optimiser steps per epoch
+    trial = optuna.create_study(direction="maximize", pruner=pruner).ask()
+    report, recorder = OptunaReportCallback(trial, "accuracy", evaluations_per_epoch=3), _Recorder()
+    result = finetune(model_dir, task, get_task("sentiment3"), PARAMS, seed=0, output_dir=tmp_path,
+                      callbacks=[report, recorder], evaluations_per_epoch=3)
+    return trial, report, recorder, result
+
+
+def test_validation_is_scored_k_times_per_epoch_and_the_records_keep_one_row_per_epoch(model_dir, demo_tasks,
+                                                                                         tmp_path):
+    import optuna
+
+    trial, _, recorder, result = _scored_three_times_per_epoch(model_dir, demo_tasks, tmp_path,
+                                                               optuna.pruners.NopPruner())
+    reported = trial.storage.get_trial(trial._trial_id).intermediate_values
+    assert sorted(reported) == [1, 2, 3, 4, 5, 6]  # 3 scores x 2 epochs, at steps 4, 7, 10, 14, 17, 20
+    assert recorder.epochs == pytest.approx([0.4, 0.7, 1.0, 1.4, 1.7, 2.0])
+    assert [epoch["epoch"] for epoch in result["validation"]] == [1, 2]
+    assert [epoch["accuracy"] for epoch in result["validation"]] == [reported[3], reported[6]]
+    assert result["steps"] == 20 and len(result["train_loss"]) == 2
+    once = finetune(model_dir, _subsample(load_task("sentiment3", {"path": str(demo_tasks / "sentiment3.csv")}),
+                                          {"train": 160, "validation": 20, "dev": 20, "test": 20}),
+                    get_task("sentiment3"), PARAMS, seed=0, output_dir=tmp_path / "once")
+    assert once["validation"] == result["validation"] and once["dev"] == result["dev"]  # scoring leaves training be
+
+
+def test_a_pruned_trial_stops_mid_epoch_without_scoring_the_partial_epoch_again(model_dir, demo_tasks, tmp_path):
+    import optuna
+
+    pruner = optuna.pruners.ThresholdPruner(lower=2.0, n_warmup_steps=2)  # prunes at the second score
+    trial, report, recorder, result = _scored_three_times_per_epoch(model_dir, demo_tasks, tmp_path, pruner)
+    assert report.pruned_at == 2 and result["steps"] == 7  # 2/3 of the first epoch's 10 steps
+    assert sorted(trial.storage.get_trial(trial._trial_id).intermediate_values) == [1, 2]
+    assert recorder.epochs == pytest.approx([0.4, 0.7])  # not the partial epoch's end once more
+    assert result["validation"] == []
+    with pytest.raises(optuna.TrialPruned, match="evaluation 2"):
+        report.raise_if_pruned()
+
+
+def test_evaluations_per_epoch_must_be_a_positive_integer(model_dir, demo_tasks, tmp_path):
+    task = load_task("sentiment3", {"path": str(demo_tasks / "sentiment3.csv")})
+    with pytest.raises(ValueError, match="evaluations_per_epoch"):
+        finetune(model_dir, task, get_task("sentiment3"), PARAMS, seed=0, output_dir=tmp_path, evaluations_per_epoch=0)
 
 
 @pytest.mark.parametrize("name, path", [("wrime_emotion", "wrime.tsv"), ("jcommonsenseqa", "jglue/jcommonsenseqa"),

@@ -255,27 +255,46 @@ def test_the_median_pruner_prunes_bad_trials_and_pruned_trials_count(tmp_path, c
         run_worker("s", url, objective, 16, seed=1, worker_id="b", direction="minimize")
 
 
-@pytest.mark.parametrize(("startup", "warmup"), [(2, 0), (6, 1)])
-def test_the_median_pruner_waits_for_its_start_up_trials_and_warm_up_epochs(tmp_path, startup, warmup):
+def _worse_and_worse(per_epoch: int):
+    """Each trial reports 3 epochs x ``per_epoch`` values, every one below all earlier trials' values."""
+
     def objective(trial: optuna.Trial) -> float:
-        x = 1.0 - trial.number / 20  # every trial worse than all before it: each one judged is pruned
-        for epoch in (1, 2, 3):
-            trial.report(x, step=epoch)
+        x = 1.0 - trial.number / 20
+        for evaluation in range(1, 3 * per_epoch + 1):
+            trial.report(x, step=evaluation)
             if trial.should_prune():
                 raise optuna.TrialPruned()
         return x
 
+    return objective
+
+
+@pytest.mark.parametrize(("startup", "warmup", "per_epoch"), [(2, 0, 1), (6, 1, 1), (2, 0, 4), (3, 1, 4)])
+def test_the_median_pruner_waits_for_its_start_up_trials_and_warm_up_epochs(tmp_path, startup, warmup, per_epoch):
     journal = tmp_path / "study.journal"
-    run_worker("s", journal, objective, 10, seed=1, worker_id="a", pruner="median", pruner_startup_trials=startup,
-               pruner_warmup_epochs=warmup)
+    run_worker("s", journal, _worse_and_worse(per_epoch), 10, seed=1, worker_id="a", pruner="median",
+               pruner_startup_trials=startup, pruner_warmup_epochs=warmup, evaluations_per_epoch=per_epoch)
     study = optuna.load_study(study_name="s", storage=open_storage(journal))
     pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
     assert [t.number for t in pruned] == list(range(startup, 10))
-    assert {max(t.intermediate_values) for t in pruned} == {warmup + 1}
+    assert {max(t.intermediate_values) for t in pruned} == {warmup * per_epoch + 1}  # the first score after warm-up
+
+
+@pytest.mark.parametrize(("warmup", "per_epoch"), [(0, 4), (1, 4), (1, 1)])
+def test_successive_halving_stops_trials_at_its_first_rung_after_the_warm_up_epochs(tmp_path, warmup, per_epoch):
+    journal = tmp_path / "study.journal"
+    run_worker("s", journal, _worse_and_worse(per_epoch), 10, seed=1, worker_id="a", pruner="successive_halving",
+               pruner_warmup_epochs=warmup, evaluations_per_epoch=per_epoch)
+    study = optuna.load_study(study_name="s", storage=open_storage(journal))
+    complete = [t.number for t in study.trials if t.state == TrialState.COMPLETE]
+    pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
+    assert complete == [0]  # the first trial tops every rung; no start-up trials
+    assert len(pruned) == 9 and {max(t.intermediate_values) for t in pruned} == {warmup * per_epoch + 1}
 
 
 @pytest.mark.parametrize(("key", "kwargs"), [("sweep.pruner_startup_trials", {"startup_trials": -1}),
                                              ("sweep.pruner_warmup_epochs", {"warmup_epochs": 1.5}),
+                                             ("sweep.evaluations_per_epoch", {"evaluations_per_epoch": 0}),
                                              ("sweep.pruner", {"name": "median3"})])
 def test_a_bad_pruner_setting_is_a_config_error_naming_its_key(key, kwargs):
     with pytest.raises(ConfigError, match=key):
@@ -394,6 +413,25 @@ def test_the_trainer_callback_stops_training_when_the_trial_is_pruned(tmp_path):
     with pytest.raises(ValueError, match="eval_strategy"):
         report.on_train_begin(TrainingArguments(output_dir=str(tmp_path), eval_strategy="steps", eval_steps=5,
                                                 report_to="none"), TrainerState(), TrainerControl())
+
+
+def test_the_trainer_callback_reports_each_score_at_its_evaluation_index(tmp_path):
+    from transformers import TrainerControl, TrainerState, TrainingArguments
+
+    from tweetbert.sweep.callback import OptunaReportCallback
+
+    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=0.5))
+    report = OptunaReportCallback(study.ask(), "f1", evaluations_per_epoch=4)
+    args = TrainingArguments(output_dir=str(tmp_path), eval_strategy="epoch", report_to="none")
+    control = TrainerControl()
+    # 9 optimiser steps per epoch: scored after steps 3, 5, 7 and 9 (at least 1/4, 2/4, 3/4, 4/4 of the epoch)
+    for step, value in ((3, 0.6), (5, 0.7), (7, 0.8), (9, 0.9), (12, 0.4)):
+        report.on_evaluate(args, TrainerState(epoch=step / 9, global_step=step, max_steps=27), control,
+                           metrics={"eval_f1": value})
+    assert study.trials[0].intermediate_values == {1: 0.6, 2: 0.7, 3: 0.8, 4: 0.9, 5: 0.4}
+    assert control.should_training_stop and report.pruned_at == 5
+    with pytest.raises(ValueError, match="evaluations_per_epoch"):
+        OptunaReportCallback(study.ask(), "f1", evaluations_per_epoch=0)
 
 
 def test_a_real_trainer_stops_after_the_epoch_whose_report_prunes(tmp_path):

@@ -79,7 +79,8 @@ def _check_values(config: dict) -> None:
     if sweep["storage"] != "journal":
         journal_path(sweep["storage"])
     check_heartbeat(sweep["heartbeat_interval"], sweep["grace_period"])
-    make_pruner(sweep["pruner"], sweep["pruner_startup_trials"], sweep["pruner_warmup_epochs"])
+    make_pruner(sweep["pruner"], sweep["pruner_startup_trials"], sweep["pruner_warmup_epochs"],
+                sweep["evaluations_per_epoch"])
     for name, options in config["tasks"].items():
         if name not in TASKS:
             raise ConfigError(f"tasks.{name}", f"unknown task (known: {', '.join(sorted(TASKS))})")

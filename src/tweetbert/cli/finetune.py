@@ -70,11 +70,11 @@ def finetune_sweep(args: argparse.Namespace) -> None:
 
     def objective(trial: optuna.Trial) -> float:
         """Prunes on validation; the objective is the dev metric of the model training ended with, kept if best."""
-        report = OptunaReportCallback(trial, spec.main_metric)
+        report = OptunaReportCallback(trial, spec.main_metric, settings.evaluations_per_epoch)
         with tempfile.TemporaryDirectory() as scratch:
             result = finetune(args.model, task, spec, suggest(trial, space), seed=settings.seed,
                               output_dir=Path(scratch), callbacks=[report], random_init=args.random_init,
-                              max_length=settings.max_length)
+                              max_length=settings.max_length, evaluations_per_epoch=settings.evaluations_per_epoch)
         trial.set_user_attr("steps", result["steps"])
         report.raise_if_pruned()
         record = {"trial": trial.number, "objective": result["objective"], "dev": result["dev"],
@@ -87,7 +87,8 @@ def finetune_sweep(args: argparse.Namespace) -> None:
 
     run_worker(args.study, args.storage, objective, settings.n_trials, seed=settings.seed, worker_id=args.worker_id,
                pruner=settings.pruner, pruner_startup_trials=settings.pruner_startup_trials,
-               pruner_warmup_epochs=settings.pruner_warmup_epochs, lease_timeout=settings.lease_timeout,
+               pruner_warmup_epochs=settings.pruner_warmup_epochs,
+               evaluations_per_epoch=settings.evaluations_per_epoch, lease_timeout=settings.lease_timeout,
                heartbeat_interval=settings.heartbeat_interval, grace_period=settings.grace_period)
     study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
     if scores_best:

@@ -1,7 +1,7 @@
 """Fine-tuning one configuration of one model on one task, with the study's four splits in their roles.
 
-- **validation** is scored after every epoch: those are the values a pruner sees (callbacks get them as
-  ``eval_<metric>`` in ``on_evaluate``);
+- **validation** is scored ``evaluations_per_epoch`` times per epoch, at equal fractions of it (the last at its
+  end): those are the values a pruner sees (callbacks get them as ``eval_<metric>`` in ``on_evaluate``);
 - **development** is scored once, on the model training ends with (the last epoch's weights; no epoch is restored),
   and that score is a trial's objective: no development example is seen while training runs;
 - **test** is scored only by :func:`score_split` on a kept model, once per (model, task).
@@ -12,6 +12,7 @@ Nothing is checkpointed: :func:`finetune` returns the trained model so a sweep c
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,8 @@ from typing import Any
 
 import torch
 from transformers import (
-    AutoTokenizer, EvalPrediction, PreTrainedModel, Trainer, TrainerCallback, TrainingArguments, set_seed,
+    AutoTokenizer, EvalPrediction, PreTrainedModel, Trainer, TrainerCallback, TrainerControl, TrainerState,
+    TrainingArguments, set_seed,
 )
 
 from tweetbert.finetune.features import (
@@ -91,12 +93,59 @@ def _prepare(model_dir: Path, task: TaskData, spec: TaskSpec, max_length: int, s
     return features, scorer
 
 
+class _ScoreWithinEpochs(TrainerCallback):
+    """Asks for validation scores after the fractions 1/k .. (k-1)/k of every epoch; the trainer scores its end.
+
+    The j-th score of an epoch comes after the first optimiser step by which at least j/k of the epoch's batches
+    were trained on, so runs with different batch sizes are scored after equal shares of the data. A run stopped
+    mid-epoch (a pruned trial) was just scored: the trainer's end-of-epoch score of the partial epoch is skipped.
+    Each evaluation's data loader draws from torch's random generator; its state is restored after a score within
+    an epoch, so the model trained does not depend on how often it was scored.
+    """
+
+    def __init__(self, evaluations_per_epoch: int):
+        self.evaluations_per_epoch = evaluations_per_epoch
+        self._steps_per_epoch = 0
+        self._within: set[int] = set()
+        self._rng_state: tuple | None = None
+
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs):
+        self._steps_per_epoch = state.max_steps // math.ceil(args.num_train_epochs)
+        k, steps = self.evaluations_per_epoch, self._steps_per_epoch
+        self._within = {math.ceil(j * steps / k) for j in range(1, k)} - {steps}
+
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs):
+        if (state.global_step - 1) % self._steps_per_epoch + 1 in self._within:
+            control.should_evaluate = True
+            self._rng_state = (torch.get_rng_state(),
+                               torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
+
+    def on_evaluate(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs):
+        if self._rng_state is not None:
+            cpu, cuda = self._rng_state
+            torch.set_rng_state(cpu)
+            if cuda is not None:
+                torch.cuda.set_rng_state_all(cuda)
+            self._rng_state = None
+
+    def on_epoch_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs):
+        if state.global_step % self._steps_per_epoch and state.global_step < state.max_steps:
+            control.should_evaluate = False
+
+
+def _whole_epoch(epoch: float) -> bool:
+    return abs(epoch - round(epoch)) < 1e-6
+
+
 def _epoch_logs(log_history: list[dict[str, Any]], spec: TaskSpec) -> tuple[list[float], list[dict[str, float]]]:
-    """Per-epoch mean training loss and validation metrics (with ``epoch`` and validation ``loss``)."""
+    """Per-epoch mean training loss and end-of-epoch validation metrics (with ``epoch`` and validation ``loss``).
+
+    Scores within an epoch (``evaluations_per_epoch`` above 1) are the pruner's; the records keep one row per epoch.
+    """
     train_loss = [entry["loss"] for entry in log_history if "loss" in entry]
     validation = [{"epoch": round(entry["epoch"]), "loss": entry["eval_loss"],
                    **{name: entry[f"eval_{name}"] for name in spec.metrics}}
-                  for entry in log_history if "eval_loss" in entry]
+                  for entry in log_history if "eval_loss" in entry and _whole_epoch(entry["epoch"])]
     return train_loss, validation
 
 
@@ -147,20 +196,25 @@ def score_split(model_dir: Path, model: PreTrainedModel, task: TaskData, spec: T
 
 def finetune(model_dir: Path, task: TaskData, spec: TaskSpec, params: Mapping[str, Any], *, seed: int,
              output_dir: Path, callbacks: Sequence[TrainerCallback] = (), random_init: bool = False,
-             max_length: int = DEFAULT_MAX_LENGTH, stride: int = DEFAULT_STRIDE) -> dict[str, Any]:
-    """Fine-tunes ``spec.head`` on ``task``'s train split, scoring validation after each epoch and dev at the end.
+             max_length: int = DEFAULT_MAX_LENGTH, stride: int = DEFAULT_STRIDE,
+             evaluations_per_epoch: int = 1) -> dict[str, Any]:
+    """Fine-tunes ``spec.head`` on ``task``'s train split, scoring validation during it and dev at the end.
 
     ``params`` holds :data:`PARAMS`; ``warmup_ratio`` is the share of optimiser steps with a linearly rising
     learning rate, which then decays linearly to 0. ``random_init`` trains the same architecture from fresh weights.
     Inputs are cut to ``max_length`` tokens (at most the model's ``max_position_embeddings``); QA contexts are cut
-    into windows overlapping by ``stride`` tokens.
+    into windows overlapping by ``stride`` tokens. Validation is scored ``evaluations_per_epoch`` times per epoch
+    (see :class:`_ScoreWithinEpochs`); an epoch of fewer optimiser steps is scored after each step.
 
-    Returns ``validation`` (per-epoch validation metrics and loss), ``train_loss`` (per-epoch mean),
+    Returns ``validation`` (end-of-epoch validation metrics and loss), ``train_loss`` (per-epoch mean),
     ``main_metric``, ``dev`` (the final model's dev metrics), ``objective`` (its main metric), ``steps``
     (optimiser steps taken; fewer than planned when a callback stopped training), ``weights_sha256`` and ``model``
     (the final model itself, which every returned score describes).
     """
     _check_params(params)
+    if isinstance(evaluations_per_epoch, bool) or not isinstance(evaluations_per_epoch, int) \
+            or evaluations_per_epoch < 1:
+        raise ValueError(f"evaluations_per_epoch must be a positive integer, got {evaluations_per_epoch!r}")
     if spec.problem_type is not task.problem_type:
         raise ValueError(f"task {task.name} is {task.problem_type}, spec {spec.name} is {spec.problem_type}")
     set_seed(seed)
@@ -180,9 +234,10 @@ def finetune(model_dir: Path, task: TaskData, spec: TaskSpec, params: Mapping[st
                       learning_rate=float(params["learning_rate"]), num_train_epochs=float(params["epochs"]),
                       warmup_steps=float(params["warmup_ratio"]), weight_decay=float(params["weight_decay"]),
                       lr_scheduler_type="linear", eval_strategy="epoch", logging_strategy="epoch")
+    within = [_ScoreWithinEpochs(evaluations_per_epoch)] if evaluations_per_epoch > 1 else []
     trainer = Trainer(model=model, args=args, data_collator=PaddingCollator(tokenizer.pad_token_id),
                       train_dataset=train_features, eval_dataset=validation_features, processing_class=tokenizer,
-                      compute_metrics=validation_score, callbacks=list(callbacks))
+                      compute_metrics=validation_score, callbacks=[*within, *callbacks])
     trainer.train()
     train_loss, validation = _epoch_logs(trainer.state.log_history, spec)
     dev_features, dev_score = _prepare(model_dir, task, spec, length, stride, "dev", encoder)
