@@ -77,6 +77,7 @@ def cluster_run(tmp_path_factory):
     # Every rule of the smoke DAG, with fewer models to sweep: a 2-core cluster runs its ~45 jobs one or two at a time.
     config["pretrain"]["grids"] = [{"corpus": ["dedup", "balanced"], "epochs": [1]}]
     config["controls"] = {"base": "base"}
+    config["sweep"]["workers"] = 2  # as on a cluster: two SLURM jobs share each study, then finetune_best scores it
     config["pretrain"]["fixed"]["eval_every"] = 10  # a longer training loop, so there is time to interrupt it
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
@@ -131,7 +132,7 @@ def test_every_job_ran_as_a_slurm_job_and_completed_except_the_interrupted_one(c
     failed = [job for job in jobs if job["state"] != "COMPLETED"]
     assert [job["id"] for job in failed] == [cluster_run["interrupted"]], failed
     rules = {job["rule"] for job in jobs}
-    assert {"ingest", "dedup_signatures", "pretrain_candidate", "finetune_sweep", "select_best",
+    assert {"ingest", "dedup_signatures", "pretrain_candidate", "finetune_sweep", "finetune_best", "select_best",
             "topk_accuracy", "downstream"} <= rules
 
 
