@@ -6,7 +6,7 @@ import pytest
 from tweetbert.corpus.minhash import (
     LshParams, bucket_edges, estimated_jaccard, hash_coefficients, optimal_lsh_params, signatures, sorted_unique,
 )
-from tweetbert.corpus.shingles import ShingleBatch, ngram_hashes, shingle_sets, shingle_texts, token_hashes
+from tweetbert.corpus.shingles import MecabWords, ShingleBatch, ngram_hashes, shingle_sets, shingle_texts, token_hashes
 
 
 def as_sets(batch):
@@ -24,6 +24,17 @@ def test_shingle_hashes_match_the_readable_word_ngrams():
 
 def test_placeholders_are_left_out_of_shingles():
     assert shingle_sets(["[URL] 猫がかわいい [USER]"], 2) == shingle_sets(["猫がかわいい"], 2)
+
+
+def test_a_batch_is_parsed_as_its_texts_are_one_by_one():
+    words = MecabWords()
+    batches = [
+        ["[URL] 猫がかわいい [USER]", "[UR", "L]今日は晴れ", "", "[USER][URL]"],  # no placeholder across two texts
+        ["猫\x00[URL]犬", "[USER]おはよう"],  # a text holding the batch separator itself
+        [],
+    ]
+    for texts in batches:
+        assert words.parse_all(texts) == [words.parse(text) for text in texts]
 
 
 def test_a_text_shorter_than_n_is_one_shingle_of_all_its_words():
@@ -92,6 +103,13 @@ def test_bucket_members_link_to_the_first_and_previous_member_only():
     assert member.tolist() == [1, 2, 4]
     assert first.tolist() == [0, 0, 0]
     assert previous.tolist() == [0, 1, 2]
+
+
+def test_bucket_members_are_taken_in_id_order_whatever_order_the_ids_come_in():
+    member, first, previous = bucket_edges(np.array([7, 7, 3, 7], dtype=np.uint64), np.array([5, 2, 9, 0]))
+    assert member.tolist() == [2, 5]
+    assert first.tolist() == [0, 0]
+    assert previous.tolist() == [0, 2]
 
 
 def test_a_huge_bucket_yields_linear_not_quadratic_links():

@@ -114,9 +114,8 @@ class SignatureShard:
 
 def text_hashes(texts: Sequence[str]) -> np.ndarray:
     """64-bit hashes of whole texts: exact duplicates share one."""
-    return np.fromiter(
-        (int.from_bytes(hashlib.blake2b(t.encode("utf-8"), digest_size=8).digest(), "little") for t in texts),
-        dtype=np.uint64, count=len(texts))
+    digests = b"".join([hashlib.blake2b(t.encode("utf-8"), digest_size=8).digest() for t in texts])
+    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
 
 
 _worker_words: MecabWords | None = None
@@ -131,9 +130,9 @@ def _signature_batch(args: tuple[list[str], int, int, int]) -> tuple[np.ndarray,
     return text_hashes(texts), batch.counts.astype(np.int32), signatures(batch, num_hashes, seed)
 
 
-def _batches(texts: Sequence[str], params: DedupParams) -> Iterator[tuple[list[str], int, int, int]]:
+def _batches(texts: list[str], params: DedupParams) -> Iterator[tuple[list[str], int, int, int]]:
     for start in range(0, len(texts), _BATCH):
-        yield list(texts[start : start + _BATCH]), params.ngram, params.num_perm, params.seed
+        yield texts[start : start + _BATCH], params.ngram, params.num_perm, params.seed
 
 
 def compute_signatures(texts: Sequence[str], params: DedupParams, *, workers: int | None = None,
@@ -147,7 +146,11 @@ def compute_signatures(texts: Sequence[str], params: DedupParams, *, workers: in
     distinct_of_row, distinct = pd.factorize(np.asarray(texts, dtype=object), use_na_sentinel=False)
     distinct = distinct.tolist()
     workers = workers or os.cpu_count() or 1
-    parts = []
+    # Each batch's values go straight to their rows of the distinct arrays: no list of parts to concatenate,
+    # which at a million tweets was one more copy of half a gigabyte of signatures.
+    text_hash = np.empty(len(distinct), dtype=np.uint64)
+    n_shingles = np.empty(len(distinct), dtype=np.int32)
+    signature = np.empty((len(distinct), params.num_perm), dtype=np.uint32)
     with tqdm(total=len(distinct), unit="tweet", desc="minhash", disable=not progress) as bar:
         if workers == 1:
             results: Iterator = map(_signature_batch, _batches(distinct, params))
@@ -156,21 +159,17 @@ def compute_signatures(texts: Sequence[str], params: DedupParams, *, workers: in
             executor = ProcessPoolExecutor(max_workers=workers)
             results = executor.map(_signature_batch, _batches(distinct, params))
         try:
-            for part in results:
-                parts.append(part)
-                bar.update(len(part[0]))
+            done = 0
+            for part_hash, part_shingles, part_signature in results:
+                rows = slice(done, done + len(part_hash))
+                text_hash[rows], n_shingles[rows], signature[rows] = part_hash, part_shingles, part_signature
+                done += len(part_hash)
+                bar.update(len(part_hash))
         finally:
             if executor is not None:
                 executor.shutdown()
-    if not parts:
-        return SignatureShard(row_start, np.empty(0, np.uint64), np.empty(0, np.int32),
-                              np.empty((0, params.num_perm), np.uint32))
-    return SignatureShard(
-        row_start=row_start,
-        text_hash=np.concatenate([p[0] for p in parts])[distinct_of_row],
-        n_shingles=np.concatenate([p[1] for p in parts])[distinct_of_row],
-        signature=np.concatenate([p[2] for p in parts])[distinct_of_row],
-    )
+    return SignatureShard(row_start=row_start, text_hash=text_hash[distinct_of_row],
+                          n_shingles=n_shingles[distinct_of_row], signature=signature[distinct_of_row])
 
 
 def shard_bounds(n_rows: int, shards: int, shard: int) -> tuple[int, int]:

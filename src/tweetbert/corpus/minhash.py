@@ -90,16 +90,22 @@ def signatures(batch: ShingleBatch, num_hashes: int, seed: int) -> np.ndarray:
     nonempty = np.flatnonzero(counts > 0)
     if len(nonempty) == 0:
         return out
-    # Process documents in chunks whose (shingles x hashes) working array stays small.
+    # Process documents in chunks whose (shingles x hashes) working array stays small; one buffer serves every
+    # chunk, so the kernel does not page-fault a fresh 8 MB array in each pass.
     per_chunk = max(1, _CHUNK_ELEMENTS // num_hashes)
+    ends = batch.offsets[nonempty + 1]
+    buffer = np.empty(per_chunk * num_hashes, dtype=np.uint64)
     lo = 0
     while lo < len(nonempty):
         first = batch.offsets[nonempty[lo]]
-        hi = int(np.searchsorted(batch.offsets[nonempty + 1], first + per_chunk, side="right"))
-        hi = max(hi, lo + 1)
+        hi = max(int(np.searchsorted(ends, first + per_chunk, side="right")), lo + 1)
         docs = nonempty[lo:hi]
         start, stop = batch.offsets[docs[0]], batch.offsets[docs[-1] + 1]
-        values = np.multiply.outer(a, batch.hashes[start:stop])
+        width = int(stop - start)
+        if width * num_hashes > len(buffer):  # one document longer than a chunk
+            buffer = np.empty(width * num_hashes, dtype=np.uint64)
+        values = buffer[: width * num_hashes].reshape(num_hashes, width)
+        np.multiply.outer(a, batch.hashes[start:stop], out=values)
         values += b[:, None]
         minima = np.minimum.reduceat(values, batch.offsets[docs] - start, axis=1)
         minima >>= np.uint64(32)
@@ -127,7 +133,9 @@ def bucket_edges(keys: np.ndarray, doc_ids: np.ndarray, valid: np.ndarray | None
     """
     if valid is not None:
         keys, doc_ids = keys[valid], doc_ids[valid]
-    order = np.lexsort((doc_ids, keys))
+    # Members of a bucket in ascending id: one stable sort by key when the ids come ascending (rows always do).
+    ascending = len(doc_ids) < 2 or bool((doc_ids[1:] > doc_ids[:-1]).all())
+    order = np.argsort(keys, kind="stable") if ascending else np.lexsort((doc_ids, keys))
     keys, doc_ids = keys[order], doc_ids[order]
     new_bucket = np.ones(len(keys), dtype=bool)
     new_bucket[1:] = keys[1:] != keys[:-1]
@@ -154,5 +162,5 @@ def estimated_jaccard(sigs: np.ndarray, left: np.ndarray, right: np.ndarray, chu
     for start in range(0, len(left), chunk):
         a = np.asarray(sigs[left[start : start + chunk]])
         b = np.asarray(sigs[right[start : start + chunk]])
-        out[start : start + chunk] = (a == b).mean(axis=1)
+        out[start : start + chunk] = np.count_nonzero(a == b, axis=1) / a.shape[1]
     return out

@@ -31,6 +31,7 @@ _POSITION_WEIGHTS = np.array(
     dtype=np.uint64,
 )
 MAX_NGRAM = len(_POSITION_WEIGHTS)
+_BATCH_SEPARATOR = "\x00"
 
 
 def _mix64(values: np.ndarray) -> np.ndarray:
@@ -57,6 +58,17 @@ class MecabWords:
         for placeholder in PLACEHOLDERS:
             text = text.replace(placeholder, " ")
         return self._parse(text)
+
+    def parse_all(self, texts: Sequence[str]) -> list[str]:
+        """:meth:`parse` of each text; the placeholders are blanked in one pass over the batch joined by NUL (no
+        placeholder contains one), and text by text only in a batch whose texts contain NUL themselves."""
+        joined = _BATCH_SEPARATOR.join(texts)
+        for placeholder in PLACEHOLDERS:
+            joined = joined.replace(placeholder, " ")
+        cleaned = joined.split(_BATCH_SEPARATOR) if texts else []
+        if len(cleaned) != len(texts):
+            return [self.parse(text) for text in texts]
+        return list(map(self._parse, cleaned))
 
     def words(self, text: str) -> list[str]:
         return self.parse(text).split()
@@ -146,8 +158,7 @@ def ngram_hashes(token_hashes: np.ndarray, lengths: np.ndarray, n: int) -> Shing
 
 def shingle_texts(texts: Sequence[str], n: int, words: MecabWords | None = None) -> ShingleBatch:
     """MeCab-tokenises texts and returns their n-gram shingle hashes."""
-    parse = (words or MecabWords()).parse
-    hashes, lengths = token_hashes([parse(text) for text in texts])
+    hashes, lengths = token_hashes((words or MecabWords()).parse_all(texts))
     return ngram_hashes(hashes, lengths, n)
 
 
