@@ -210,6 +210,14 @@ def test_a_probe_set_without_its_figure_is_refused(tiny_base_model, tmp_path):
                      {"basic": tmp_path / "basic.png"}, seed=0)
 
 
+def test_a_probe_set_too_small_for_a_tsne_map_names_its_key_before_any_model_loads(tmp_path):
+    items = PROBE_ITEMS + [("pets", "犬"), ("pets", "猫")]
+    with pytest.raises(ConfigError) as raised:
+        write_probes({"base": tmp_path / "no-model"}, items, {"pets": ["pets"]}, files_in(tmp_path, PROBE_FILES),
+                     {"pets": tmp_path / "pets.png"}, seed=0)
+    assert raised.value.key == "probes.sets.pets" and "2 item(s)" in str(raised.value)
+
+
 def test_nouns_stands_for_every_noun_class_and_an_unknown_class_names_its_key():
     nouns = {"food": ["寿司", "パン"], "animals": ["犬", "猫"]}
     assert resolve_sets({"n": ["nouns"], "mixed": ["animals", "kanji", "nouns"]}, nouns) == {

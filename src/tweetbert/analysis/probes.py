@@ -21,6 +21,7 @@ import torch
 
 from tweetbert.analysis.masked_words import MaskedLM
 from tweetbert.analysis.probe_words import JOINT_SET
+from tweetbert.errors import ConfigError
 from tweetbert.settings import mirrors, setting
 
 CLS_OUTPUT = "[CLS] output"
@@ -69,6 +70,10 @@ def separation(vectors: np.ndarray, labels: Sequence[str], keep: np.ndarray) -> 
     return float(silhouette_score(vectors[keep], kept, metric="cosine"))
 
 
+MIN_TSNE_ITEMS = 3
+"""t-SNE's smallest perplexity here is 2, and scikit-learn needs more items than that."""
+
+
 def tsne(vectors: np.ndarray, seed: int) -> np.ndarray:
     """2-D t-SNE coordinates, seeded; perplexity shrinks for short lists (it must stay below the item count).
 
@@ -93,12 +98,17 @@ def probe_models(models: Mapping[str, str | Path], items: Sequence[tuple[str, st
     """
     labels = np.array([label for label, _ in items])
     words = np.array([word for _, word in items])
+    members = {JOINT_SET: np.ones(len(items), dtype=bool), **{name: np.isin(labels, list(classes))
+                                                              for name, classes in sets.items()}}
+    for set_name, member in members.items():
+        if member.sum() < MIN_TSNE_ITEMS:
+            key = "probes.sets" if set_name == JOINT_SET else f"probes.sets.{set_name}"
+            raise ConfigError(key, f"probe set {set_name!r} holds {int(member.sum())} item(s); a t-SNE map needs at "
+                                   f"least {MIN_TSNE_ITEMS} (its perplexity must stay below the item count)")
     encoded = {}
     for name, location in models.items():
         encoded[name] = encode_items(MaskedLM.load(name, location), [word for _, word in items])
     known_to_all = ~np.logical_or.reduce([unknown for _, unknown in encoded.values()])
-    members = {JOINT_SET: np.ones(len(items), dtype=bool), **{name: np.isin(labels, list(classes))
-                                                              for name, classes in sets.items()}}
     points, scores = [], []
     for set_name, member in members.items():
         for name, (vectors, unknown) in encoded.items():
