@@ -11,13 +11,17 @@ if ONE_WORKER:
         input:
             unpack(get_finetune_input),
         output:
-            worker=results(f"finetune/{{model}}/{{task}}/workers/{SWEEP_WORKERS[0]}.json"),
+            worker=results(
+                f"finetune/{{model}}/{{task}}/workers/{SWEEP_WORKERS[0]}.json"
+            ),
             best=results("finetune/{model}/{task}/best.json"),
             trials=results("finetune/{model}/{task}/trials.tsv"),
         log:
             logs(f"finetune_sweep/{{model}}/{{task}}/{SWEEP_WORKERS[0]}.log"),
         benchmark:
-            results(f"benchmarks/finetune_sweep/{{model}}/{{task}}/{SWEEP_WORKERS[0]}.tsv")
+            results(
+                f"benchmarks/finetune_sweep/{{model}}/{{task}}/{SWEEP_WORKERS[0]}.tsv"
+            )
         conda:
             "../envs/tweetbert-cuda.yaml"
         resources:
