@@ -7,7 +7,7 @@ import pytest
 from tweetbert.corpus.dedup import (
     DedupParams, compute_signatures, deduplicate, merge_clusters, write_band_links, write_signature_shard,
 )
-from tweetbert.corpus.io import write_corpus
+from tweetbert.corpus.io import read_corpus, write_corpus
 from tweetbert.errors import ConfigError
 
 TEXTS = [
@@ -79,7 +79,8 @@ def test_sharded_steps_give_the_same_clusters_as_the_in_memory_run(tmp_path):
     links = [tmp_path / f"group-{g}.npy" for g in range(4)]
     for g, path in enumerate(links):
         write_band_links(shard_dirs, path, params, groups=4, group=g)
-    frame, stats = merge_clusters(corpus, shard_dirs, links, params)
+    stats = merge_clusters(corpus, shard_dirs, links, params, tmp_path / "annotated.parquet")
+    frame = read_corpus(tmp_path / "annotated.parquet")
     expected = deduplicate(texts, params, workers=1)
     assert frame["cluster_id"].tolist() == expected.cluster_id.tolist()
     assert frame["is_duplicate"].tolist() == expected.is_duplicate.tolist()

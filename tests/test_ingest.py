@@ -5,7 +5,8 @@ import json
 import pandas as pd
 import pytest
 
-from tweetbert.corpus.io import read_corpus, read_tweets, write_corpus
+from tweetbert.corpus.ingest import read_tweets
+from tweetbert.corpus.io import read_corpus, write_corpus
 from tweetbert.errors import InputError
 
 ROWS = [

@@ -14,7 +14,7 @@ from tweetbert.analysis.topk import TopKSettings
 from tweetbert.config import load_schema
 from tweetbert.corpus.balance import BalanceSettings
 from tweetbert.corpus.dedup import DedupParams, DedupSignatureSettings
-from tweetbert.corpus.io import IngestSettings
+from tweetbert.corpus.ingest import IngestSettings
 from tweetbert.corpus.normalize import NormalizeOptions
 from tweetbert.corpus.split import SplitSettings
 from tweetbert.corpus.stats import CorpusStatsSettings

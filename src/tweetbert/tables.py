@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -34,9 +34,10 @@ def decode_text(path: Path, data: bytes, encoding: str = "utf-8-sig", hint: str 
                          row=data.count(b"\n", 0, error.start) + 1) from None
 
 
-def delimited_records(path: Path, text: str, delimiter: str, *, quoted: bool | None = None
+def delimited_records(path: Path, text: str | TextIO, delimiter: str, *, quoted: bool | None = None
                       ) -> Iterator[tuple[int, list[str]]]:
-    """(line the record starts on, its fields) of a CSV/TSV text, blank lines included as empty records.
+    """(line the record starts on, its fields) of a CSV/TSV text or open text file (read as it goes), blank lines
+    included as empty records.
 
     By default TSV is read without quoting: WRIME and the hydrated tweet tables are raw text where a ``"`` is a
     character (``"ありがとう"って``), and a CSV-style reader would drop paired quotes and let an unpaired one
@@ -45,7 +46,8 @@ def delimited_records(path: Path, text: str, delimiter: str, *, quoted: bool | N
     """
     if quoted is None:
         quoted = delimiter != "\t"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+    source = io.StringIO(text, newline="") if isinstance(text, str) else text
+    reader = csv.reader(source, delimiter=delimiter,
                         quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE)
     start = 1
     try:

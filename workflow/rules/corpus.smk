@@ -12,7 +12,7 @@ rule ingest:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        settings=settings("tweetbert.corpus.io.IngestSettings"),
+        settings=settings("tweetbert.corpus.ingest.IngestSettings"),
     shell:
         "tweetbert ingest --input {input} --output {output.corpus} --stats {output.stats}"
         " --settings {params.settings} 2> {log}"
@@ -28,11 +28,12 @@ rule normalize:
         logs("normalize.log"),
     conda:
         "../envs/tweetbert-cpu.yaml"
+    threads: PARALLEL_THREADS
     params:
         settings=settings("tweetbert.corpus.normalize.NormalizeOptions"),
     shell:
         "tweetbert normalize --input {input} --output {output.corpus} --stats {output.stats}"
-        " --settings {params.settings} 2> {log}"
+        " --workers {threads} --settings {params.settings} 2> {log}"
 
 
 rule dedup_signatures:

@@ -19,7 +19,7 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", required=True, type=Path, help="raw tweets: JSON Lines, CSV, TSV or Parquet")
     p.add_argument("--output", required=True, type=Path, help="corpus Parquet (id, user_id, created_at, text)")
     p.add_argument("--stats", required=True, type=Path, help="JSON with rows read, kept and skipped by kind")
-    from tweetbert.corpus.io import IngestSettings
+    from tweetbert.corpus.ingest import IngestSettings
 
     add_settings_options(p, IngestSettings)
 
@@ -28,16 +28,15 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
 def ingest(args: argparse.Namespace) -> None:
     import logging
 
-    from tweetbert.corpus.io import IngestSettings, read_tweets, write_corpus
+    from tweetbert.corpus.ingest import IngestSettings, ingest_tweets
 
     settings = settings_from_args(args, IngestSettings)
-    frame, report = read_tweets(args.input, fmt=settings.format, columns=settings.columns,
-                                on_bad_row=settings.on_bad_row, max_chars=settings.max_chars)
+    report = ingest_tweets(args.input, args.output, fmt=settings.format, columns=settings.columns,
+                           on_bad_row=settings.on_bad_row, max_chars=settings.max_chars)
     if report.too_long:
         logging.getLogger(__name__).warning(
             "%s: %d text(s) longer than %d characters (raw.max_chars), the first on row %d: kept, counted in %s",
             args.input, report.too_long, settings.max_chars, report.first_too_long_row, args.stats)
-    write_corpus(frame, args.output)
     write_json({"input": str(args.input), **report.as_dict()}, args.stats)
 
 
@@ -45,6 +44,7 @@ def _normalize_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", required=True, type=Path, help="corpus Parquet from ingest")
     p.add_argument("--output", required=True, type=Path, help="normalised corpus Parquet")
     p.add_argument("--stats", required=True, type=Path, help="JSON with counts of replaced URLs and mentions")
+    p.add_argument("--workers", type=int, default=1, help="processes normalising batches (default 1)")
     from tweetbert.corpus.normalize import NormalizeOptions
 
     add_settings_options(p, NormalizeOptions)
@@ -53,24 +53,10 @@ def _normalize_args(p: argparse.ArgumentParser) -> None:
 @command("normalize", "NFKC, [URL]/[USER] placeholders and whitespace clean-up, as the tokenizer expects.",
          _normalize_args)
 def normalize(args: argparse.Namespace) -> None:
-    from tweetbert.corpus.io import read_corpus, write_corpus
-    from tweetbert.corpus.normalize import NormalizeOptions, normalize_texts
-    from tweetbert.errors import InputError
+    from tweetbert.corpus.normalize import NormalizeOptions, normalize_corpus
 
     options = settings_from_args(args, NormalizeOptions)
-    frame = read_corpus(args.input, ["id", "user_id", "created_at", "text"])
-    if frame.empty:
-        raise InputError(args.input, "holds no tweets: nothing to normalise (did ingest keep none? see raw.path)")
-    frame["text"] = normalize_texts(frame["text"].tolist(), options)
-    empty = frame.index[frame["text"].str.len() == 0]
-    if len(empty):
-        raise InputError(args.input, "text is empty after normalisation", row=int(empty[0]) + 1, column="text")
-    write_corpus(frame, args.output)
-    text = frame["text"]
-    write_json({"rows": int(len(frame)), "options": vars(options),
-                "tweets_with_url": int(text.str.contains("[URL]", regex=False).sum()),
-                "tweets_with_mention": int(text.str.contains("[USER]", regex=False).sum()),
-                "tweets_with_newline": int(text.str.contains("\n", regex=False).sum())}, args.stats)
+    write_json(normalize_corpus(args.input, args.output, options, workers=args.workers), args.stats)
 
 
 def _signature_args(p: argparse.ArgumentParser) -> None:
@@ -123,10 +109,8 @@ def _dedup_args(p: argparse.ArgumentParser) -> None:
 @command("dedup", "Dedup step 3: exact + near-duplicate clusters; one representative kept per cluster.", _dedup_args)
 def dedup(args: argparse.Namespace) -> None:
     from tweetbert.corpus.dedup import DedupParams, merge_clusters
-    from tweetbert.corpus.io import write_corpus
 
-    frame, stats = merge_clusters(args.corpus, args.signatures, args.links, settings_from_args(args, DedupParams))
-    write_corpus(frame, args.output)
+    stats = merge_clusters(args.corpus, args.signatures, args.links, settings_from_args(args, DedupParams), args.output)
     write_json(stats, args.stats)
 
 
@@ -143,7 +127,7 @@ def _tune_args(p: argparse.ArgumentParser) -> None:
 @command("tune-dedup", "Flag rates of target (template) and control tweets over n-gram sizes x thresholds.",
          _tune_args)
 def tune_dedup(args: argparse.Namespace) -> None:
-    from tweetbert.corpus.io import read_tweets
+    from tweetbert.corpus.ingest import read_tweets
     from tweetbert.corpus.normalize import normalize_texts
     from tweetbert.corpus.tune import TuneDedupSettings, flag_rate_grid
     from tweetbert.plots.dedup import plot_flag_rates
@@ -169,17 +153,10 @@ def _balance_args(p: argparse.ArgumentParser) -> None:
 
 @command("balance", "At most N tweets per user from the deduplicated corpus (a seeded choice).", _balance_args)
 def balance(args: argparse.Namespace) -> None:
-    from tweetbert.corpus.balance import BalanceSettings, balance_users
-    from tweetbert.corpus.io import read_corpus, write_corpus
+    from tweetbert.corpus.balance import BalanceSettings, balance_corpus
 
     settings = settings_from_args(args, BalanceSettings)
-    annotated = read_corpus(args.input, ["id", "user_id", "created_at", "text", "cluster_id", "is_duplicate"])
-    kept = annotated[~annotated["is_duplicate"]].reset_index(drop=True)
-    balanced = balance_users(kept, settings.max_per_user, settings.seed)
-    write_corpus(balanced, args.output)
-    write_json({"max_per_user": settings.max_per_user, "input_rows": int(len(kept)), "kept": int(len(balanced)),
-                "users": int(kept["user_id"].nunique()),
-                "users_capped": int((kept["user_id"].value_counts() > settings.max_per_user).sum())}, args.stats)
+    write_json(balance_corpus(args.input, args.output, settings.max_per_user, settings.seed), args.stats)
 
 
 def _stats_args(p: argparse.ArgumentParser) -> None:
@@ -222,30 +199,22 @@ def _split_args(p: argparse.ArgumentParser) -> None:
 def split(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from tweetbert.corpus.dedup import DedupParams, load_shards
-    from tweetbert.corpus.io import read_corpus, write_corpus
-    from tweetbert.corpus.split import DuplicateIndex, SplitSettings, require_every_split, split_corpus
-    from tweetbert.errors import CheckFailed, InputError
+    from tweetbert.corpus.dedup import DedupParams
+    from tweetbert.corpus.split import SplitSettings, require_every_split, split_corpus_file
+    from tweetbert.errors import CheckFailed
 
     settings = settings_from_args(args, SplitSettings)
     dedup = settings_from_args(args, DedupParams, option="--dedup-settings")
-    frame = read_corpus(args.corpus, ["id", "user_id", "created_at", "text", "cluster_id", "is_duplicate"])
-    frame = frame[~frame["is_duplicate"]].reset_index(drop=True)
-    annotated_ids = read_corpus(args.annotated, ["id"])["id"]
-    row_of_id = pd.Series(range(len(annotated_ids)), index=annotated_ids.to_numpy())
-    rows = row_of_id.reindex(frame["id"].to_numpy())
-    if rows.isna().any():
-        position = int(rows.isna().to_numpy().argmax())
-        raise InputError(args.corpus, f"id {frame['id'].iloc[position]!r} is not in {args.annotated}",
-                         row=position + 1, column="id")
-    index = DuplicateIndex.from_shards(load_shards(args.signatures), rows.to_numpy(dtype="int64"))
-    out, stats = split_corpus(frame, index, dedup, settings.ratios, settings.seed)
-    require_every_split(stats, settings.ratios, args.corpus)
-    write_json(stats, args.stats)
-    rows = [(name, count, f"{count / max(stats['rows'], 1):.4f}") for name, count in stats["splits"].items()]
-    rows += [(key.replace("_", " "), value, "") for key, value in stats["leakage"].items()]
-    pd.DataFrame(rows, columns=["split", "tweets", "share"]).to_csv(args.table, sep="\t", index=False)
-    crossing = {key: value for key, value in stats["leakage"].items() if value}
-    if crossing:
-        raise CheckFailed(f"duplicates cross splits in {args.corpus}: {crossing} (see {args.stats})")
-    write_corpus(out, args.output)
+
+    def check(stats: dict) -> None:
+        require_every_split(stats, settings.ratios, args.corpus)
+        write_json(stats, args.stats)
+        rows = [(name, count, f"{count / max(stats['rows'], 1):.4f}") for name, count in stats["splits"].items()]
+        rows += [(key.replace("_", " "), value, "") for key, value in stats["leakage"].items()]
+        pd.DataFrame(rows, columns=["split", "tweets", "share"]).to_csv(args.table, sep="\t", index=False)
+        crossing = {key: value for key, value in stats["leakage"].items() if value}
+        if crossing:
+            raise CheckFailed(f"duplicates cross splits in {args.corpus}: {crossing} (see {args.stats})")
+
+    split_corpus_file(args.corpus, args.annotated, args.signatures, args.output, dedup, settings.ratios, settings.seed,
+                      check=check)

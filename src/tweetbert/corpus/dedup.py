@@ -15,7 +15,6 @@ The work is cut in three steps so a cluster can spread it over many jobs, each w
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -24,15 +23,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
+import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from tqdm import tqdm
 
+from tweetbert.corpus.io import CORPUS_COLUMNS, CorpusWriter, corpus_batches, corpus_rows
 from tweetbert.corpus.minhash import (
     LshParams, band_keys, bucket_edges, estimated_jaccard, optimal_lsh_params, signatures, sorted_unique,
 )
 from tweetbert.corpus.shingles import MAX_NGRAM, MecabWords, shingle_texts
+from tweetbert.corpus.signatures import SignatureShard, load_shards
 from tweetbert.errors import ConfigError
 from tweetbert.settings import mirrors, setting
 
@@ -82,34 +83,6 @@ class DedupSignatureSettings:
     @property
     def params(self) -> DedupParams:
         return DedupParams(ngram=self.ngram, num_perm=self.num_perm, seed=self.seed)
-
-
-@dataclass
-class SignatureShard:
-    """One shard's per-row data: exact-text hash, shingle count and MinHash signature."""
-
-    row_start: int
-    text_hash: np.ndarray
-    n_shingles: np.ndarray
-    signature: np.ndarray
-
-    def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        np.save(directory / "text_hash.npy", self.text_hash)
-        np.save(directory / "n_shingles.npy", self.n_shingles)
-        np.save(directory / "signature.npy", self.signature)
-        (directory / "shard.json").write_text(json.dumps({"row_start": self.row_start, "rows": len(self.text_hash)}))
-
-    @classmethod
-    def load(cls, directory: Path, mmap: bool = False) -> SignatureShard:
-        meta = json.loads((directory / "shard.json").read_text())
-        mode = "r" if mmap else None
-        return cls(
-            row_start=meta["row_start"],
-            text_hash=np.load(directory / "text_hash.npy", allow_pickle=False),
-            n_shingles=np.load(directory / "n_shingles.npy", allow_pickle=False),
-            signature=np.load(directory / "signature.npy", mmap_mode=mode, allow_pickle=False),
-        )
 
 
 def text_hashes(texts: Sequence[str]) -> np.ndarray:
@@ -183,7 +156,7 @@ def read_text_rows(corpus: Path, start: int, stop: int) -> list[str]:
     """The ``text`` column of rows [start, stop) of a Parquet corpus, read batch by batch."""
     out: list[str] = []
     position = 0
-    for record_batch in pq.ParquetFile(corpus).iter_batches(columns=["text"], batch_size=65536):
+    for record_batch in corpus_batches(corpus, ["text"]):
         n = record_batch.num_rows
         if position + n > start and position < stop:
             column = record_batch.column(0).to_pylist()
@@ -197,8 +170,7 @@ def read_text_rows(corpus: Path, start: int, stop: int) -> list[str]:
 def write_signature_shard(corpus: Path, out_dir: Path, params: DedupParams, *, shards: int, shard: int,
                           workers: int | None = None) -> SignatureShard:
     """Step 1 for one shard of a normalised corpus."""
-    n_rows = pq.ParquetFile(corpus).metadata.num_rows
-    start, stop = shard_bounds(n_rows, shards, shard)
+    start, stop = shard_bounds(corpus_rows(corpus), shards, shard)
     result = compute_signatures(read_text_rows(corpus, start, stop), params, workers=workers, row_start=start)
     result.save(out_dir)
     return result
@@ -252,56 +224,17 @@ def near_duplicate_links(key_sigs: np.ndarray, n_shingles: np.ndarray, lsh: LshP
     return member, target
 
 
-class ShardedRows:
-    """Row gathering across memory-mapped shards, so verifying links never loads every signature at once."""
-
-    def __init__(self, shards: Sequence[SignatureShard]):
-        self._starts = np.array([s.row_start for s in shards], dtype=np.int64)
-        self._arrays = [s.signature for s in shards]
-
-    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        rows = np.asarray(rows, dtype=np.int64)
-        out = np.empty((len(rows), self._arrays[0].shape[1]), dtype=self._arrays[0].dtype)
-        which = np.searchsorted(self._starts, rows, side="right") - 1
-        for index, array in enumerate(self._arrays):
-            mask = which == index
-            if mask.any():
-                local = rows[mask] - self._starts[index]
-                order = np.argsort(local, kind="stable")
-                gathered = np.empty((len(local), array.shape[1]), dtype=array.dtype)
-                gathered[order] = array[local[order]]
-                out[mask] = gathered
-        return out
-
-
-def load_shards(shard_dirs: Sequence[Path]) -> list[SignatureShard]:
-    """Signature shards in row order (signatures memory-mapped), checked to tile the corpus without gaps."""
-    if not shard_dirs:
-        raise ValueError("no signature shards given")
-    loaded = sorted((SignatureShard.load(Path(d), mmap=True) for d in shard_dirs), key=lambda s: s.row_start)
-    expected = 0
-    for shard in loaded:
-        if shard.row_start != expected:
-            raise ValueError(f"signature shards do not tile the corpus: expected a shard at row {expected}, "
-                             f"found one at {shard.row_start}")
-        expected += len(shard.text_hash)
-    return loaded
-
-
 def write_band_links(shard_dirs: Sequence[Path], out_file: Path, params: DedupParams, *, groups: int,
                      group: int) -> int:
     """Step 2 for one band group over all shards; returns the number of linked rows written."""
     lsh = params.lsh
     bands = band_groups(lsh.bands, groups)[group]
-    loaded = load_shards(shard_dirs)
-    columns = slice(bands.start * lsh.rows, bands.stop * lsh.rows)
-    key_sigs = np.concatenate([np.asarray(s.signature[:, columns]) for s in loaded])
-    n_shingles = np.concatenate([s.n_shingles for s in loaded])
-    full_sigs = ShardedRows(loaded)
+    shards = load_shards(shard_dirs)
+    key_sigs = shards.signatures.columns(slice(bands.start * lsh.rows, bands.stop * lsh.rows))
     local = LshParams(len(bands), lsh.rows)
-    sources, targets = near_duplicate_links(key_sigs, n_shingles, local, range(len(bands)),
-                                            full_sigs if params.verify else None, params.threshold)
-    members, roots = component_links(sources, targets, len(n_shingles))
+    sources, targets = near_duplicate_links(key_sigs, shards.n_shingles, local, range(len(bands)),
+                                            shards.signatures if params.verify else None, params.threshold)
+    members, roots = component_links(sources, targets, len(shards.n_shingles))
     out_file.parent.mkdir(parents=True, exist_ok=True)
     with open(out_file, "wb") as handle:
         np.save(handle, np.stack([members, roots]))
@@ -351,23 +284,28 @@ def cluster_rows(text_hash: np.ndarray, n_shingles: np.ndarray, link_sets: Seque
     return DedupResult(cluster_id=cluster_id, is_duplicate=is_duplicate, stats=stats)
 
 
-def merge_clusters(corpus: Path, shard_dirs: Sequence[Path], link_files: Sequence[Path], params: DedupParams) -> tuple[pd.DataFrame, dict]:
-    """Step 3 from files: the corpus with ``cluster_id`` and ``is_duplicate`` columns added, and the stats."""
-    frame = pq.read_table(corpus).to_pandas()
-    loaded = load_shards(shard_dirs)
-    text_hash = np.concatenate([s.text_hash for s in loaded])
-    n_shingles = np.concatenate([s.n_shingles for s in loaded])
-    if len(text_hash) != len(frame):
-        raise ValueError(f"signature shards cover {len(text_hash)} rows but {corpus} has {len(frame)}: "
+def merge_clusters(corpus: Path, shard_dirs: Sequence[Path], link_files: Sequence[Path], params: DedupParams,
+                   output: Path) -> dict:
+    """Step 3 from files: writes the corpus with ``cluster_id`` and ``is_duplicate`` added (text streamed through
+    batch by batch) and returns the stats."""
+    shards = load_shards(shard_dirs)
+    n_rows = corpus_rows(corpus)
+    if len(shards.text_hash) != n_rows:
+        raise ValueError(f"signature shards cover {len(shards.text_hash)} rows but {corpus} has {n_rows}: "
                          "the shards are stale, re-run dedup_signatures")
     link_sets = []
     for path in link_files:
         pair = np.load(path, allow_pickle=False)
         link_sets.append((pair[0], pair[1]))
-    result = cluster_rows(text_hash, n_shingles, link_sets, params)
-    frame["cluster_id"] = result.cluster_id
-    frame["is_duplicate"] = result.is_duplicate
-    return frame, result.stats
+    result = cluster_rows(shards.text_hash, shards.n_shingles, link_sets, params)
+    with CorpusWriter(output, [*CORPUS_COLUMNS, "cluster_id", "is_duplicate"]) as writer:
+        start = 0
+        for batch in corpus_batches(corpus, CORPUS_COLUMNS):
+            rows = slice(start, start + batch.num_rows)
+            writer.write(batch.append_column("cluster_id", pa.array(result.cluster_id[rows]))
+                         .append_column("is_duplicate", pa.array(result.is_duplicate[rows])))
+            start = rows.stop
+    return result.stats
 
 
 def deduplicate(texts: Sequence[str], params: DedupParams = DedupParams(), *, workers: int | None = None,

@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
+import pyarrow as pa
+from tqdm import tqdm
+
+from tweetbert.corpus.io import CORPUS_COLUMNS, CorpusWriter, corpus_batches, corpus_rows
+from tweetbert.errors import InputError
+from tweetbert.parallel import ordered_map
 from tweetbert.settings import mirrors
 
 URL_TOKEN = "[URL]"
@@ -51,3 +59,43 @@ def normalize_text(text: str, options: NormalizeOptions = NormalizeOptions()) ->
 
 def normalize_texts(texts: list[str], options: NormalizeOptions = NormalizeOptions()) -> list[str]:
     return [normalize_text(text, options) for text in texts]
+
+
+def _normalize_batch(job: tuple[list[str], NormalizeOptions]) -> list[str]:
+    texts, options = job
+    return normalize_texts(texts, options)
+
+
+def normalize_corpus(corpus: Path, output: Path, options: NormalizeOptions = NormalizeOptions(), *,
+                     workers: int = 1) -> dict:
+    """Normalises a corpus's text batch by batch on ``workers`` processes, the other columns passed through.
+
+    Returns the stage's stats. A text that normalisation empties is an input error at its row.
+    """
+    columns = list(CORPUS_COLUMNS)
+    counts = {"rows": 0, "tweets_with_url": 0, "tweets_with_mention": 0, "tweets_with_newline": 0}
+    total = corpus_rows(corpus)
+    if not total:
+        raise InputError(corpus, "holds no tweets: nothing to normalise (did ingest keep none? see raw.path)")
+    pending: deque[pa.RecordBatch] = deque()
+
+    def jobs():
+        for batch in corpus_batches(corpus, columns):
+            pending.append(batch)
+            yield batch.column(columns.index("text")).to_pylist(), options
+
+    with CorpusWriter(output, columns) as writer, tqdm(total=total, desc="normalize", unit="tweet",
+                                                        mininterval=2.0, delay=2.0) as bar:
+        for texts in ordered_map(_normalize_batch, jobs(), workers):
+            batch = pending.popleft()
+            empty = next((i for i, text in enumerate(texts) if not text), None)
+            if empty is not None:
+                raise InputError(corpus, "text is empty after normalisation", row=counts["rows"] + empty + 1,
+                                 column="text")
+            writer.write(batch.set_column(columns.index("text"), "text", pa.array(texts, pa.large_string())))
+            counts["rows"] += len(texts)
+            counts["tweets_with_url"] += sum(URL_TOKEN in text for text in texts)
+            counts["tweets_with_mention"] += sum(USER_TOKEN in text for text in texts)
+            counts["tweets_with_newline"] += sum("\n" in text for text in texts)
+            bar.update(len(texts))
+    return {**counts, "options": asdict(options)}

@@ -8,21 +8,27 @@ that cross splits; anything but zero fails the stage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tweetbert.corpus.dedup import (
-    DedupParams, ShardedRows, SignatureShard, component_links, exact_duplicate_links, near_duplicate_links,
+    DedupParams, band_groups, component_links, exact_duplicate_links, near_duplicate_links,
 )
-from tweetbert.corpus.minhash import sorted_unique
+from tweetbert.corpus.io import CorpusWriter, corpus_batches, corpus_column
+from tweetbert.corpus.minhash import LshParams, estimated_jaccard, sorted_unique
+from tweetbert.corpus.signatures import SignatureReader, load_shards
 from tweetbert.errors import ConfigError, InputError
 from tweetbert.settings import mirrors, setting
 
 DEFAULT_RATIOS = {"train": 0.75, "validation": 0.05, "dev": 0.10, "test": 0.10}
+BAND_PASSES = 4  # band groups read per pass over the signatures: 2 x 4 bytes x bands / 4 per tweet in memory
+SPLIT_COLUMNS = ("id", "user_id", "created_at", "text", "cluster_id", "is_duplicate")
 
 
 @mirrors("split")
@@ -47,26 +53,57 @@ def check_ratios(ratios: Mapping[str, float], key: str = "split.ratios") -> dict
     return dict(ratios)
 
 
+class SelectedSignatures:
+    """The signatures of some rows of the dedup-annotated corpus, read from its shards as the bands need them."""
+
+    def __init__(self, reader: SignatureReader, rows: np.ndarray):
+        self.reader, self.rows = reader, rows
+        self._order = np.argsort(rows, kind="stable")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):  # [:, columns]: a band group's columns of every selected row
+            out = np.empty((len(self.rows), len(range(*key[1].indices(self.reader.width)))), self.reader.dtype)
+            out[self._order] = self.reader.columns(key[1], self.rows[self._order])
+            return out
+        return self.reader[self.rows[key]]
+
+
 @dataclass
 class DuplicateIndex:
-    """Exact-text hashes and MinHash signatures of a corpus's rows, for grouping and for the leakage check."""
+    """Exact-text hashes and MinHash signatures of a corpus's rows, for grouping and for the leakage check.
+
+    ``signature`` is an array, or :class:`SelectedSignatures` for a corpus on disk: bands are read a group at a
+    time (``BAND_PASSES`` passes over the shards) and whole signatures only for the candidate pairs.
+    """
 
     text_hash: np.ndarray
     n_shingles: np.ndarray
-    signature: np.ndarray
+    signature: np.ndarray | SelectedSignatures
 
     @classmethod
-    def from_shards(cls, shards: list[SignatureShard], rows: np.ndarray) -> DuplicateIndex:
+    def from_shards(cls, shard_dirs: list[Path], rows: np.ndarray) -> DuplicateIndex:
         """Selects ``rows`` (row numbers of the dedup-annotated corpus) from the dedup stage's signature shards."""
-        text_hash = np.concatenate([s.text_hash for s in shards])
-        n_shingles = np.concatenate([s.n_shingles for s in shards])
-        return cls(text_hash[rows], n_shingles[rows], ShardedRows(shards)[rows])
+        shards = load_shards(shard_dirs)
+        return cls(shards.text_hash[rows], shards.n_shingles[rows], SelectedSignatures(shards.signatures, rows))
 
     def near_links(self, params: DedupParams) -> tuple[np.ndarray, np.ndarray]:
         """Verified near-duplicate links between rows of this corpus, found as the dedup stage finds them."""
-        lsh = params.lsh
-        return near_duplicate_links(self.signature, self.n_shingles, lsh, range(lsh.bands),
-                                    self.signature if params.verify else None, params.threshold)
+        lsh, n = params.lsh, len(self.text_hash)
+        pair_keys = [np.empty(0, np.int64)]
+        for bands in band_groups(lsh.bands, BAND_PASSES):
+            if len(bands):
+                keys = self.signature[:, slice(bands.start * lsh.rows, bands.stop * lsh.rows)]
+                member, target = near_duplicate_links(keys, self.n_shingles, LshParams(len(bands), lsh.rows),
+                                                      range(len(bands)))
+                pair_keys.append(member * n + target)
+        member, target = np.divmod(sorted_unique(np.concatenate(pair_keys)), max(n, 1))
+        if params.verify and len(member):
+            keep = estimated_jaccard(self.signature, member, target) >= params.threshold
+            member, target = member[keep], target[keep]
+        return member, target
 
 
 Links = tuple[np.ndarray, np.ndarray]
@@ -117,23 +154,77 @@ def leakage(split: np.ndarray, cluster_id: np.ndarray, text_hash: np.ndarray, ne
     }
 
 
-def split_corpus(frame: pd.DataFrame, index: DuplicateIndex, params: DedupParams, ratios: Mapping[str, float],
-                 seed: int) -> tuple[pd.DataFrame, dict]:
-    """Adds the ``split`` column and returns the stats (sizes and leakage counts of the written column)."""
+def split_rows(cluster_id: np.ndarray, index: DuplicateIndex, params: DedupParams, ratios: Mapping[str, float],
+               seed: int) -> tuple[np.ndarray, dict]:
+    """Split name per row and the stats (sizes and leakage counts of the assigned splits)."""
     ratios = check_ratios(ratios)
     exact, near = exact_duplicate_links(index.text_hash), index.near_links(params)
-    group = duplicate_groups(frame["cluster_id"].to_numpy(), exact, near)
-    out = frame.copy()
-    out["split"] = pd.array(assign_splits(group, ratios, seed), dtype="string")
-    split = out["split"].to_numpy(dtype=str)
+    group = duplicate_groups(cluster_id, exact, near)
+    split = assign_splits(group, ratios, seed).astype(str)
     stats = {
-        "rows": int(len(out)),
+        "rows": int(len(split)),
         "groups": int(len(sorted_unique(group))),
         "splits": {name: int((split == name).sum()) for name in ratios},
-        "leakage": leakage(split, frame["cluster_id"].to_numpy(), index.text_hash, near),
+        "leakage": leakage(split, cluster_id, index.text_hash, near),
     }
+    return split, stats
+
+
+def split_corpus(frame: pd.DataFrame, index: DuplicateIndex, params: DedupParams, ratios: Mapping[str, float],
+                 seed: int) -> tuple[pd.DataFrame, dict]:
+    """An in-memory corpus with the ``split`` column added, and the stats."""
+    split, stats = split_rows(frame["cluster_id"].to_numpy(), index, params, ratios, seed)
+    out = frame.copy()
+    out["split"] = pd.array(split, dtype="string")
     return out, stats
 
+
+def _id_hashes(ids: pa.ChunkedArray) -> np.ndarray:
+    """64-bit hashes of ids, a chunk at a time (Python strings exist for one chunk only)."""
+    parts = [pd.util.hash_array(chunk.to_numpy(zero_copy_only=False), categorize=False) for chunk in ids.chunks]
+    return np.concatenate(parts) if parts else np.empty(0, np.uint64)
+
+
+def annotated_rows(corpus: Path, ids: pa.ChunkedArray, positions: np.ndarray, annotated: Path) -> np.ndarray:
+    """Row numbers in the dedup-annotated corpus of ``ids`` (rows ``positions`` of ``corpus``), found by hashes
+    and checked string by string; an id not there is an input error at its row."""
+    known = corpus_column(annotated, "id")
+    known_hash = _id_hashes(known)
+    order = np.argsort(known_hash, kind="stable")
+    at = np.minimum(np.searchsorted(known_hash[order], _id_hashes(ids)), max(len(order) - 1, 0))
+    rows = order[at] if len(order) else np.zeros(len(ids), np.int64)
+    found = np.zeros(len(ids), dtype=bool)
+    if len(order):
+        found = pc.equal(known.take(pa.array(rows)), ids).to_numpy(zero_copy_only=False)
+    if not found.all():
+        missing = int(np.argmin(found))
+        raise InputError(corpus, f"id {ids[missing].as_py()!r} is not in {annotated}", row=int(positions[missing]) + 1,
+                         column="id")
+    return rows.astype(np.int64)
+
+
+def split_corpus_file(corpus: Path, annotated: Path, shard_dirs: list[Path], output: Path, params: DedupParams,
+                      ratios: Mapping[str, float], seed: int, check: Callable[[dict], None] | None = None) -> dict:
+    """Splits the non-duplicate rows of ``corpus``, streaming the text through to ``output``; returns the stats.
+
+    ``check(stats)`` runs before anything is written: a failed check leaves no output behind.
+    """
+    duplicate = corpus_column(corpus, "is_duplicate").to_numpy(zero_copy_only=False)
+    positions = np.flatnonzero(~duplicate)
+    ids = corpus_column(corpus, "id").filter(pa.array(~duplicate))
+    rows = annotated_rows(corpus, ids, positions, annotated)
+    del ids
+    cluster_id = corpus_column(corpus, "cluster_id").to_numpy()[positions]
+    split, stats = split_rows(cluster_id, DuplicateIndex.from_shards(shard_dirs, rows), params, ratios, seed)
+    if check is not None:
+        check(stats)
+    with CorpusWriter(output, [*SPLIT_COLUMNS, "split"]) as writer:
+        start = done = 0
+        for batch in corpus_batches(corpus, SPLIT_COLUMNS):
+            kept = batch.filter(pa.array(~duplicate[start:start + batch.num_rows]))
+            writer.write(kept.append_column("split", pa.array(split[done:done + kept.num_rows], pa.large_string())))
+            start, done = start + batch.num_rows, done + kept.num_rows
+    return stats
 
 
 def require_every_split(stats: dict, ratios: Mapping[str, float], corpus: str | Path) -> None:
