@@ -23,7 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from tweetbert.corpus.io import BATCH_ROWS, CORPUS_COLUMNS, REQUIRED_COLUMNS, CorpusWriter
+from tweetbert.corpus import io
+from tweetbert.corpus.io import CORPUS_COLUMNS, REQUIRED_COLUMNS, CorpusWriter
 from tweetbert.errors import InputError
 from tweetbert.settings import mirrors, setting
 from tweetbert.tables import SUFFIX_FORMATS, delimited_records
@@ -116,7 +117,7 @@ def _delimited_records(path: Path, delimiter: str) -> Iterator[Record]:
 def _parquet_records(path: Path) -> Iterator[Record]:
     try:
         parquet = pq.ParquetFile(path)
-        batches = parquet.iter_batches(batch_size=BATCH_ROWS)
+        batches = parquet.iter_batches(batch_size=io.BATCH_ROWS)
         number = 0
         for batch in batches:
             for record in batch.to_pylist():
@@ -282,7 +283,7 @@ def checked_batches(path: str | Path, *, fmt: str = "auto", columns: Mapping[str
         for name in CORPUS_COLUMNS:
             batch.values[name].append(values[name])
         batch.rows.append(number)
-        if len(batch.rows) == BATCH_ROWS:
+        if len(batch.rows) == io.BATCH_ROWS:
             yield finish(batch)
             batch = _Batch()
     if batch.rows:

@@ -116,10 +116,11 @@ def corpus_rows(path: str | Path) -> int:
     return _corpus_file(path, []).metadata.num_rows
 
 
-def corpus_batches(path: str | Path, columns: Sequence[str], batch_size: int = BATCH_ROWS
+def corpus_batches(path: str | Path, columns: Sequence[str], batch_size: int | None = None
                    ) -> Iterator[pa.RecordBatch]:
-    """The corpus's ``columns`` batch by batch, in row order: memory is one batch whatever the corpus size."""
-    yield from _corpus_file(path, columns).iter_batches(batch_size=batch_size, columns=list(columns))
+    """The corpus's ``columns`` batch by batch (``BATCH_ROWS`` rows by default), in row order: memory is one batch
+    whatever the corpus size."""
+    yield from _corpus_file(path, columns).iter_batches(batch_size=batch_size or BATCH_ROWS, columns=list(columns))
 
 
 def corpus_column(path: str | Path, column: str) -> pa.ChunkedArray:
@@ -132,7 +133,7 @@ def read_corpus(path: str | Path, columns: list[str] | None = None) -> pd.DataFr
     return _corpus_file(path, columns).read(columns=columns).to_pandas()
 
 
-def split_batches(path: str | Path, split: str | None, columns: Sequence[str], batch_size: int = BATCH_ROWS
+def split_batches(path: str | Path, split: str | None, columns: Sequence[str], batch_size: int | None = None
                   ) -> Iterator[pa.RecordBatch]:
     """Batches of one split's rows (every row when ``split`` is None); a split without a row is an input error."""
     wanted = list(columns) if split is None else [*columns, "split"]
@@ -148,7 +149,7 @@ def split_batches(path: str | Path, split: str | None, columns: Sequence[str], b
                          column="split" if split is not None else columns[0])
 
 
-def split_text_batches(path: str | Path, split: str | None, batch_size: int = BATCH_ROWS) -> Iterator[list[str]]:
+def split_text_batches(path: str | Path, split: str | None, batch_size: int | None = None) -> Iterator[list[str]]:
     """Texts of one split, a list per batch: what tokenizer training, coverage and length counts stream over."""
     for batch in split_batches(path, split, ["text"], batch_size):
         yield batch.column(0).to_pylist()
