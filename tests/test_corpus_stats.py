@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from tweetbert.corpus import stats
@@ -88,9 +90,10 @@ def test_activity_segments_are_log_scale():
         "1", "2-9", "2-9", "10-99", "10-99", "100-999", "100-999", ">=1000", ">=1000"]
 
 
-def test_spammer_duplicates_concentrate_in_top_segment():
-    raw, annotated, _ = _corpus()
-    table = stats.duplicates_by_activity(raw, annotated)
+def test_spammer_duplicates_concentrate_in_top_segment(corpus_files):
+    raw, _, _ = _corpus()
+    rows = stats.CorpusRows.read(*corpus_files)
+    table = stats.duplicates_by_activity(rows.per_user()["raw"], rows.duplicates_per_user())
     assert table["segment"].tolist() == ["1", "2-9", "10-99", "100-999"]  # no empty ">=1000"
     top = table.set_index("segment").loc["100-999"]
     assert top["users"] == 1 and top["tweets"] == 150 and top["duplicates"] == 149
@@ -124,10 +127,14 @@ def test_summary_rows(outputs):
 
 def test_equal_size_sampling_uses_one_size_for_all_corpora(outputs):
     _, annotated, balanced = _corpus()
-    corpora = {"raw": annotated, "dedup": annotated[~annotated["is_duplicate"]], "balanced": balanced}
-    assert {len(s) for s in stats.equal_size_samples(corpora, None, seed=0).values()} == {len(balanced)}
-    assert {len(s) for s in stats.equal_size_samples(corpora, 10, seed=0).values()} == {10}
-    assert {len(s) for s in stats.equal_size_samples(corpora, 10**6, seed=0).values()} == {len(balanced)}
+    ids = pa.array(annotated["id"].tolist())
+    members = {"raw": np.ones(len(annotated), dtype=bool), "dedup": ~annotated["is_duplicate"].to_numpy(),
+               "balanced": annotated["id"].isin(balanced["id"]).to_numpy()}
+    for size, expected in ((None, len(balanced)), (10, 10), (10**6, len(balanced))):
+        samples = stats.equal_size_samples(stats.id_order(ids), members, size, seed=0)
+        assert {len(rows) for rows in samples.values()} == {expected}
+        for name, rows in samples.items():
+            assert members[name][rows].all() and len(set(rows)) == len(rows)
     table = _read(outputs, "diversity")
     assert table["sample_size"].unique().tolist() == [len(balanced)]
     assert table["feature"].unique().tolist() == ["1-gram", "2-gram", "3-gram", "hashtag", "mention"]
@@ -135,13 +142,19 @@ def test_equal_size_sampling_uses_one_size_for_all_corpora(outputs):
 
 def test_sampling_ignores_row_order_but_follows_seed():
     _, annotated, _ = _corpus()
-    ids = lambda frame, seed: stats.equal_size_samples({"raw": frame}, 20, seed)["raw"]["id"].tolist()  # noqa: E731
+
+    def ids(frame, seed):
+        column = pa.array(frame["id"].tolist())
+        everything = {"raw": np.ones(len(frame), dtype=bool)}
+        return column.take(stats.equal_size_samples(stats.id_order(column), everything, 20, seed)["raw"])
+
+    assert ids(annotated, 1).to_pylist() == sorted(ids(annotated, 1).to_pylist())  # in id order
     assert ids(annotated, 1) == ids(annotated.iloc[::-1], 1)
     assert ids(annotated, 1) != ids(annotated, 2)
 
 
-def test_same_seed_gives_identical_tsv_bytes(corpus_files, outputs, tmp_path):
-    again = stats.write_corpus_stats(*corpus_files, stats_files(tmp_path), seed=3)
+def test_tsv_bytes_depend_on_the_seed_not_on_the_batch_size(corpus_files, outputs, tmp_path):
+    again = stats.write_corpus_stats(*corpus_files, stats_files(tmp_path), seed=3, batch_size=7)
     for name, path in outputs.items():
         if path.suffix == ".tsv":
             assert again[name].read_bytes() == path.read_bytes(), name
@@ -175,8 +188,68 @@ def test_every_png_is_written_and_non_empty(outputs):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 1000
 
 
+def _whole_table_counts(frame: pd.DataFrame, users: np.ndarray) -> np.ndarray:
+    """Tweets per user of a whole in-memory table, in the streamed counts' user order (first raw appearance)."""
+    return frame.groupby("user_id").size().reindex(users, fill_value=0).to_numpy()
+
+
+def test_counts_streamed_in_tiny_batches_equal_whole_table_counts(corpus_files):
+    raw, annotated, balanced = _corpus()
+    rows = stats.CorpusRows.read(*corpus_files, batch_size=7)
+    users = pd.unique(raw["user_id"])
+    kept = annotated[~annotated["is_duplicate"]]
+    expected = {name: _whole_table_counts(frame, users) for name, frame in
+                (("raw", raw), ("dedup", kept), ("balanced", balanced))}
+    per_user = rows.per_user()
+    assert list(per_user) == list(expected)
+    for name, counts in expected.items():
+        assert per_user[name].tolist() == counts.tolist(), name
+    duplicates = _whole_table_counts(annotated[annotated["is_duplicate"]], users)
+    assert rows.duplicates_per_user().tolist() == duplicates.tolist()
+    assert rows.dedup_rows.tolist() == list(range(len(raw)))
+    assert annotated["id"].iloc[rows.balanced_rows].tolist() == balanced["id"].tolist()
+    whole = stats.CorpusRows.read(*corpus_files, batch_size=len(raw))
+    for name in ("users", "dedup_rows", "duplicate", "balanced_rows"):
+        assert np.array_equal(getattr(rows, name), getattr(whole, name)), name
+
+
 def test_balanced_rows_must_come_from_dedup(tmp_path):
     raw, annotated, balanced = _corpus()
     balanced.loc[2, "id"] = "stranger"
     with pytest.raises(InputError, match="balanced.parquet, row 3, column 'id'"):
         stats.write_corpus_stats(*_write(tmp_path, (raw, annotated, balanced)), stats_files(tmp_path / "out"))
+
+
+def _check(tmp_path, frames):
+    stats.CorpusRows.read(*_write(tmp_path, frames), batch_size=7)
+
+
+def _swapped(balanced: pd.DataFrame, annotated: pd.DataFrame) -> pd.DataFrame:
+    """Rows 2 and 3 swapped: out of the dedup order, as if the files came from different runs."""
+    return balanced.iloc[[0, 2, 1, *range(3, len(balanced))]]
+
+
+def _with_a_duplicate(balanced: pd.DataFrame, annotated: pd.DataFrame) -> pd.DataFrame:
+    """A 77th row that dedup marked a duplicate."""
+    assert len(balanced) == 76 and annotated["is_duplicate"].iloc[1]
+    return pd.concat([balanced, annotated.iloc[[1]]], ignore_index=True)
+
+
+def _with_another_user(balanced: pd.DataFrame, annotated: pd.DataFrame) -> pd.DataFrame:
+    """Row 10's tweet attributed to another user."""
+    return balanced.assign(user_id=balanced["user_id"].mask(balanced.index == 9, "spam"))
+
+
+@pytest.mark.parametrize("change, row, column", [(_swapped, 3, "id"), (_with_a_duplicate, 77, "id"),
+                                                 (_with_another_user, 10, "user_id")])
+def test_balanced_rows_must_be_non_duplicate_dedup_rows_in_order(tmp_path, change, row, column):
+    raw, annotated, balanced = _corpus()
+    with pytest.raises(InputError, match=re.escape(f"balanced.parquet, row {row}, column {column!r}")):
+        _check(tmp_path, (raw, annotated, change(balanced, annotated)))
+
+
+def test_dedup_rows_must_be_raw_rows(tmp_path):
+    raw, annotated, balanced = _corpus()
+    annotated.loc[20, "id"] = "stranger"
+    with pytest.raises(InputError, match=re.escape("dedup.parquet, row 21, column 'id': id 'stranger' is not in")):
+        _check(tmp_path, (raw, annotated, balanced))

@@ -4,6 +4,9 @@ Three questions decide whether the refined corpora are worth pre-training on: wh
 from (a few hyperactive accounts or everyone), how much of each corpus a handful of users write, and
 whether the lexicon got poorer or richer. Diversity is measured on equal-size seeded samples because
 entropy and type counts grow with corpus size; comparing unequal corpora would only measure their size.
+
+The corpora hold tens of millions of tweets, so no text column is read whole: the counts stream ids and user ids
+into integer arrays (a few bytes per tweet), and only the sampled tweets' texts are kept.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from pathlib import Path
 import fugashi
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm import tqdm
 
-from tweetbert.corpus.io import read_corpus
+from tweetbert.corpus.io import BATCH_ROWS, corpus_batches, corpus_column
 from tweetbert.errors import InputError
 from tweetbert.mecab import mecab_tagger
 from tweetbert.plots.corpus import plot_diversity, plot_duplicates_by_activity, plot_user_contribution
@@ -44,7 +49,7 @@ _FLOAT_FORMAT = "%.6f"
 @mirrors("stats")
 @dataclass(frozen=True)
 class CorpusStatsSettings:
-    sample_size: int | None = None  # None: the smallest corpus's size
+    sample_size: int | None = 20_000  # tweets per corpus; None: the smallest corpus's size
     ngram_sizes: list[int] = setting([1, 2, 3])
     seed: int = setting(0, key="seed")
 
@@ -68,13 +73,14 @@ def activity_segments(tweets_per_user: pd.Series, edges: Sequence[int] = ACTIVIT
     return pd.cut(tweets_per_user, bins=bins, right=False, labels=activity_segment_labels(edges))
 
 
-def duplicates_by_activity(raw: pd.DataFrame, annotated: pd.DataFrame,
+def duplicates_by_activity(tweets: np.ndarray, duplicates: np.ndarray,
                            edges: Sequence[int] = ACTIVITY_EDGES) -> pd.DataFrame:
-    """Users, tweets and duplicates per activity segment (by raw tweet count), only non-empty segments."""
-    tweets = raw.groupby("user_id", sort=True).size()
-    duplicates = (annotated.loc[annotated["is_duplicate"].astype(bool), "user_id"]
-                  .value_counts().reindex(tweets.index, fill_value=0))
-    users = pd.DataFrame({"segment": activity_segments(tweets, edges), "tweets": tweets, "duplicates": duplicates})
+    """Users, tweets and duplicates per activity segment, only non-empty segments.
+
+    ``tweets`` and ``duplicates`` are per raw user (:meth:`CorpusRows.per_user`): the segment is the raw tweet count.
+    """
+    users = pd.DataFrame({"segment": activity_segments(pd.Series(tweets), edges), "tweets": tweets,
+                          "duplicates": duplicates})
     table = users.groupby("segment", observed=True).agg(
         users=("tweets", "size"), tweets=("tweets", "sum"), duplicates=("duplicates", "sum")).reset_index()
     table["segment"] = table["segment"].astype(str)
@@ -82,21 +88,26 @@ def duplicates_by_activity(raw: pd.DataFrame, annotated: pd.DataFrame,
     return table
 
 
-def tweets_per_user_distribution(corpora: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def _active(tweets: np.ndarray) -> np.ndarray:
+    """Tweet counts of the users who have a tweet in the corpus (per-user arrays count 0 for the others)."""
+    return tweets[tweets > 0]
+
+
+def tweets_per_user_distribution(per_user: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """How many users wrote exactly k tweets, per corpus: the histogram behind the log-log plot."""
     parts = []
-    for name, frame in corpora.items():
-        counts = frame.groupby("user_id").size().value_counts().sort_index()
-        parts.append(pd.DataFrame({"corpus": name, "tweets_per_user": counts.index.astype("int64"),
-                                   "users": counts.to_numpy(dtype="int64")}))
+    for name, tweets in per_user.items():
+        counts, users = np.unique(_active(tweets), return_counts=True)
+        parts.append(pd.DataFrame({"corpus": name, "tweets_per_user": counts.astype("int64"),
+                                   "users": users.astype("int64")}))
     return pd.concat(parts, ignore_index=True)
 
 
-def top_user_share(corpora: Mapping[str, pd.DataFrame], fraction: float = 0.01) -> pd.DataFrame:
+def top_user_share(per_user: Mapping[str, np.ndarray], fraction: float = 0.01) -> pd.DataFrame:
     """Share of all tweets written by the most active ``fraction`` of users (at least one user)."""
     rows = []
-    for name, frame in corpora.items():
-        counts = np.sort(frame.groupby("user_id").size().to_numpy())[::-1]
+    for name, tweets in per_user.items():
+        counts = np.sort(_active(tweets))[::-1]
         top = max(1, math.ceil(fraction * len(counts))) if len(counts) else 0
         top_tweets = int(counts[:top].sum())
         rows.append({"corpus": name, "users": len(counts), "top_users": top, "tweets": int(counts.sum()),
@@ -104,18 +115,18 @@ def top_user_share(corpora: Mapping[str, pd.DataFrame], fraction: float = 0.01) 
     return pd.DataFrame(rows)
 
 
-def summary(corpora: Mapping[str, pd.DataFrame], annotated: pd.DataFrame) -> pd.DataFrame:
+def summary(per_user: Mapping[str, np.ndarray], duplicates: int) -> pd.DataFrame:
     """One row per corpus; the duplicate ratio only makes sense for the raw corpus, so the others leave it empty."""
     rows = []
-    for name, frame in corpora.items():
-        per_user = frame.groupby("user_id").size()
+    for name, tweets in per_user.items():
+        counts = _active(tweets)
         rows.append({
             "corpus": name,
-            "tweets": len(frame),
-            "users": len(per_user),
-            "duplicate_ratio": annotated["is_duplicate"].astype(bool).sum() / len(frame) if name == "raw" else math.nan,
-            "mean_tweets_per_user": per_user.mean(),
-            "median_tweets_per_user": per_user.median(),
+            "tweets": int(counts.sum()),
+            "users": len(counts),
+            "duplicate_ratio": duplicates / counts.sum() if name == "raw" else math.nan,
+            "mean_tweets_per_user": counts.mean() if len(counts) else math.nan,
+            "median_tweets_per_user": np.median(counts) if len(counts) else math.nan,
         })
     return pd.DataFrame(rows)
 
@@ -153,24 +164,31 @@ def ngrams(segments: Iterable[Sequence[str]], n: int) -> Iterator[str]:
             yield " ".join(tokens[start:start + n])
 
 
-def equal_size_samples(corpora: Mapping[str, pd.DataFrame], sample_size: int | None,
-                       seed: int) -> dict[str, pd.DataFrame]:
+def id_order(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Row numbers sorted by id: what makes the samples independent of the files' row order."""
+    return pc.sort_indices(ids).to_numpy().view(np.int64)
+
+
+def equal_size_samples(order: np.ndarray, members: Mapping[str, np.ndarray], sample_size: int | None,
+                       seed: int) -> dict[str, np.ndarray]:
     """Same-size random samples of every corpus, independent of the files' row order.
 
-    The size is ``sample_size`` capped at the smallest corpus: a larger one could not be drawn from every
-    corpus, and unequal sizes would defeat the comparison. The size used is in the diversity table.
+    ``order`` is the rows sorted by id (:func:`id_order`) and each corpus a boolean mask over those rows; a sample
+    is row numbers in id order. Only ids are sorted, so no text is read to draw it. The size is ``sample_size``
+    capped at the smallest corpus: a larger one could not be drawn from every corpus, and unequal sizes would
+    defeat the comparison. The size used is in the diversity table.
     """
     if sample_size is not None and sample_size < 1:
         raise ValueError(f"sample_size must be a positive number of tweets, not {sample_size}")
-    smallest = min(len(frame) for frame in corpora.values())
+    smallest = min(int(mask.sum()) for mask in members.values())
     size = smallest if sample_size is None else min(sample_size, smallest)
     if sample_size is not None and size < sample_size:
-        log.warning("sample size %d exceeds the smallest corpus; using %d tweets per corpus", sample_size, size)
+        log.info("sample size %d exceeds the smallest corpus; using %d tweets per corpus", sample_size, size)
     samples = {}
-    for name, frame in corpora.items():
-        ordered = frame.sort_values("id", kind="stable", ignore_index=True)
+    for name, mask in members.items():
+        ordered = order[mask[order]]
         rows = np.sort(np.random.default_rng(seed).choice(len(ordered), size=size, replace=False))
-        samples[name] = ordered.iloc[rows].reset_index(drop=True)
+        samples[name] = ordered[rows]
     return samples
 
 
@@ -209,12 +227,124 @@ def diversity(samples: Mapping[str, pd.DataFrame], raw_text: Mapping[str, str], 
     return pd.DataFrame(rows)
 
 
-def _require_subset(ids: pd.Series, known: pd.Series, path: Path, of: str) -> None:
-    """Stops on rows the other corpus lacks: they would mean the three files come from different runs."""
-    missing = ~ids.isin(known)
-    if missing.any():
-        row = int(np.flatnonzero(missing.to_numpy())[0])
-        raise InputError(path, f"id {ids.iloc[row]!r} is not in the {of} corpus", row=row + 1, column="id")
+def _numbered(batches: Iterable[pa.RecordBatch], drop: str | None = None
+              ) -> Iterator[tuple[pa.RecordBatch, np.ndarray]]:
+    """Batches with each row's 0-based row number in the file, leaving out rows whose flag column ``drop`` is set."""
+    start = 0
+    for batch in batches:
+        rows = np.arange(start, start + batch.num_rows)
+        start += batch.num_rows
+        if drop is not None:
+            keep = pc.invert(batch.column(drop))
+            batch, rows = batch.filter(keep), rows[keep.to_numpy(zero_copy_only=False)]
+        yield batch, rows
+
+
+def _increasing_run(hits: np.ndarray) -> int:
+    """Length of the leading run of found (non-negative), strictly increasing window positions."""
+    stops = (hits < 0) | (np.diff(hits, prepend=-1) <= 0)
+    return int(np.argmax(stops)) if stops.any() else len(hits)
+
+
+def _ordered_rows(subset: Iterable[pa.RecordBatch], superset: Iterator[tuple[pa.RecordBatch, np.ndarray]],
+                  path: Path, of: str) -> np.ndarray:
+    """Row of ``superset`` holding each row of ``subset`` (same id and user id); stops on a row it lacks.
+
+    A row the other corpus lacks means the files come from different runs. The stages keep the row order
+    (normalize and dedup keep every row, balance an ordered subset), so one forward pass checks the subset with
+    no set of all ids: each run of subset rows is looked up in a window of one superset batch, which is dropped
+    once the next subset row is not in it. A row out of that order is reported as missing.
+    """
+    found, window, rows, offset = [], None, np.empty(0, np.int64), 0
+    for batch in tqdm(subset, desc=f"check {path.name}", unit="batch", delay=2):
+        ids, start = batch.column("id"), 0
+        while start < batch.num_rows:
+            if window is None or not window.num_rows:
+                window, rows = next(superset, (None, rows))
+                if window is None:
+                    raise InputError(path, f"id {ids[start].as_py()!r} is not in the {of} corpus (in its row order)",
+                                     row=offset + start + 1, column="id")
+                continue
+            hits = pc.index_in(ids.slice(start, window.num_rows), value_set=window.column("id"))
+            hits = hits.fill_null(-1).to_numpy()
+            run = _increasing_run(hits)
+            if not run:
+                window = None
+                continue
+            matched = hits[:run]
+            same = pc.equal(batch.column("user_id").slice(start, run), window.column("user_id").take(matched))
+            if not pc.all(same).as_py():
+                row = start + int(np.argmin(same.to_numpy(zero_copy_only=False)))
+                raise InputError(path, f"user id differs from the {of} corpus's for id {ids[row].as_py()!r}",
+                                 row=offset + row + 1, column="user_id")
+            found.append(rows[matched])
+            window, rows = window.slice(matched[-1] + 1), rows[matched[-1] + 1:]
+            start += run
+        offset += batch.num_rows
+    return np.concatenate(found) if found else np.empty(0, np.int64)
+
+
+@dataclass(frozen=True)
+class CorpusRows:
+    """The three corpora as integer arrays only, a few bytes per tweet: all that the counts and the sampling need."""
+
+    users: np.ndarray  # user code of each raw row: its index among the raw corpus's distinct user ids
+    user_count: int  # distinct user ids in the raw corpus
+    dedup_rows: np.ndarray  # raw row of each dedup-annotated row
+    duplicate: np.ndarray  # is_duplicate of each dedup-annotated row
+    balanced_rows: np.ndarray  # dedup-annotated row of each balanced row
+
+    @classmethod
+    def read(cls, raw: Path, dedup: Path, balanced: Path, batch_size: int = BATCH_ROWS) -> CorpusRows:
+        """Streams the files (text never read), checking that dedup holds raw rows and balanced non-duplicate ones."""
+        users = pc.dictionary_encode(corpus_column(raw, "user_id")).combine_chunks()
+        dedup_rows = _ordered_rows(corpus_batches(dedup, ["id", "user_id"], batch_size),
+                                   _numbered(corpus_batches(raw, ["id", "user_id"], batch_size)), dedup, "raw")
+        duplicate = corpus_column(dedup, "is_duplicate").to_numpy().astype(bool)
+        kept = _numbered(corpus_batches(dedup, ["id", "user_id", "is_duplicate"], batch_size), drop="is_duplicate")
+        balanced_rows = _ordered_rows(corpus_batches(balanced, ["id", "user_id"], batch_size), kept, balanced,
+                                      "dedup (non-duplicate rows)")
+        return cls(users.indices.to_numpy(), len(users.dictionary), dedup_rows, duplicate, balanced_rows)
+
+    def members(self) -> dict[str, np.ndarray]:
+        """Each corpus as a mask over the dedup-annotated rows, whose normalised text the diversity measures use."""
+        balanced = np.zeros(len(self.duplicate), dtype=bool)
+        balanced[self.balanced_rows] = True
+        return {"raw": np.ones(len(self.duplicate), dtype=bool), "dedup": ~self.duplicate, "balanced": balanced}
+
+    def per_user(self) -> dict[str, np.ndarray]:
+        """Tweets of each raw user (by code) in each corpus, 0 where the user has none there."""
+        users, n = self.users[self.dedup_rows], self.user_count
+        return {"raw": np.bincount(self.users, minlength=n), "dedup": np.bincount(users[~self.duplicate], minlength=n),
+                "balanced": np.bincount(users[self.balanced_rows], minlength=n)}
+
+    def duplicates_per_user(self) -> np.ndarray:
+        """Duplicates of each raw user (by code), counted by the user of the dedup-annotated row."""
+        return np.bincount(self.users[self.dedup_rows[self.duplicate]], minlength=self.user_count)
+
+
+def _take_rows(path: Path, columns: list[str], rows: np.ndarray, batch_size: int) -> pa.Table:
+    """The given rows (0-based, ascending) of a corpus, read batch by batch so that only they stay in memory."""
+    parts, start, schema = [], 0, None
+    for batch in tqdm(corpus_batches(path, columns, batch_size), desc=f"sample {path.name}", unit="batch", delay=2):
+        low, high = np.searchsorted(rows, [start, start + batch.num_rows])
+        parts.append(batch.take(pa.array(rows[low:high] - start)))
+        start, schema = start + batch.num_rows, batch.schema
+    return pa.Table.from_batches(parts, schema=schema)
+
+
+def sample_texts(raw: Path, dedup: Path, corpus: CorpusRows, samples: Mapping[str, np.ndarray],
+                 batch_size: int = BATCH_ROWS) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The samples' ids and normalised texts, and the raw texts of their ids: the only texts the statistics read.
+
+    Every sample's normalised text comes from the dedup-annotated file, which holds each balanced row's text too.
+    """
+    wanted = np.unique(np.concatenate(list(samples.values())))
+    normalised = _take_rows(dedup, ["id", "text"], wanted, batch_size)
+    raw_text = _take_rows(raw, ["text"], corpus.dedup_rows[wanted], batch_size).column("text").to_pylist()
+    found = normalised.to_pandas()
+    frames = {name: found.iloc[np.searchsorted(wanted, rows)].reset_index(drop=True) for name, rows in samples.items()}
+    return frames, dict(zip(found["id"], raw_text))
 
 
 def _write_tsv(table: pd.DataFrame, path: Path) -> Path:
@@ -235,22 +365,17 @@ CORPUS_STATS_OUTPUTS = {
 
 
 def write_corpus_stats(raw: Path, dedup: Path, balanced: Path, paths: Mapping[str, Path], *, seed: int = 0,
-                       sample_size: int | None = None, ngram_sizes: Sequence[int] = (1, 2, 3)) -> dict[str, Path]:
+                       sample_size: int | None = 20_000, ngram_sizes: Sequence[int] = (1, 2, 3),
+                       batch_size: int = BATCH_ROWS) -> dict[str, Path]:
     """Writes every corpus-statistics table and figure at ``paths`` (:data:`CORPUS_STATS_OUTPUTS`); returns them.
 
     ``dedup`` is the dedup-annotated corpus (all rows, ``is_duplicate`` marked): its full rows are the raw
-    corpus in normalised form, which the word statistics need.
+    corpus in normalised form, which the word statistics need. The counts stream the id and user-id columns
+    ``batch_size`` rows at a time; only the sampled rows' texts are kept.
     """
     raw, dedup, balanced = Path(raw), Path(dedup), Path(balanced)
     paths = {name: Path(paths[name]) for name in CORPUS_STATS_OUTPUTS}
-    raw_frame = read_corpus(raw, columns=["id", "user_id", "text"])
-    annotated = read_corpus(dedup, columns=["id", "user_id", "text", "is_duplicate"])
-    balanced_frame = read_corpus(balanced, columns=["id", "user_id", "text"])
-    _require_subset(annotated["id"], raw_frame["id"], dedup, "raw")
-    kept = annotated.loc[~annotated["is_duplicate"].astype(bool)]
-    _require_subset(balanced_frame["id"], kept["id"], balanced, "dedup (non-duplicate rows)")
-
-    counted = {"raw": raw_frame, "dedup": kept, "balanced": balanced_frame}
+    corpus = CorpusRows.read(raw, dedup, balanced, batch_size)
     for path in paths.values():
         path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -259,13 +384,13 @@ def write_corpus_stats(raw: Path, dedup: Path, balanced: Path, paths: Mapping[st
         if plot is not None:
             plot(frame, paths[f"{name}_plot"])
 
-    table("summary", summary(counted, annotated))
-    table("duplicates_by_activity", duplicates_by_activity(raw_frame, annotated), plot_duplicates_by_activity)
-    table("user_contribution", tweets_per_user_distribution(counted), plot_user_contribution)
-    table("top_user_share", top_user_share(counted))
+    per_user = corpus.per_user()
+    table("summary", summary(per_user, int(corpus.duplicate.sum())))
+    table("duplicates_by_activity", duplicates_by_activity(per_user["raw"], corpus.duplicates_per_user()),
+          plot_duplicates_by_activity)
+    table("user_contribution", tweets_per_user_distribution(per_user), plot_user_contribution)
+    table("top_user_share", top_user_share(per_user))
 
-    normalised = {"raw": annotated, "dedup": kept, "balanced": balanced_frame}
-    samples = equal_size_samples(normalised, sample_size, seed)
-    raw_text = dict(zip(raw_frame["id"], raw_frame["text"]))
-    table("diversity", diversity(samples, raw_text, ngram_sizes), plot_diversity)
+    samples = equal_size_samples(id_order(corpus_column(dedup, "id")), corpus.members(), sample_size, seed)
+    table("diversity", diversity(*sample_texts(raw, dedup, corpus, samples, batch_size), ngram_sizes), plot_diversity)
     return paths
