@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import unicodedata
+from collections import Counter
 
 import pandas as pd
 import pytest
@@ -16,7 +17,7 @@ from tweetbert.corpus.normalize import normalize_texts  # noqa: E402
 from tweetbert.demo import generate_general_text, generate_tweets  # noqa: E402
 from tweetbert.errors import InputError  # noqa: E402
 from tweetbert.tokenization import coverage, lengths, stats  # noqa: E402
-from tweetbert.tokenization.fast import read_vocab  # noqa: E402
+from tweetbert.tokenization.fast import chunks, read_vocab  # noqa: E402
 from tweetbert.tokenization.train import count_words, save_japanese_tokenizer, train_wordpiece  # noqa: E402
 
 VOCAB_SIZE = 3000
@@ -94,6 +95,18 @@ def test_char_coverage_files_follow_rank_order_and_use_only_the_split(tmp_path):
         coverage.write_char_coverage(corpus, out / "t.tsv", out / "c.txt", out / "p.png", split="validation")
 
 
+def test_char_counts_streamed_in_small_batches_equal_those_of_the_whole_split(tmp_path):
+    tweets, _ = generate_tweets(200, seed=3)
+    texts = normalize_texts(tweets["text"].tolist())
+    splits = ["test" if i % 5 == 0 else "train" for i in range(len(texts))]
+    corpus = _write_split_corpus(tmp_path / "split.parquet", texts, splits)
+    whole = coverage.CharCounts()
+    whole.add(text for text, split in zip(texts, splits) if split == "train")
+    streamed = coverage.corpus_char_counts(corpus, "train", batch_size=5)
+    assert streamed == whole and streamed.texts == 160
+    pd.testing.assert_frame_equal(coverage.rank_chars(streamed, 0.99)[0], coverage.rank_chars(whole, 0.99)[0])
+
+
 @pytest.mark.parametrize(("char", "family"), [
     ("あ", "hiragana"), ("ア", "katakana"), (unicodedata.normalize("NFKC", "ｱ"), "katakana"), ("ー", "katakana"),
     ("漢", "kanji"), ("々", "kanji"), ("a", "romaji"), ("Z", "romaji"), ("7", "digit"), ("😀", "pictograph"),
@@ -168,6 +181,19 @@ def test_encoder_picks_the_fast_path_only_where_it_gives_the_same_ids(setup):
         assert encoder.uses_fast_path is fast
         reference = AutoTokenizer.from_pretrained(str(setup["dirs"][name]))(texts)["input_ids"]
         assert encoder.encode(texts) == reference
+
+
+@pytest.mark.parametrize(("name", "workers"), [("dedup", 1), ("dedup", 2), ("base", 1)])
+def test_lengths_streamed_in_small_batches_equal_those_of_the_whole_split(setup, tmp_path, name, workers):
+    texts = setup["validation"][:120]
+    corpus = _write_split_corpus(tmp_path / "c.parquet", texts, ["train"] * len(texts))
+    encoder = lengths.CorpusEncoder(setup["dirs"][name], workers)
+    whole = [len(ids) for ids in encoder.encode(texts)]
+    assert [n for batch in encoder.lengths(chunks(texts, 5)) for n in batch] == whole
+    assert [ids for batch in encoder.encode_batches(chunks(texts, 5)) for ids in batch] == encoder.encode(texts)
+    histogram = lengths.corpus_lengths(corpus, setup["dirs"][name], "train", workers=workers, batch_size=5)
+    assert histogram == Counter(whole)
+    pd.testing.assert_frame_equal(lengths.histogram_table(histogram)[0], lengths.length_histogram(whole)[0])
 
 
 def test_length_histogram_counts_cls_and_sep(setup, tmp_path):

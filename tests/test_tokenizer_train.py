@@ -3,12 +3,22 @@ path gives exactly its ids."""
 
 import os
 
+import pandas as pd
 import pytest
 
+from tweetbert.cli import main
+from tweetbert.corpus.io import write_corpus
 from tweetbert.corpus.normalize import normalize_texts
 from tweetbert.demo import generate_tweets
-from tweetbert.tokenization.fast import FastTokenizer
-from tweetbert.tokenization.train import count_words, joyo_kanji, save_japanese_tokenizer, train_wordpiece
+from tweetbert.tokenization import fast
+from tweetbert.tokenization.fast import FastTokenizer, chunks
+from tweetbert.tokenization.train import (
+    corpus_word_counts,
+    count_words,
+    joyo_kanji,
+    save_japanese_tokenizer,
+    train_wordpiece,
+)
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -86,6 +96,15 @@ def test_the_fast_path_gives_exactly_the_saved_tokenizers_ids(tokenizer_dir, cor
     assert any(unk in ids for ids in expected[-len(EDGE_CASES):])
 
 
+def test_ids_stay_the_same_when_the_word_cache_is_emptied(monkeypatch, tokenizer_dir, corpus_texts):
+    texts = corpus_texts[:300]
+    expected = FastTokenizer(tokenizer_dir).encode(texts)
+    monkeypatch.setattr(fast, "_CACHED_WORDS", 60)
+    encoded = FastTokenizer(tokenizer_dir).encode_batches(chunks(texts, 10))
+    assert [ids for batch in encoded for ids in batch] == expected
+    assert len(fast._encoders[tokenizer_dir]._pieces) < len(count_words(texts))  # emptied on the way
+
+
 def test_one_process_can_use_several_tokenizers_in_turn(tmp_path, tokenizer_dir, corpus_texts):
     from transformers import AutoTokenizer
 
@@ -95,3 +114,31 @@ def test_one_process_can_use_several_tokenizers_in_turn(tmp_path, tokenizer_dir,
     text = [corpus_texts[0]]
     assert FastTokenizer(tokenizer_dir).encode(text) == [AutoTokenizer.from_pretrained(tokenizer_dir)(text[0])["input_ids"]]
     assert FastTokenizer(other).encode(text) == [AutoTokenizer.from_pretrained(other)(text[0])["input_ids"]]
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory, corpus_texts):
+    """A few hundred tweets, every fourth held out, written as a split corpus."""
+    texts = corpus_texts[:400]
+    splits = ["validation" if i % 4 == 0 else "train" for i in range(len(texts))]
+    path = tmp_path_factory.mktemp("corpus") / "split.parquet"
+    write_corpus(pd.DataFrame({"id": [str(i) for i in range(len(texts))], "user_id": "u", "text": texts,
+                               "split": splits}), path)
+    return path, [text for text, split in zip(texts, splits) if split == "train"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_word_counts_streamed_in_small_batches_equal_those_of_the_whole_split(small_corpus, workers):
+    corpus, train = small_corpus
+    assert corpus_word_counts(corpus, "train", workers=workers, batch_size=5) == count_words(train)
+
+
+def test_train_tokenizer_gives_the_same_vocabulary_with_two_workers_as_with_one(tmp_path, small_corpus):
+    corpus, train = small_corpus
+    chars = tmp_path / "chars.txt"
+    chars.write_text("".join(f"{c}\n" for c in sorted({c for text in train for c in text if not c.isspace()})),
+                     encoding="utf-8")
+    for workers in ("1", "2"):
+        assert main(["train-tokenizer", "--corpus", str(corpus), "--chars", str(chars), "--vocab-size", "2500",
+                     "--output", str(tmp_path / workers), "--workers", workers]) == 0
+    assert (tmp_path / "2" / "vocab.txt").read_bytes() == (tmp_path / "1" / "vocab.txt").read_bytes()

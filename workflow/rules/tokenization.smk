@@ -38,11 +38,12 @@ rule train_tokenizer:
         results("benchmarks/train_tokenizer/{corpus}.tsv")
     conda:
         "../envs/tweetbert-cpu.yaml"
+    threads: PARALLEL_THREADS
     params:
         settings=settings("tweetbert.tokenization.train.TokenizerTrainSettings"),
     shell:
         "tweetbert train-tokenizer --corpus {input.corpus} --chars {input.chars}"
-        " --settings {params.settings} --output {output} 2> {log}"
+        " --settings {params.settings} --output {output} --workers {threads} 2> {log}"
 
 
 rule length_histogram:

@@ -40,24 +40,23 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chars", required=True, type=Path, help="covered characters (from char-coverage)")
     add_settings_options(p, TokenizerTrainSettings)
     p.add_argument("--output", required=True, type=Path, help="tokenizer directory (BertJapaneseTokenizer)")
+    p.add_argument("--workers", type=int, default=1, help="MeCab processes counting words (default 1)")
 
 
 @command("train-tokenizer", "Train a WordPiece vocabulary on MeCab words; save a Japanese-BERT tokenizer.",
          _train_args)
 def train_tokenizer(args: argparse.Namespace) -> None:
-    from tweetbert.corpus.io import read_split_texts
     from tweetbert.tokenization.train import (
         TokenizerTrainSettings,
-        count_words,
+        corpus_word_counts,
         joyo_kanji,
         save_japanese_tokenizer,
         train_wordpiece,
     )
 
     settings = settings_from_args(args, TokenizerTrainSettings)
-    texts = read_split_texts(args.corpus, args.split)
     covered = [line for line in args.chars.read_text(encoding="utf-8").split("\n") if line]
-    counts = count_words(texts, n_texts=len(texts))
+    counts = corpus_word_counts(args.corpus, args.split, workers=args.workers)
     vocab = train_wordpiece(counts, settings.vocab_size, sorted(set(covered) | joyo_kanji()),
                             min_frequency=settings.min_frequency)
     save_japanese_tokenizer(vocab, args.output)

@@ -13,15 +13,16 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import pandas as pd
+from tqdm import tqdm
 
-from tweetbert.corpus.io import read_split_texts
+from tweetbert.corpus.io import BATCH_ROWS, split_text_batches
 from tweetbert.corpus.normalize import PLACEHOLDERS
-from tweetbert.errors import InputError
 from tweetbert.settings import mirrors
 
 FAMILIES = ("hiragana", "katakana", "kanji", "romaji", "digit", "pictograph", "other script",
@@ -101,21 +102,51 @@ def codepoint(char: str) -> str:
     return f"U+{ord(char):04X}"
 
 
-def char_coverage(texts: Iterable[str], coverage: float = 0.99) -> tuple[pd.DataFrame, list[str]]:
-    """Characters ranked by tweets containing them, and the smallest prefix covering ``coverage`` of occurrences.
+@dataclass
+class CharCounts:
+    """Tweets containing each character and its occurrences: all the ranking needs, however many tweets stream by.
 
     Texts are NFKC-normalised as the tokenizer does before MeCab, so the alphabet holds the characters the
-    WordPiece model will actually see. Ties are broken by occurrences, then code point, for a reproducible order.
+    WordPiece model will actually see; placeholders are blanked since they are whole tokens, never spelt out.
+    """
+
+    tweets: Counter = field(default_factory=Counter)
+    occurrences: Counter = field(default_factory=Counter)
+    texts: int = 0
+
+    def add(self, texts: Iterable[str]) -> None:
+        normalized = [unicodedata.normalize("NFKC", _PLACEHOLDER.sub(" ", text)) for text in texts]
+        self.occurrences.update("".join(normalized))
+        self.tweets.update(chain.from_iterable(set(text) for text in normalized))
+        self.texts += len(normalized)
+
+
+def corpus_char_counts(corpus: Path, split: str | None = "train", batch_size: int = BATCH_ROWS) -> CharCounts:
+    """Character counts of one split, read batch by batch: memory is one batch and the counters."""
+    counts = CharCounts()
+    with tqdm(desc="characters", unit="tweet", mininterval=2.0, delay=2.0) as bar:
+        for texts in split_text_batches(corpus, split, batch_size):
+            counts.add(texts)
+            bar.update(len(texts))
+    return counts
+
+
+def char_coverage(texts: Iterable[str], coverage: float = 0.99) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`rank_chars` of a list of texts (small samples, tests)."""
+    counts = CharCounts()
+    counts.add(texts)
+    return rank_chars(counts, coverage)
+
+
+def rank_chars(counts: CharCounts, coverage: float = 0.99) -> tuple[pd.DataFrame, list[str]]:
+    """Characters ranked by tweets containing them, and the smallest prefix covering ``coverage`` of occurrences.
+
+    Ties are broken by occurrences, then code point, for a reproducible order whatever order the texts came in.
     The table also carries ``rank`` (1-based) and ``selected`` so the figure can be redrawn from the TSV alone.
     """
     if not 0 < coverage <= 1:
         raise ValueError(f"coverage must be in (0, 1], not {coverage}")
-    tweets: Counter = Counter()
-    occurrences: Counter = Counter()
-    for text in texts:
-        counts = Counter(unicodedata.normalize("NFKC", _PLACEHOLDER.sub(" ", text)))
-        occurrences.update(counts)
-        tweets.update(counts.keys())
+    tweets, occurrences = counts.tweets, counts.occurrences
     chars = sorted((char for char in tweets if not char.isspace()),
                    key=lambda char: (-tweets[char], -occurrences[char], ord(char)))
     table = pd.DataFrame({
@@ -141,8 +172,8 @@ def write_char_coverage(corpus: Path, table: Path, chars: Path, plot: Path, *, c
     Only the ``split`` rows count by default: characters seen only in held-out tweets must not shape the
     alphabet, or the held-out unknown-token rate would be flattered.
     """
-    texts = read_split_texts(corpus, split)
-    ranking, selected = char_coverage(texts, coverage)
+    counts = corpus_char_counts(corpus, split)
+    ranking, selected = rank_chars(counts, coverage)
     for path in (table, chars, plot):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     ranking.to_csv(table, sep="\t", index=False, float_format=_FLOAT_FORMAT, lineterminator="\n")
@@ -151,5 +182,5 @@ def write_char_coverage(corpus: Path, table: Path, chars: Path, plot: Path, *, c
 
     plot_char_coverage(ranking, coverage, plot)
     covered = float(ranking["cumulative_share"].iloc[len(selected) - 1]) if selected else 0.0
-    return {"tweets": len(texts), "n_chars_total": len(ranking), "n_selected": len(selected),
+    return {"tweets": counts.texts, "n_chars_total": len(ranking), "n_selected": len(selected),
             "coverage": coverage, "covered_share": covered}

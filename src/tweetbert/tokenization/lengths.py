@@ -8,21 +8,24 @@ because the model sees them and they take positions too.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
-from tweetbert.corpus.io import read_split_texts
+from tweetbert.corpus.io import split_text_batches
 from tweetbert.plots.tokenizer import plot_length_histogram
 from tweetbert.settings import mirrors
-from tweetbert.tokenization.fast import FastTokenizer, wordpiece_model
+from tweetbert.tokenization.fast import FastTokenizer, chunks, wordpiece_model
 from tweetbert.tokenization.mecab import CORE_SPECIAL_TOKENS, SPECIAL_WORDS
 
 _FLOAT_FORMAT = "%.6f"
-_BATCH = 1024
+_BATCH = 1024  # texts per call of a tokenizer loaded by AutoTokenizer
+_CORPUS_BATCH = 4096  # tweets per streamed batch: a few dozen in flight stay well under 100 MB
 
 
 @mirrors("tokenizer")
@@ -66,23 +69,48 @@ class CorpusEncoder:
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Ids with ``[CLS]``/``[SEP]`` (or the model's own special tokens), never truncated."""
+        return [ids for batch in self.encode_batches(chunks(texts, _BATCH)) for ids in batch]
+
+    def encode_batches(self, batches: Iterable[Sequence[str]]) -> Iterator[list[list[int]]]:
+        """:meth:`encode` of each batch, batch by batch in input order: a corpus streams through."""
         if self._fast is not None:
-            return self._fast.encode(texts)
-        out: list[list[int]] = []
-        for start in range(0, len(texts), _BATCH):
-            batch = list(texts[start:start + _BATCH])
-            out.extend(self.tokenizer(batch, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
-        return out
+            return self._fast.encode_batches(batches)
+        return (self.tokenizer(list(batch), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+                for batch in batches)
+
+    def lengths(self, batches: Iterable[Sequence[str]]) -> Iterator[list[int]]:
+        """Number of ids of each text, batch by batch; the fast path's workers never send the ids back."""
+        if self._fast is not None:
+            return self._fast.lengths(batches)
+        return ([len(ids) for ids in batch] for batch in self.encode_batches(batches))
+
+
+def corpus_lengths(corpus: Path, tokenizer: str | Path, split: str | None = "train", *, workers: int = 1,
+                   batch_size: int = _CORPUS_BATCH) -> Counter:
+    """Tweets per token length over one split, streamed: memory is a few batches and this histogram."""
+    histogram: Counter = Counter()
+    batches = split_text_batches(corpus, split, batch_size)
+    with tqdm(desc="lengths", unit="tweet", mininterval=2.0, delay=2.0) as bar:
+        for lengths in CorpusEncoder(tokenizer, workers).lengths(batches):
+            histogram.update(lengths)
+            bar.update(len(lengths))
+    return histogram
 
 
 def length_histogram(lengths: Sequence[int], coverage: float = 0.999) -> tuple[pd.DataFrame, int]:
+    """:func:`histogram_table` of a list of lengths."""
+    return histogram_table(Counter(int(length) for length in lengths), coverage)
+
+
+def histogram_table(histogram: Mapping[int, int], coverage: float = 0.999) -> tuple[pd.DataFrame, int]:
     """Tweets per occurring length with the cumulative share, and the smallest length reaching ``coverage``."""
     if not 0 < coverage <= 1:
         raise ValueError(f"coverage must be in (0, 1], not {coverage}")
-    if len(lengths) == 0:
+    values = sorted(length for length, tweets in histogram.items() if tweets)
+    if not values:
         raise ValueError("no lengths to summarise")
-    values, counts = np.unique(np.asarray(lengths, dtype=np.int64), return_counts=True)
-    table = pd.DataFrame({"length": values, "tweets": counts.astype(np.int64)})
+    counts = np.array([histogram[length] for length in values], dtype=np.int64)
+    table = pd.DataFrame({"length": np.array(values, dtype=np.int64), "tweets": counts})
     table["cumulative_share"] = table["tweets"].cumsum() / int(counts.sum())
     return table, quantile_length(table, coverage)
 
@@ -105,9 +133,7 @@ def length_summary(table: pd.DataFrame) -> dict[str, float | int]:
 def write_length_histogram(corpus: Path, tokenizer_dir: Path, table: Path, choice: Path, plot: Path, *,
                            coverage: float = 0.999, split: str | None = "train", workers: int = 1) -> int:
     """Writes the length histogram (TSV), the chosen ``max_seq_length`` with summary numbers (JSON) and the figure."""
-    texts = read_split_texts(corpus, split)
-    lengths = [len(ids) for ids in CorpusEncoder(tokenizer_dir, workers).encode(texts)]
-    histogram, max_length = length_histogram(lengths, coverage)
+    histogram, max_length = histogram_table(corpus_lengths(corpus, tokenizer_dir, split, workers=workers), coverage)
     for path in (table, choice, plot):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     histogram.to_csv(table, sep="\t", index=False, float_format=_FLOAT_FORMAT, lineterminator="\n")

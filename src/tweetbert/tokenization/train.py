@@ -14,11 +14,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from tweetbert.corpus.io import split_text_batches
+from tweetbert.parallel import ordered_map
 from tweetbert.settings import mirrors
 from tweetbert.tokenization.mecab import CORE_SPECIAL_TOKENS, NEWLINE_TOKEN, SPECIAL_WORDS, JapaneseWords
 
 VOCAB_SPECIAL_TOKENS = CORE_SPECIAL_TOKENS + tuple(t for t in SPECIAL_WORDS if t != NEWLINE_TOKEN)
 MODEL_MAX_LENGTH = 512
+_BATCH = 4096  # tweets per counting task: small enough that a few dozen in flight stay a few hundred MB
 
 
 @mirrors("tokenizer")
@@ -37,11 +40,33 @@ def joyo_kanji() -> set[str]:
 
 def count_words(texts: Iterable[str], n_texts: int | None = None) -> Counter:
     """MeCab word counts of the texts, special tokens left out (they are added whole, never merged)."""
+    return _word_counts(tqdm(texts, total=n_texts, desc="mecab", unit="tweet", mininterval=2.0, delay=2.0))
+
+
+def corpus_word_counts(corpus: Path, split: str | None = "train", *, workers: int = 1,
+                       batch_size: int = _BATCH) -> Counter:
+    """:func:`count_words` of one split, streamed: MeCab runs in ``workers`` processes, each returning a batch's
+    counts, merged here; memory is a few batches and the word counts, whatever the number of tweets."""
+    counts: Counter = Counter()
+    batches = split_text_batches(corpus, split, batch_size)
+    with tqdm(desc="mecab", unit="tweet", mininterval=2.0, delay=2.0) as bar:
+        for n_texts, part in ordered_map(_batch_word_counts, batches, workers):
+            counts.update(part)
+            bar.update(n_texts)
+    return counts
+
+
+def _word_counts(texts: Iterable[str]) -> Counter:
     words = JapaneseWords()
     counts: Counter = Counter()
-    for text in tqdm(texts, total=n_texts, desc="mecab", unit="tweet", mininterval=2.0):
+    for text in texts:
         counts.update(words.words(text, keep_special=False))
     return counts
+
+
+def _batch_word_counts(texts: list[str]) -> tuple[int, Counter]:
+    """A batch's size (for the progress bar) and word counts: the unit of work of a counting process."""
+    return len(texts), _word_counts(texts)
 
 
 def _repeated_words(counts: Counter, chunk: int = 10_000) -> Iterator[str]:
