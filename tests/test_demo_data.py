@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import tracemalloc
 import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -14,8 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tweetbert.demo import generate_tweets, write_demo_data, write_tasks
+from tweetbert.demo import generate_tweets, write_demo_data, write_tasks, write_tweets
 from tweetbert.demo import task_vocabulary as T
+from tweetbert.demo import tweets as demo_tweets
+from tweetbert.demo.calibration import write_calibration_sets
 from tweetbert.tasks import ProblemType, load_task
 
 N_TWEETS = 3000
@@ -67,6 +70,54 @@ def test_same_seed_writes_byte_identical_files(demo_dir: Path, tmp_path: Path) -
     paths = write_demo_data(tmp_path, seed=0, n_tweets=N_TWEETS)
     assert all(path.is_file() for path in paths.values())
     assert _files(tmp_path) == _files(demo_dir)
+
+
+def test_streamed_files_are_json_dumps_and_to_csv_of_the_frames_whatever_the_batch(
+        demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tweets, truth = generate_tweets(N_TWEETS, seed=0)
+    lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in tweets.to_dict(orient="records"))
+    assert (demo_dir / "tweets.jsonl").read_bytes() == lines.encode()
+    assert (demo_dir / "duplicate_clusters.tsv").read_bytes() == truth.to_csv(sep="\t", index=False,
+                                                                              lineterminator="\n").encode()
+    monkeypatch.setattr(demo_tweets, "_BATCH", 97)  # batch edges fall anywhere, mid-cluster and mid-bot
+    paths = write_tweets(tmp_path, seed=0, n_tweets=N_TWEETS)
+    assert _files(tmp_path) == {name: _files(demo_dir)[name] for name in ("duplicate_clusters.tsv", "tweets.jsonl")}
+
+
+def test_writing_tweets_needs_memory_for_integers_only_not_for_the_texts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Texts go to a scratch file and rows to the output a batch at a time, so the peak of Python allocations
+    grows by a few integers a tweet; holding the texts would add hundreds of bytes a tweet."""
+    monkeypatch.setattr(demo_tweets, "_CHUNK", 200)  # pre-drawn integer rows: else one chunk spans these corpora
+    monkeypatch.setattr(demo_tweets, "_BATCH", 200)
+
+    def peak(n_tweets: int) -> int:
+        tracemalloc.start()
+        try:
+            write_tweets(tmp_path / str(n_tweets), seed=0, n_tweets=n_tweets)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(1000), peak(5000)
+    assert large - small < 100 * (5000 - 1000), (small, large)
+
+
+def test_calibration_sets_are_the_lines_the_former_in_memory_choice_picked(demo_dir: Path, tmp_path: Path) -> None:
+    """The choice is made on cluster sizes alone; it must draw the same rows as when it ran on loaded frames."""
+    target, control = tmp_path / "target.jsonl", tmp_path / "control.jsonl"
+    write_calibration_sets(demo_dir / "tweets.jsonl", demo_dir / "duplicate_clusters.tsv", target, control, 100, 0)
+    tweets = pd.read_json(demo_dir / "tweets.jsonl", lines=True, dtype=False)
+    truth = pd.read_csv(demo_dir / "duplicate_clusters.tsv", sep="\t", dtype=str)
+    cluster = tweets["id"].map(truth.set_index("id")["cluster"])
+    cluster_size = cluster.map(cluster.value_counts())
+    rng = np.random.default_rng(0)
+    for path, mask in ((target, cluster_size >= 5), (control, cluster_size == 1)):
+        positions = np.flatnonzero(mask.to_numpy())
+        chosen = np.sort(rng.choice(positions, size=min(100, len(positions)), replace=False))
+        records = tweets.iloc[chosen].to_dict(orient="records")
+        assert path.read_text(encoding="utf-8") == "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        assert len(records) == 100
 
 
 def test_different_seed_gives_different_tweets(tweets: pd.DataFrame) -> None:

@@ -4,7 +4,6 @@ from that text; stand-in annotations of the acceptability sheet."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from tweetbert.cli import command
@@ -20,27 +19,16 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
     add_settings_options(p, DemoDataSettings)
 
 
-def _write_jsonl(frame, path: Path) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for record in frame.to_dict(orient="records"):
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
 @command("demo-data", "Generate the demo: raw tweets with planted duplicates, task files, general-domain text.",
          _demo_args)
 def demo_data(args: argparse.Namespace) -> None:
-    import pandas as pd
-
     from tweetbert.demo import DemoDataSettings, write_demo_data
-    from tweetbert.demo.calibration import calibration_sets
+    from tweetbert.demo.calibration import write_calibration_sets
 
     settings = settings_from_args(args, DemoDataSettings)
     paths = write_demo_data(args.out_dir, seed=settings.seed, n_tweets=settings.n_tweets)
-    tweets = pd.read_json(paths["tweets"], lines=True, dtype=False)
-    truth = pd.read_csv(paths["duplicate_clusters"], sep="\t", dtype=str)
-    target, control = calibration_sets(tweets, truth, CALIBRATION_SIZE, settings.seed)
-    _write_jsonl(target, args.out_dir / "tune_target.jsonl")
-    _write_jsonl(control, args.out_dir / "tune_control.jsonl")
+    write_calibration_sets(paths["tweets"], paths["duplicate_clusters"], args.out_dir / "tune_target.jsonl",
+                           args.out_dir / "tune_control.jsonl", CALIBRATION_SIZE, settings.seed)
 
 
 def _annotate_args(p: argparse.ArgumentParser) -> None:

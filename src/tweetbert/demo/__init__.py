@@ -1,7 +1,8 @@
 """Deterministic demo data, so the whole workflow runs end to end without downloading anything.
 
 A raw tweet corpus with known duplicate clusters, downstream task files in their published formats and a
-general-domain text for the tiny base model; the same seed always gives byte-identical files.
+general-domain text for the tiny base model; the same seed always gives byte-identical files. ``tweets``
+streams the corpus in batches; ``tweet_files`` makes them data frames (small corpora) or files (any size).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from tweetbert.demo import task_specs  # noqa: F401  (registers the demo's tasks)
 from tweetbert.demo.general_text import generate_general_text, write_general_text
 from tweetbert.demo.tasks import write_tasks
-from tweetbert.demo.tweets import generate_tweets, write_tweets
+from tweetbert.demo.tweet_files import generate_tweets, write_tweets
 from tweetbert.settings import mirrors, setting
 
 __all__ = ["generate_general_text", "generate_tweets", "write_demo_data", "write_general_text", "write_tasks",

@@ -15,19 +15,24 @@ separates clusters cleanly:
 
 Everything random is drawn from one ``numpy.random.Generator``; per-tweet compositions consume a fixed-size row
 of pre-drawn integers, so the loop stays cheap and the output depends on nothing but the seed and the size.
+
+Tens of millions of tweets fit in a few GB: texts go to a scratch file as they are made, memory keeps integers
+only (``_TextStore``) and the rows are written in time order by reading each text back.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
+import os
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from tweetbert.demo import vocabulary as V
 from tweetbert.demo.bots import AREA_NAMES, BOTS, DRAW_HIGH, fill_bot, tco
@@ -43,6 +48,7 @@ _MENTION_ONLY_SHARE = 0.004
 _ROW = 64
 _SEED_ROW = 128
 _CHUNK = 20_000
+_BATCH = 8192  # texts per scratch-file write and rows per output write
 _START = np.datetime64("2020-01-01T00:00:00", "s")
 _SPAN_S = 3 * 365 * 24 * 3600
 _TWITTER_EPOCH_MS = 1_288_834_974_657
@@ -57,36 +63,16 @@ _POOLS: dict[str, tuple[str, ...]] = {
 }
 # Sentence frames: literal glue is a single word between slots, so every 5-gram spans several draws.
 _FRAME_TEXTS = (
-    "{time}は{area}の{venue}で{food}を{eat}{end}",
-    "{people}と{area}に{go}{end}",
-    "{interj}、{adv}{adj}{end}",
-    "{daily}が{adj}{end}",
-    "{thing}の{daily}を{verb}{end}",
-    "{time}の{thing}、{adv}{adj}{end}",
-    "{english} {emoji}",
-    "{adv}{thing}を{verb}けど{adj}{end}",
-    "{people}が{food}を{eat}{end}",
-    "{area}の{venue}、{adj}{end}",
-    "{daily}も{daily}も{adj}{end}",
-    "{time}から{thing}を{verb}{end}",
-    "{romaji}{end}",
-    "{adv}{area}の{venue}まで{go}{end}",
-    "{interj}{people}に{thing}を{verb}{end}",
-    "{thing}って{adv}{adj}よ{end}",
-    "{food}と{food}、{adv}{adj}{end}",
-    "{english}! {daily}が{adj}{end}",
-    "{daily}で{thing}が{adj}{end}",
-    "{food}{eat}{kaomoji}",
-    "{time}{people}と{food}{end}",
-    "{thing}{verb}{emoji}",
-    "{area}は{daily}が{adj}{end}",
-    "{interj}{time}の{daily}{adj}{end}",
-    "{people}の{thing}、{adv}{adj}{end}",
-    "{time}も{venue}で{thing}{end}",
-    "{people}から{thing}を{verb}{end}",
-    "{time}こそ{thing}を{verb}{end}",
-    "{venue}の{food}、{adj}{end}",
-    "{emoji}{people}と{thing}{end}",
+    "{time}は{area}の{venue}で{food}を{eat}{end}", "{people}と{area}に{go}{end}", "{interj}、{adv}{adj}{end}",
+    "{daily}が{adj}{end}", "{thing}の{daily}を{verb}{end}", "{time}の{thing}、{adv}{adj}{end}",
+    "{english} {emoji}", "{adv}{thing}を{verb}けど{adj}{end}", "{people}が{food}を{eat}{end}",
+    "{area}の{venue}、{adj}{end}", "{daily}も{daily}も{adj}{end}", "{time}から{thing}を{verb}{end}",
+    "{romaji}{end}", "{adv}{area}の{venue}まで{go}{end}", "{interj}{people}に{thing}を{verb}{end}",
+    "{thing}って{adv}{adj}よ{end}", "{food}と{food}、{adv}{adj}{end}", "{english}! {daily}が{adj}{end}",
+    "{daily}で{thing}が{adj}{end}", "{food}{eat}{kaomoji}", "{time}{people}と{food}{end}",
+    "{thing}{verb}{emoji}", "{area}は{daily}が{adj}{end}", "{interj}{time}の{daily}{adj}{end}",
+    "{people}の{thing}、{adv}{adj}{end}", "{time}も{venue}で{thing}{end}", "{people}から{thing}を{verb}{end}",
+    "{time}こそ{thing}を{verb}{end}", "{venue}の{food}、{adj}{end}", "{emoji}{people}と{thing}{end}",
 )
 _SLOT = re.compile(r"\{(\w+)\}")
 
@@ -220,8 +206,8 @@ def _edit(seed: _Draft, d: Iterator[int], handles: tuple[str, ...], copy_only: b
 def _draw_rows(rng: np.random.Generator, n: int, width: int = _ROW) -> Iterator[Iterator[int]]:
     """One iterator of pre-drawn integers per composed tweet, drawn in chunks to bound memory."""
     for start in range(0, n, _CHUNK):
-        for row in rng.integers(0, DRAW_HIGH, size=(min(_CHUNK, n - start), width)).tolist():
-            yield iter(row)
+        for row in rng.integers(0, DRAW_HIGH, size=(min(_CHUNK, n - start), width)):
+            yield iter(row.tolist())
 
 
 def _shares(n_tweets: int) -> dict[str, int]:
@@ -250,16 +236,23 @@ _URL_KEY = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+", 
 _MENTION_KEY = re.compile(r"(?<![A-Za-z0-9_@])@[A-Za-z0-9_]{1,15}\b")
 
 
-def _exact_key(text: str) -> str:
-    """What exact-duplicate detection compares: NFKC, placeholders for links and mentions, no whitespace."""
-    text = _MENTION_KEY.sub("[USER]", _URL_KEY.sub("[URL]", unicodedata.normalize("NFKC", text)))
-    return "".join(text.split())
+def _key_hash(text: str) -> bytes:
+    """What exact-duplicate detection compares (NFKC, placeholders for links and mentions, no whitespace) as a
+    64-bit stable hash (odds of any collision among 10M tweets: 3e-6); each step runs only where it can match."""
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    if "://" in text or "w." in text or "W." in text:
+        text = _URL_KEY.sub("[URL]", text)
+    if "@" in text:
+        text = _MENTION_KEY.sub("[USER]", text)
+    return hashlib.blake2b("".join(text.split()).encode(), digest_size=8).digest()
 
 
-def _merge_exact(labels: np.ndarray, texts: list[str]) -> np.ndarray:
-    """Unites clusters that share an exact key, by label propagation until nothing changes."""
-    keys, _ = pd.factorize(pd.Series([_exact_key(t) for t in texts]))
-    labels = labels.copy()
+def _merge_exact(labels: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Unites clusters that share an exact key (any dense integer id per key), by label propagation.
+
+    Only minima over rows are taken, so neither the row order nor the numbering of the keys changes the result.
+    """
     big = np.iinfo(np.int64).max
     while True:
         per_key = np.full(keys.max() + 1, big)
@@ -277,36 +270,50 @@ def _assign_users(rng: np.random.Generator, bot_of_row: np.ndarray) -> np.ndarra
     humans = bot_of_row < 0
     n_humans = max(10, int(humans.sum()))
     weights = (np.arange(n_humans) + 1.0) ** -0.85
+    weights /= weights.sum()
     ids = rng.choice(10**12, size=n_humans + len(BOTS), replace=False) + 10**9
-    user = np.where(humans, 0, n_humans + bot_of_row)
-    user[humans] = rng.choice(n_humans, size=int(humans.sum()), p=weights / weights.sum())
+    user = np.where(humans, 0, n_humans + bot_of_row.astype(np.int64))
+    user[humans] = rng.choice(n_humans, size=int(humans.sum()), p=weights)
     return ids[user]
 
 
-def generate_tweets(n_tweets: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The raw corpus (id, user_id, created_at, text) and its truth (id, cluster), both in time order.
+class _TextStore:
+    """Texts appended as UTF-8 to a scratch file a batch at a time; memory keeps 25 bytes a tweet: where each
+    text ends in the file, the hash of its exact key, its planted cluster and its bot (-1 for humans)."""
 
-    Every tweet has a truth cluster; tweets that duplicate nothing have a cluster of their own.
-    """
-    if n_tweets < 100:
-        raise ValueError(f"n_tweets must be at least 100, not {n_tweets}")
-    rng = np.random.default_rng(seed)
+    def __init__(self, scratch: BinaryIO, capacity: int) -> None:
+        self.scratch, self.n, self.pending = scratch, 0, []
+        self.ends, self.key_hash = np.zeros(capacity + 1, np.int64), np.zeros(capacity, np.uint64)
+        self.cluster, self.bot = np.zeros(capacity, np.int64), np.zeros(capacity, np.int8)
+        self.progress = tqdm(total=capacity, desc="demo tweets", unit="tweet", mininterval=2.0, delay=2.0)
+
+    def add(self, texts: list[str], cluster: int, bot: int = -1) -> None:
+        end = self.n + len(texts)
+        self.cluster[self.n : end], self.bot[self.n : end], self.n = cluster, bot, end
+        self.pending += texts
+        if len(self.pending) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        data, start = [text.encode() for text in self.pending], self.n - len(self.pending)
+        self.ends[start + 1 : self.n + 1] = self.ends[start] + np.cumsum([len(x) for x in data], dtype=np.int64)
+        self.key_hash[start : self.n] = np.frombuffer(b"".join(map(_key_hash, self.pending)), np.uint64)
+        self.scratch.write(b"".join(data))
+        self.scratch.flush()
+        self.progress.update(len(data))
+        self.pending = []
+
+
+def _generate_texts(rng: np.random.Generator, n_tweets: int, scratch: BinaryIO) -> tuple[np.ndarray, ...]:
+    """Writes every text to ``scratch`` in generation order; (ends, key_hash, cluster, bot) as ``_TextStore``."""
+    store = _TextStore(scratch, n_tweets)
     handles = _make_handles(rng, 4000)
     counts = _shares(n_tweets)
-    texts: list[str] = []
-    clusters: list[int] = []
-    bot_of_row: list[int] = []
-
-    def add(new_texts: list[str], cluster: int, bot: int = -1) -> None:
-        texts.extend(new_texts)
-        clusters.extend([cluster] * len(new_texts))
-        bot_of_row.extend([bot] * len(new_texts))
-
     weights = np.array([bot.weight for bot in BOTS])
     bot_sizes = np.floor(counts["bot"] * weights / weights.sum()).astype(int)
     bot_sizes[0] += counts["bot"] - bot_sizes.sum()
     for b, (bot, size) in enumerate(zip(BOTS, bot_sizes.tolist())):
-        add(fill_bot(bot, rng, size), cluster=b, bot=b)
+        store.add(fill_bot(bot, rng, size), cluster=b, bot=b)
     next_cluster = len(BOTS)
 
     n_stock = len(V.STOCK_PHRASES)
@@ -316,12 +323,12 @@ def generate_tweets(n_tweets: int, seed: int) -> tuple[pd.DataFrame, pd.DataFram
     reply_to = rng.integers(0, len(handles), size=counts["stock"]).tolist()
     for phrase, is_reply, to in zip(picks, replies, reply_to):
         text = V.STOCK_PHRASES[phrase]
-        add([f"@{handles[to]} {text}" if is_reply else text], cluster=next_cluster + phrase)
+        store.add([f"@{handles[to]} {text}" if is_reply else text], cluster=next_cluster + phrase)
     next_cluster += n_stock
 
-    add([tco(x) for x in rng.integers(0, DRAW_HIGH, size=counts["url_only"]).tolist()], next_cluster)
-    add(["@" + handles[i] for i in rng.integers(0, len(handles), size=counts["mention_only"]).tolist()],
-        next_cluster + 1)
+    store.add([tco(x) for x in rng.integers(0, DRAW_HIGH, size=counts["url_only"]).tolist()], next_cluster)
+    store.add(["@" + handles[i] for i in rng.integers(0, len(handles), size=counts["mention_only"]).tolist()],
+              next_cluster + 1)
     next_cluster += 2
 
     sizes = _near_dup_sizes(rng, counts["near_dup"], n_tweets)
@@ -330,44 +337,51 @@ def generate_tweets(n_tweets: int, seed: int) -> tuple[pd.DataFrame, pd.DataFram
     rows = _draw_rows(rng, counts["near_dup"] - len(sizes) + counts["natural"])
     for size, copies in zip(sizes, copy_only):
         seed_draft = _compose(next(seed_rows), handles, sentences=(4, 6), min_slots=22)
-        add([seed_draft.text()] + [_edit(seed_draft, next(rows), handles, copies) for _ in range(size - 1)],
-            next_cluster)
+        store.add([seed_draft.text()] + [_edit(seed_draft, next(rows), handles, copies) for _ in range(size - 1)],
+                  next_cluster)
         next_cluster += 1
     for _ in range(counts["natural"]):
-        add([_compose(next(rows), handles, sentences=(2, 4), min_slots=10).text()], next_cluster)
+        store.add([_compose(next(rows), handles, sentences=(2, 4), min_slots=10).text()], next_cluster)
         next_cluster += 1
+    store.flush()
+    store.progress.close()
+    return store.ends[: store.n + 1], store.key_hash[: store.n], store.cluster[: store.n], store.bot[: store.n]
 
-    n = len(texts)
-    user_ids = _assign_users(rng, np.array(bot_of_row))
-    seconds = rng.integers(0, _SPAN_S, size=n)
-    millis = rng.integers(0, 1000, size=n)
+
+def _rows(scratch: BinaryIO, ends: np.ndarray, order: np.ndarray, seconds: np.ndarray, millis: np.ndarray,
+          user_ids: np.ndarray, cluster: np.ndarray) -> Iterator[tuple[list, ...]]:
+    """Batches of rows as lists (id, user_id, created_at, text, truth cluster), in time order; ``order`` maps it
+    to the generation order in which ``ends`` locates the texts in ``scratch``."""
+    fd = scratch.fileno()
+    with tqdm(total=len(order), desc="demo tweets, time order", unit="tweet", mininterval=2.0, delay=2.0) as bar:
+        for start in range(0, len(order), _BATCH):
+            rows, part = order[start : start + _BATCH], slice(start, start + _BATCH)
+            stamp_ms = (_START.astype(np.int64) + seconds[part]) * 1000 + millis[part] - _TWITTER_EPOCH_MS
+            # Snowflake-like ids: time in the high bits, the rank in the low 22 bits (unique below 4.19M tweets).
+            ids = [str(x) for x in ((stamp_ms << 22) | (np.arange(start, start + len(rows)) & 0x3FFFFF)).tolist()]
+            created = np.datetime_as_string(_START + seconds[part].astype("timedelta64[s]"), unit="s").tolist()
+            begins, stops = ends[rows].tolist(), ends[rows + 1].tolist()
+            texts = [os.pread(fd, stop - begin, begin).decode() for begin, stop in zip(begins, stops)]
+            users = [str(u) for u in user_ids[part].tolist()]
+            yield ids, users, [f"{c}Z" for c in created], texts, cluster[part].tolist()
+            bar.update(len(rows))
+
+
+def tweet_batches(n_tweets: int, seed: int, scratch: BinaryIO) -> Iterator[tuple[list, ...]]:
+    """Generates the corpus now and returns its rows as ``_rows`` batches; the texts wait in ``scratch`` (a binary
+    file open for reading and writing) and memory holds integer arrays only, each dropped once used."""
+    if n_tweets < 100:
+        raise ValueError(f"n_tweets must be at least 100, not {n_tweets}")
+    rng = np.random.default_rng(seed)
+    ends, key_hash, cluster, bot = _generate_texts(rng, n_tweets, scratch)
+    labels = _merge_exact(cluster, pd.factorize(key_hash)[0])
+    del key_hash, cluster
+    user_ids = _assign_users(rng, bot)
+    del bot
+    seconds = rng.integers(0, _SPAN_S, size=len(labels))
+    millis = rng.integers(0, 1000, size=len(labels))
     order = np.lexsort((millis, seconds))
-    seconds, millis, user_ids = seconds[order], millis[order], user_ids[order]
-    texts = [texts[i] for i in order.tolist()]
-    stamp_ms = (_START.astype(np.int64) + seconds) * 1000 + millis - _TWITTER_EPOCH_MS
-    # Snowflake-like ids: time in the high bits, the rank in the low 22 bits (unique below 4.19M tweets).
-    tweet_ids = [str(x) for x in ((stamp_ms << 22) | (np.arange(n) & 0x3FFFFF)).tolist()]
-    created = np.datetime_as_string(_START + seconds.astype("timedelta64[s]"), unit="s")
-    labels = _merge_exact(np.array(clusters, dtype=np.int64)[order], texts)
-    tweets = pd.DataFrame({
-        "id": tweet_ids,
-        "user_id": [str(u) for u in user_ids.tolist()],
-        "created_at": [f"{c}Z" for c in created.tolist()],
-        "text": texts,
-    })
-    truth = pd.DataFrame({"id": tweet_ids, "cluster": pd.factorize(labels)[0].astype(np.int64)})
-    return tweets, truth
-
-
-def write_tweets(out_dir: Path, seed: int = 0, n_tweets: int = 20_000) -> dict[str, Path]:
-    """Writes ``tweets.jsonl`` (the raw corpus as a user would supply it) and ``duplicate_clusters.tsv``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tweets, truth = generate_tweets(n_tweets, seed)
-    tweets_path, truth_path = out_dir / "tweets.jsonl", out_dir / "duplicate_clusters.tsv"
-    with tweets_path.open("w", encoding="utf-8", newline="\n") as handle:
-        for row in zip(tweets["id"], tweets["user_id"], tweets["created_at"], tweets["text"]):
-            handle.write(json.dumps(dict(zip(("id", "user_id", "created_at", "text"), row)), ensure_ascii=False))
-            handle.write("\n")
-    truth.to_csv(truth_path, sep="\t", index=False, lineterminator="\n")
-    return {"tweets": tweets_path, "duplicate_clusters": truth_path}
+    labels = labels[order]
+    truth = pd.factorize(labels)[0]
+    del labels
+    return _rows(scratch, ends, order, seconds[order], millis[order], user_ids[order], truth)
