@@ -116,7 +116,7 @@ def _delimited_records(path: Path, delimiter: str) -> Iterator[Record]:
 
 def _parquet_records(path: Path) -> Iterator[Record]:
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering keeps every row group read
         batches = parquet.iter_batches(batch_size=io.BATCH_ROWS)
         number = 0
         for batch in batches:

@@ -99,7 +99,8 @@ def _corpus_file(path: str | Path, columns: Sequence[str] | None) -> pq.ParquetF
     """The opened Parquet file, checked to hold the wanted columns before anything is read."""
     path = Path(path)
     try:
-        parquet = pq.ParquetFile(path)
+        # pre_buffer (pyarrow's default) keeps every row group read so far: memory would grow with the file.
+        parquet = pq.ParquetFile(path, pre_buffer=False)
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
     except (pa.ArrowException, OSError) as err:
