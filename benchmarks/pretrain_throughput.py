@@ -102,7 +102,7 @@ def prepare(workdir: Path, args: argparse.Namespace) -> dict:
 
 
 def _train_texts(workdir: Path) -> list[str]:
-    from tweetbert.tokenization.coverage import read_split_texts
+    from tweetbert.corpus.io import read_split_texts
 
     return read_split_texts(workdir / "corpus.parquet", "train")
 
@@ -189,7 +189,7 @@ def run_ours(workdir: Path, args: argparse.Namespace) -> dict:
     from tweetbert.modeling.pretrain import PretrainSettings, start_run, train_step
     from tweetbert.modeling.pretrain_data import DROPOUT, derived_seed, tokenize
     from tweetbert.modeling.pretrain_model import load_model
-    from tweetbert.tokenization.coverage import read_split_texts
+    from tweetbert.corpus.io import read_split_texts
 
     torch.set_num_threads(args.threads)
     model_dir, corpus = workdir / "base", workdir / "corpus.parquet"
@@ -223,7 +223,7 @@ def run_ours_pretrain(workdir: Path, args: argparse.Namespace) -> dict:
 
     from tweetbert.modeling.pretrain import PretrainSettings, pretrain
     from tweetbert.modeling.pretrain_data import epoch_batches, tokenize
-    from tweetbert.tokenization.coverage import read_split_texts
+    from tweetbert.corpus.io import read_split_texts
 
     settings = _settings(args, PretrainSettings)
     out_dir, checkpoints = workdir / "ours-pretrain", workdir / "ours-pretrain-checkpoints"

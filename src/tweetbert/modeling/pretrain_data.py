@@ -114,7 +114,7 @@ def load_data(corpus: Path, model_dir: Path, max_seq_length: int, cache_dir: Pat
 
     ``wait`` is a barrier between processes (all processes map the same files).
     """
-    from tweetbert.tokenization.coverage import read_split_texts
+    from tweetbert.corpus.io import read_split_texts
 
     cache = Path(cache_dir) / f"tokens-{key}"
     damaged = verify(cache) if is_main and cache.exists() else None
