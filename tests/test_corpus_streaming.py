@@ -61,14 +61,14 @@ def test_tiny_batches_and_row_groups_give_the_corpus_of_one_batch(raw_tweets, tm
 
 def test_a_repeated_id_is_found_across_batches_and_named_with_its_first_row(tmp_path, monkeypatch):
     monkeypatch.setattr(io, "BATCH_ROWS", 3)
-    rows = [{"id": str(i % 7), "user_id": "u", "text": f"text {i}"} for i in range(10)]
+    rows = [{"id": str(i % 7), "user_id": "u", "text": f"text {i}"} for i in range(13)]  # 4th batch: repeats only
     path = tmp_path / "t.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     with pytest.raises(InputError, match=r"row 8, column 'id': id '0' already used on row 1"):
         read_tweets(path)
     frame, report = read_tweets(path, on_bad_row="skip")
     assert frame["text"].tolist() == [f"text {i}" for i in range(7)]
-    assert report.skipped == {"duplicate_id": 3} and report.rows_kept == 7
+    assert report.skipped == {"duplicate_id": 6} and report.rows_kept == 7
 
 
 def test_a_failed_stage_leaves_no_corpus_file_behind(tmp_path):

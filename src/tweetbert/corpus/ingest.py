@@ -182,6 +182,8 @@ class SeenIds:
         return earlier
 
     def _add(self, high: np.ndarray, low: np.ndarray, rows: np.ndarray) -> None:
+        if not len(high):
+            return
         order = np.lexsort((low, high))
         self._runs.append((high[order], low[order], rows[order]))
         while len(self._runs) > 1 and len(self._runs[-1][0]) >= len(self._runs[-2][0]):
@@ -243,8 +245,8 @@ def checked_batches(path: str | Path, *, fmt: str = "auto", columns: Mapping[str
 
     has_created_at: bool | None = None
     batch = _Batch()
-    for number, record, problem in tqdm(detect_records(path, fmt), desc=f"ingest {path.name}", unit="row",
-                                        mininterval=2.0, delay=2.0):
+    records = _records(path, detect_format(path, fmt))
+    for number, record, problem in tqdm(records, desc=f"ingest {path.name}", unit="row", mininterval=2.0, delay=2.0):
         report.rows_read += 1
         if problem is not None:
             bad(number, *problem)
@@ -293,10 +295,6 @@ def checked_batches(path: str | Path, *, fmt: str = "auto", columns: Mapping[str
     if not report.rows_kept:
         raise InputError(path, f"none of its {report.rows_read} rows is usable (skipped: "
                                f"{report.describe_skipped()}); check raw.columns and raw.format")
-
-
-def detect_records(path: Path, fmt: str) -> Iterator[Record]:
-    return _records(path, detect_format(path, fmt))
 
 
 def ingest_tweets(path: str | Path, output: str | Path, **options) -> IngestReport:
