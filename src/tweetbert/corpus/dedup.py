@@ -229,7 +229,7 @@ def write_band_links(shard_dirs: Sequence[Path], out_file: Path, params: DedupPa
     """Step 2 for one band group over all shards; returns the number of linked rows written."""
     lsh = params.lsh
     bands = band_groups(lsh.bands, groups)[group]
-    shards = load_shards(shard_dirs)
+    shards = load_shards(shard_dirs, text_hash=False)
     key_sigs = shards.signatures.columns(slice(bands.start * lsh.rows, bands.stop * lsh.rows))
     local = LshParams(len(bands), lsh.rows)
     sources, targets = near_duplicate_links(key_sigs, shards.n_shingles, local, range(len(bands)),

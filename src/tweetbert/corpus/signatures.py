@@ -126,8 +126,11 @@ class SignatureShards:
     signatures: SignatureReader
 
 
-def load_shards(shard_dirs: Sequence[Path]) -> SignatureShards:
-    """The shards in row order, checked to tile the corpus without gaps; signatures stay on disk."""
+def load_shards(shard_dirs: Sequence[Path], *, text_hash: bool = True) -> SignatureShards:
+    """The shards in row order, checked to tile the corpus without gaps; signatures stay on disk.
+
+    ``text_hash=False`` leaves the exact-text hashes out (8 bytes per row), for jobs that only band signatures.
+    """
     if not shard_dirs:
         raise ValueError("no signature shards given")
     metas = sorted(((json.loads((Path(d) / "shard.json").read_text()), Path(d)) for d in shard_dirs),
@@ -140,7 +143,8 @@ def load_shards(shard_dirs: Sequence[Path]) -> SignatureShards:
         expected += meta["rows"]
     files = [_SignatureFile.open(d / "signature.npy", meta["row_start"]) for meta, d in metas]
     return SignatureShards(
-        text_hash=np.concatenate([np.load(d / "text_hash.npy", allow_pickle=False) for _, d in metas]),
+        text_hash=np.concatenate([np.load(d / "text_hash.npy", allow_pickle=False) for _, d in metas]) if text_hash
+        else np.empty(0, np.uint64),
         n_shingles=np.concatenate([np.load(d / "n_shingles.npy", allow_pickle=False) for _, d in metas]),
         signatures=SignatureReader(files),
     )
