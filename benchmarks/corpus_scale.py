@@ -109,9 +109,18 @@ def run_size(n_tweets: int, workdir: Path, cores: int, interval: float) -> list[
     command = [executable, *TARGETS, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
                "--configfile", str(workdir / "scale.yaml"), "--cores", str(cores),
                "--default-resources", "serial=1", "--resources", "serial=1", "--quiet", "rules"]
-    log = open(workdir / "snakemake.log", "w")
-    snakemake = psutil.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
     jobs: dict[int, Job] = {}
+    with open(workdir / "snakemake.log", "w") as log:
+        snakemake = psutil.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _sample_jobs(snakemake, jobs, interval)
+        snakemake.wait()
+    if snakemake.returncode != 0:
+        sys.exit(f"snakemake failed at {n_tweets} tweets (exit {snakemake.returncode}); see {workdir / 'snakemake.log'}")
+    return list(jobs.values())
+
+
+def _sample_jobs(snakemake: psutil.Popen, jobs: dict[int, Job], interval: float) -> None:
+    """Samples every job's process tree until Snakemake exits; a job is a direct child running `tweetbert`."""
     while snakemake.poll() is None:
         now = time.perf_counter()
         try:
@@ -130,10 +139,6 @@ def run_size(n_tweets: int, workdir: Path, cores: int, interval: float) -> list[
             job.ended = now
             _tree_memory(tree, job)
         time.sleep(interval)
-    log.close()
-    if snakemake.returncode != 0:
-        sys.exit(f"snakemake failed at {n_tweets} tweets (exit {snakemake.returncode}); see {workdir / 'snakemake.log'}")
-    return list(jobs.values())
 
 
 def by_stage(jobs: list[Job]) -> dict[str, StageRun]:

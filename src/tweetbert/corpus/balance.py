@@ -76,5 +76,5 @@ def balance_corpus(annotated: Path, output: Path, max_per_user: int, seed: int) 
             writer.write(batch.filter(pa.array(selected[start:start + batch.num_rows])))
             start += batch.num_rows
     per_user = np.bincount(user)
-    return {"max_per_user": max_per_user, "input_rows": int(len(user)), "kept": int(selected.sum()),
-            "users": int(len(per_user)), "users_capped": int((per_user > max_per_user).sum())}
+    return {"max_per_user": max_per_user, "input_rows": len(user), "kept": int(selected.sum()),
+            "users": len(per_user), "users_capped": int((per_user > max_per_user).sum())}

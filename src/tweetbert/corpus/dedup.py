@@ -30,7 +30,13 @@ from tqdm import tqdm
 
 from tweetbert.corpus.io import CORPUS_COLUMNS, CorpusWriter, corpus_batches, corpus_rows
 from tweetbert.corpus.minhash import (
-    LshParams, band_keys, bucket_edges, estimated_jaccard, optimal_lsh_params, signatures, sorted_unique,
+    LshParams,
+    band_keys,
+    bucket_edges,
+    estimated_jaccard,
+    optimal_lsh_params,
+    signatures,
+    sorted_unique,
 )
 from tweetbert.corpus.shingles import MAX_NGRAM, MecabWords, shingle_texts
 from tweetbert.corpus.signatures import SignatureShard, load_shards
@@ -273,7 +279,7 @@ def cluster_rows(text_hash: np.ndarray, n_shingles: np.ndarray, link_sets: Seque
     stats = {
         "params": {**asdict(params), "bands": lsh.bands, "rows": lsh.rows},
         "rows": int(n_rows),
-        "exact_duplicates": int(len(exact_members)),
+        "exact_duplicates": len(exact_members),
         "near_duplicates": int(is_duplicate.sum() - len(exact_members)),
         "duplicates": int(is_duplicate.sum()),
         "kept": int(n_rows - is_duplicate.sum()),

@@ -90,8 +90,8 @@ def _json_records(path: Path) -> Iterator[Record]:
             try:
                 record = json.loads(text)
             except json.JSONDecodeError as error:  # msg may end in "at" ("Unterminated string starting at")
-                yield number, None, ("malformed", f"malformed JSON: {error.msg.removesuffix(' at')} at character "
-                                                  f"{error.pos + 1}")
+                problem = f"malformed JSON: {error.msg.removesuffix(' at')} at character {error.pos + 1}"
+                yield number, None, ("malformed", problem)
                 continue
             if not isinstance(record, dict):
                 yield number, None, ("malformed", "malformed JSON: a line must hold one object")

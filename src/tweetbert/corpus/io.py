@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Self
 
 import pandas as pd
 import pyarrow as pa
@@ -79,7 +80,7 @@ class CorpusWriter:
         self._writer.close()
         self._partial.unlink(missing_ok=True)
 
-    def __enter__(self) -> CorpusWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind, error, traceback) -> None:

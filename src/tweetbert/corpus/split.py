@@ -18,7 +18,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tweetbert.corpus.dedup import (
-    DedupParams, band_groups, component_links, exact_duplicate_links, near_duplicate_links,
+    DedupParams,
+    band_groups,
+    component_links,
+    exact_duplicate_links,
+    near_duplicate_links,
 )
 from tweetbert.corpus.io import CorpusWriter, corpus_batches, corpus_column
 from tweetbert.corpus.minhash import LshParams, estimated_jaccard, sorted_unique
@@ -162,8 +166,8 @@ def split_rows(cluster_id: np.ndarray, index: DuplicateIndex, params: DedupParam
     group = duplicate_groups(cluster_id, exact, near)
     split = assign_splits(group, ratios, seed).astype(str)
     stats = {
-        "rows": int(len(split)),
-        "groups": int(len(sorted_unique(group))),
+        "rows": len(split),
+        "groups": len(sorted_unique(group)),
         "splits": {name: int((split == name).sum()) for name in ratios},
         "leakage": leakage(split, cluster_id, index.text_hash, near),
     }
