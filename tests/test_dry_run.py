@@ -4,7 +4,8 @@ import json
 import shlex
 
 import pytest
-from dry_run import SNAKEMAKE, demo_config, dry_run, planned_jobs, touch
+import yaml
+from dry_run import REPO, SNAKEMAKE, demo_config, dry_run, planned_jobs, touch
 
 pytestmark = pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")
 
@@ -69,3 +70,18 @@ def test_per_split_wrime_files_are_inputs_and_reach_the_cli_as_one_mapping(tmp_p
         options = [words[i + 1] for i, word in enumerate(words) if word == "--task-option"]
         path = next(option.split("=", 1)[1] for option in options if option.startswith("path="))
         assert yaml.safe_load(path) == files
+
+
+def test_the_scale_config_plans_the_corpus_half_with_the_studys_shards_and_no_model(tmp_path):
+    config = yaml.safe_load((REPO / "configs" / "scale.yaml").read_text(encoding="utf-8"))
+    targets = [f"results/scale/corpus/{corpus}/split.parquet" for corpus in ("dedup", "balanced")] + [
+        "results/scale/corpus/stats/summary.tsv"] + [
+        f"results/scale/tokenizer/{corpus}/max_seq_length.json" for corpus in ("dedup", "balanced")]
+    jobs = dry_run(tmp_path, config, *targets)
+    rules = [job.rule for job in jobs]
+    assert rules.count("dedup_signatures") == 32 and rules.count("dedup_bands") == 7
+    assert rules.count("train_tokenizer") == rules.count("length_histogram") == 2
+    assert not set(rules) & {"build_base_model", "migrate_embeddings", "pretrain_candidate", "finetune_sweep"}
+    for job in jobs:
+        if job.rule in ("normalize", "train_tokenizer"):
+            assert "--workers 1" in job.command, job.command  # the job's threads, capped by --cores 1
