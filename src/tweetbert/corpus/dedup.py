@@ -28,7 +28,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from tqdm import tqdm
 
-from tweetbert.corpus.io import CORPUS_COLUMNS, CorpusWriter, corpus_batches, corpus_rows
+from tweetbert.corpus.io import CORPUS_COLUMNS, CorpusWriter, corpus_batches, corpus_row_range, corpus_rows
 from tweetbert.corpus.minhash import (
     LshParams,
     band_keys,
@@ -159,18 +159,8 @@ def shard_bounds(n_rows: int, shards: int, shard: int) -> tuple[int, int]:
 
 
 def read_text_rows(corpus: Path, start: int, stop: int) -> list[str]:
-    """The ``text`` column of rows [start, stop) of a Parquet corpus, read batch by batch."""
-    out: list[str] = []
-    position = 0
-    for record_batch in corpus_batches(corpus, ["text"]):
-        n = record_batch.num_rows
-        if position + n > start and position < stop:
-            column = record_batch.column(0).to_pylist()
-            out.extend(column[max(0, start - position) : min(n, stop - position)])
-        position += n
-        if position >= stop:
-            break
-    return out
+    """The ``text`` column of rows [start, stop) of a Parquet corpus (only the row groups holding them are read)."""
+    return [text for batch in corpus_row_range(corpus, ["text"], start, stop) for text in batch.column(0).to_pylist()]
 
 
 def write_signature_shard(corpus: Path, out_dir: Path, params: DedupParams, *, shards: int, shard: int,

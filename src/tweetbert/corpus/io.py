@@ -125,6 +125,24 @@ def corpus_batches(path: str | Path, columns: Sequence[str], batch_size: int | N
     yield from _corpus_file(path, columns).iter_batches(batch_size=batch_size or BATCH_ROWS, columns=list(columns))
 
 
+def corpus_row_range(path: str | Path, columns: Sequence[str], start: int, stop: int) -> Iterator[pa.RecordBatch]:
+    """The corpus's ``columns`` of rows [start, stop), batch by batch: row groups wholly outside the range are
+    never read, so each of a stage's shard jobs decodes its own rows, not the file up to them."""
+    parquet = _corpus_file(path, columns)
+    groups, first = [], 0
+    for index in range(parquet.metadata.num_row_groups):
+        rows = parquet.metadata.row_group(index).num_rows
+        if first < stop and first + rows > start:
+            groups.append(index)
+        first += rows
+    position = sum(parquet.metadata.row_group(index).num_rows for index in range(groups[0])) if groups else stop
+    for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=list(columns), row_groups=groups):
+        low, high = max(start - position, 0), min(stop - position, batch.num_rows)
+        if high > low:
+            yield batch.slice(low, high - low)
+        position += batch.num_rows
+
+
 def corpus_column(path: str | Path, column: str) -> pa.ChunkedArray:
     """One whole column (ids, user ids, flags: the columns a stage computes on; never the text)."""
     return _corpus_file(path, [column]).read(columns=[column]).column(column)
