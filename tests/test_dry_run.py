@@ -85,3 +85,23 @@ def test_the_scale_config_plans_the_corpus_half_with_the_studys_shards_and_no_mo
     for job in jobs:
         if job.rule in ("normalize", "train_tokenizer"):
             assert "--workers 1" in job.command, job.command  # the job's threads, capped by --cores 1
+
+
+def test_the_thesis_config_tokenises_each_corpus_once_for_its_111_pretraining_runs(tmp_path):
+    config = yaml.safe_load((REPO / "configs" / "thesis.yaml").read_text(encoding="utf-8"))
+    for path in ("resources/tweets.parquet", "resources/template_posts.parquet", "resources/control_tweets.parquet",
+                 "resources/jts1k.csv", "resources/jtdd.csv", "resources/jtbr.csv", "resources/wrime-ver2.tsv"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).touch()
+    for task in ("marc_ja", "jsts", "jcola", "jnli", "jsquad", "jcommonsenseqa"):
+        (tmp_path / "resources" / "jglue" / task).mkdir(parents=True)
+    jobs = dry_run(tmp_path, config, "results/thesis/pretrain/candidates.tsv")
+    tokenize = [job for job in jobs if job.rule == "tokenize_corpus"]
+    pretrain = [job for job in jobs if job.rule == "pretrain_candidate"]
+    assert sorted(shlex.split(job.command)[shlex.split(job.command).index("--output") + 1] for job in tokenize) == [
+        "results/thesis/pretrain/tokens/balanced", "results/thesis/pretrain/tokens/dedup"]
+    assert len(pretrain) == 111
+    for job in pretrain:  # every run reads its corpus's token data and never the corpus itself
+        words = shlex.split(job.command)
+        assert words[words.index("--tokens") + 1].startswith("results/thesis/pretrain/tokens/")
+        assert "split.parquet" not in job.text and "--corpus" not in words

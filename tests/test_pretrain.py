@@ -1,6 +1,6 @@
 """Continued MLM pre-training: whole-word masks, the masked-only loss, the schedule, length-grouped batches, the
-outputs of a short run, and resumption (after SIGKILL and after SIGTERM, from damaged checkpoints too) to the very
-same weights."""
+token data, the outputs of a short run, and resumption (after SIGKILL and after SIGTERM, from damaged checkpoints
+too) to the very same weights."""
 
 import importlib.util
 import itertools
@@ -35,14 +35,16 @@ from tweetbert.modeling.checkpoint import (
 )
 from tweetbert.modeling.masking import IGNORE_INDEX, WholeWordMasking
 from tweetbert.modeling.pretrain import PretrainSettings, pretrain
-from tweetbert.modeling.pretrain_data import epoch_batches, model_inputs, tokenize, truncate
+from tweetbert.modeling.pretrain_data import epoch_batches, model_inputs
 from tweetbert.modeling.pretrain_model import MaskedOnlyMLM, decay_groups, linear_schedule, resolve_warmup
-from tweetbert.modeling.pretrain_record import RESUME_METRIC, TIMING_METRICS
+from tweetbert.modeling.pretrain_record import PHASES, RESUME_METRIC, TIMING_METRICS
+from tweetbert.modeling.tokens import load_tokens, tokenize_corpus, truncate
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+# Checkpoints by the clock, every 0.12 s: several per run, written in the background while training goes on.
 SETTINGS = PretrainSettings(learning_rate=1e-3, epochs=2, batch_size=16, max_seq_length=64, warmup_steps=0.1,
-                            eval_every=20, save_every=10, seed=3, epoch_checkpoints=True)
+                            eval_every=20, save_every=None, save_every_minutes=0.002, seed=3, epoch_checkpoints=True)
 # A run in a child process, as Snakemake would start it; killed by the tests.
 CHILD = """
 import json, logging, sys
@@ -50,7 +52,7 @@ from pathlib import Path
 from tweetbert.modeling.pretrain import PretrainSettings, pretrain
 logging.basicConfig(level=logging.INFO, format="%(message)s")
 args = json.loads(sys.argv[1])
-pretrain(Path(args["model"]), Path(args["corpus"]), Path(args["out"]), Path(args["checkpoints"]),
+pretrain(Path(args["model"]), Path(args["tokens"]), Path(args["out"]), Path(args["checkpoints"]),
          PretrainSettings(**args["settings"]), progress=False)
 """
 
@@ -124,10 +126,18 @@ def corpus(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory, base_dir, corpus) -> dict:
+def tokens(tmp_path_factory, base_dir, corpus) -> Path:
+    """The corpus's token data, as tokenize_corpus writes it once for every run."""
+    output = tmp_path_factory.mktemp("tokens") / "dedup"
+    tokenize_corpus(corpus, base_dir, SETTINGS.max_seq_length, output, progress=False)
+    return output
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, base_dir, tokens) -> dict:
     """An uninterrupted run that the resumed ones must reproduce."""
     root = tmp_path_factory.mktemp("reference")
-    metrics = pretrain(base_dir, corpus, root / "out", root / "checkpoints", SETTINGS, progress=False)
+    metrics = pretrain(base_dir, tokens, root / "out", root / "checkpoints", SETTINGS, progress=False)
     return {"root": root, "out": root / "out", "metrics": metrics}
 
 
@@ -201,16 +211,43 @@ def test_batches_group_lengths_and_depend_only_on_seed_and_epoch():
     assert truncate([2, 5, 6, 7, 3], 4) == [2, 5, 6, 3] and truncate([2, 5, 3], 4) == [2, 5, 3]
 
 
-def test_tokenize_truncates_keeping_sep_last_and_counts_it(base_dir):
+def test_token_data_truncates_keeping_sep_last_in_uint16_and_is_byte_identical_when_rewritten(base_dir, tmp_path):
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
-    texts = ["猫", "今日は東京で友達とご飯を食べて、それから映画を見に行きました", "[URL]\n[USER]"]
-    data = tokenize(texts, base_dir, max_seq_length=8)
-    assert data.truncated == 1 and data.lengths.tolist() == [3, 8, 5]
+    texts = ["猫", "今日は東京で友達とご飯を食べて、それから映画を見に行きました", "[URL]\n[USER]", "犬"]
+    corpus = tmp_path / "corpus" / "split.parquet"
+    corpus.parent.mkdir()
+    pd.DataFrame({"text": texts, "split": ["train", "train", "train", "validation"]}).to_parquet(corpus)
+    first = tokenize_corpus(corpus, base_dir, 8, tmp_path / "a", workers=2, progress=False)
+    assert first["dtype"] == "<u2" and first["splits"]["train"] == {"texts": 3, "tokens": 16, "truncated": 1}
+    splits, info = load_tokens(tmp_path / "a", base_dir)
+    assert info == first and splits["train"].lengths.tolist() == [3, 8, 5] and splits["train"].truncated == 1
     full = tokenizer(texts[1])["input_ids"]
-    assert data.sequences([1])[0].tolist() == [*full[:7], tokenizer.sep_token_id]
-    assert data.sequences([2])[0].tolist() == tokenizer(texts[2])["input_ids"]
+    assert splits["train"].sequences([1])[0].tolist() == [*full[:7], tokenizer.sep_token_id]
+    assert splits["train"].sequences([2])[0].tolist() == tokenizer(texts[2])["input_ids"]
+    assert splits["validation"].sequences([0])[0].tolist() == tokenizer(texts[3])["input_ids"]
+    tokenize_corpus(corpus, base_dir, 8, tmp_path / "b", workers=1, progress=False)
+    files = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert files == sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert all((tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes() for name in files)
+    assert truncate([2, 5, 6, 7, 3], 4) == [2, 5, 6, 3] and truncate([2, 5, 3], 4) == [2, 5, 3]
+
+
+def test_damaged_token_data_or_another_vocabulary_is_refused_naming_the_file(tokens, base_dir, tmp_path):
+    import shutil
+
+    damaged = tmp_path / "damaged"
+    shutil.copytree(tokens, damaged)
+    ids = damaged / "train.ids.bin"
+    ids.write_bytes(ids.read_bytes()[:-2])
+    with pytest.raises(InputError, match=r"damaged \(train.ids.bin has .*forcerun tokenize_corpus"):
+        load_tokens(damaged, base_dir)
+    other_model = tmp_path / "model"
+    other_model.mkdir()
+    (other_model / "vocab.txt").write_text("[PAD]\n[UNK]\n", encoding="utf-8")
+    with pytest.raises(InputError, match="another vocabulary than the model's"):
+        load_tokens(tokens, other_model)
 
 
 def test_short_run_writes_a_loadable_model_metrics_curve_and_epoch_models(reference, base_dir):
@@ -229,7 +266,11 @@ def test_short_run_writes_a_loadable_model_metrics_curve_and_epoch_models(refere
     assert metrics["final_validation_loss"] < metrics["initial_validation_loss"] - 1.0
     assert metrics["final_validation_perplexity"] == pytest.approx(math.exp(metrics["final_validation_loss"]))
     assert 0 < metrics["tokens_seen"] and metrics["tokens_per_second"] > 0
-    assert metrics["train_texts"] == 1200 and metrics["validation_texts"] == 150
+    assert metrics["train_texts"] == 1200 and metrics["validation_texts"] == metrics["validation_texts_scored"] == 150
+    assert set(metrics["time_seconds"]) == {*PHASES, "other"} and metrics["time_seconds"]["training"] > 0
+    assert sum(metrics["time_seconds"].values()) == pytest.approx(metrics["wall_seconds"], abs=0.05)
+    assert metrics["train_seconds"] == pytest.approx(metrics["time_seconds"]["training"], abs=0.01)
+    assert metrics["device_name"] == "cpu" and metrics["device_seconds"] == metrics["wall_seconds"]
     assert set(metrics["truncated_texts"]) == {"train", "validation"}
     curve = pd.read_csv(out / "loss_curve.tsv", sep="\t")
     assert list(curve.columns) == ["step", "epoch", "learning_rate", "train_loss", "validation_loss"]
@@ -261,8 +302,8 @@ def test_every_model_folder_of_a_run_carries_a_card_with_its_validation_scores(r
     assert {r.metric_type: r.metric_value for r in first.eval_results}["loss"] == pytest.approx(after_epoch_1)
 
 
-def _start_child(tmp_path: Path, base_dir: Path, corpus: Path) -> tuple[subprocess.Popen, Path]:
-    args = {"model": str(base_dir), "corpus": str(corpus), "out": str(tmp_path / "out"),
+def _start_child(tmp_path: Path, base_dir: Path, tokens: Path) -> tuple[subprocess.Popen, Path]:
+    args = {"model": str(base_dir), "tokens": str(tokens), "out": str(tmp_path / "out"),
             "checkpoints": str(tmp_path / "checkpoints"), "settings": asdict(SETTINGS)}
     log = tmp_path / "child.log"
     with log.open("w") as handle:
@@ -276,27 +317,27 @@ def _start_child(tmp_path: Path, base_dir: Path, corpus: Path) -> tuple[subproce
     return process, log
 
 
-def test_a_killed_run_resumes_where_it_saved_and_ends_with_the_same_weights(tmp_path, base_dir, corpus, reference,
+def test_a_killed_run_resumes_where_it_saved_and_ends_with_the_same_weights(tmp_path, base_dir, tokens, reference,
                                                                             caplog):
-    process, _ = _start_child(tmp_path, base_dir, corpus)
+    process, _ = _start_child(tmp_path, base_dir, tokens)
     process.send_signal(signal.SIGKILL)
     process.wait()
     saved = latest_checkpoint(tmp_path / "checkpoints")
     step = int(saved.name.split("-")[1])
-    assert 10 <= step < 150 and not (tmp_path / "out").exists()
+    assert 0 < step < 150 and not (tmp_path / "out").exists()
 
     with pytest.raises(InputError, match=r"different run.*setting learning_rate: checkpoint 0.001, now 0.002"):
-        pretrain(base_dir, corpus, tmp_path / "out", tmp_path / "checkpoints",
+        pretrain(base_dir, tokens, tmp_path / "out", tmp_path / "checkpoints",
                  replace(SETTINGS, learning_rate=2e-3), progress=False)
 
     stale = tmp_path / "checkpoints" / "epochs" / "epoch-1"  # as if left by an earlier session
     stale.mkdir(parents=True)
     (stale / "model.safetensors").write_bytes(b"stale")
     with caplog.at_level(logging.INFO, logger="tweetbert.modeling.pretrain"):
-        metrics = pretrain(base_dir, corpus, tmp_path / "out", tmp_path / "checkpoints", SETTINGS, progress=False)
+        metrics = pretrain(base_dir, tokens, tmp_path / "out", tmp_path / "checkpoints", SETTINGS, progress=False)
     assert f"resuming from {saved} at step {step} " in caplog.text
     assert "step 0: validation loss" not in caplog.text  # nothing before the checkpoint was redone
-    assert metrics[RESUME_METRIC] == {"from_step": step, "checkpoints_rejected": [], "token_cache_rebuilt": None}
+    assert metrics[RESUME_METRIC] == {"from_step": step, "checkpoints_rejected": []}
     expected = reference["metrics"]
     assert expected[RESUME_METRIC]["from_step"] is None
     assert metrics["optimizer_steps"] == expected["optimizer_steps"] == 150
@@ -309,29 +350,28 @@ def test_a_killed_run_resumes_where_it_saved_and_ends_with_the_same_weights(tmp_
     assert not (tmp_path / "checkpoints").exists()
 
 
-def test_a_run_whose_checkpoint_and_token_cache_were_truncated_starts_over_and_says_so(tmp_path, base_dir, corpus,
-                                                                                      reference, caplog):
-    process, _ = _start_child(tmp_path, base_dir, corpus)
+def test_a_run_whose_checkpoints_were_truncated_starts_over_and_says_so(tmp_path, base_dir, tokens, reference,
+                                                                          caplog):
+    process, _ = _start_child(tmp_path, base_dir, tokens)
     process.send_signal(signal.SIGKILL)
     process.wait()
     checkpoint_dir = tmp_path / "checkpoints"
-    for damaged in [*checkpoint_dir.glob("step-*/optimizer.pt"), *checkpoint_dir.glob("tokens-*/train-ids.npy")]:
+    for damaged in checkpoint_dir.glob("step-*/optimizer.pt"):
         with damaged.open("r+b") as handle:
             handle.truncate(damaged.stat().st_size // 2)
 
     with caplog.at_level(logging.WARNING, logger="tweetbert.modeling.pretrain"):
-        metrics = pretrain(base_dir, corpus, tmp_path / "out", checkpoint_dir, SETTINGS, progress=False)
+        metrics = pretrain(base_dir, tokens, tmp_path / "out", checkpoint_dir, SETTINGS, progress=False)
     resume = metrics[RESUME_METRIC]
     assert resume["from_step"] is None and "starting over" in caplog.text
     assert resume["checkpoints_rejected"] and all("optimizer.pt has" in r for r in resume["checkpoints_rejected"])
-    assert resume["token_cache_rebuilt"].startswith("train-ids.npy has")
     assert json.loads((tmp_path / "out" / "metrics.json").read_text())[RESUME_METRIC] == resume
     assert _same_weights(tmp_path / "out" / "model", reference["out"] / "model")
     assert _same_weights(tmp_path / "out" / "epochs" / "epoch-1", reference["out"] / "epochs" / "epoch-1")
 
 
-def test_sigterm_saves_a_checkpoint_at_the_current_step_and_exits_non_zero(tmp_path, base_dir, corpus):
-    process, log = _start_child(tmp_path, base_dir, corpus)
+def test_sigterm_saves_a_checkpoint_at_the_current_step_and_exits_non_zero(tmp_path, base_dir, tokens):
+    process, log = _start_child(tmp_path, base_dir, tokens)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 128 + signal.SIGTERM
     message = [line for line in log.read_text().splitlines() if line.startswith("SIGTERM: saved a checkpoint")]
@@ -342,11 +382,11 @@ def test_sigterm_saves_a_checkpoint_at_the_current_step_and_exits_non_zero(tmp_p
     assert state["step"] == step and state["epoch_step"] == step and not (tmp_path / "out").exists()
 
 
-def test_early_stopping_keeps_the_last_model_and_reports_the_best(tmp_path, base_dir, corpus, caplog):
+def test_early_stopping_keeps_the_last_model_and_reports_the_best(tmp_path, base_dir, tokens, caplog):
     settings = replace(SETTINGS, learning_rate=0.5, warmup_steps=0, eval_every=5, early_stopping_patience=2,
                        epoch_checkpoints=False)
     with caplog.at_level(logging.INFO, logger="tweetbert.modeling.pretrain"):
-        metrics = pretrain(base_dir, corpus, tmp_path / "out", tmp_path / "checkpoints", settings, progress=False,
+        metrics = pretrain(base_dir, tokens, tmp_path / "out", tmp_path / "checkpoints", settings, progress=False,
                            tensorboard_dir=tmp_path / "tensorboard")
     if importlib.util.find_spec("tensorboard") is None:
         assert "tensorboard is not installed" in caplog.text

@@ -185,11 +185,19 @@ def get_calibrate_input(wildcards):
     }
 
 
+def get_tokenize_input(wildcards):
+    return {
+        "corpus": results(f"corpus/{wildcards.corpus}/split.parquet"),
+        "tokenizer": results(f"tokenizer/{wildcards.corpus}/tokenizer"),
+        **get_length_input(wildcards.corpus),
+    }
+
+
 def get_pretrain_input(wildcards):
     corpus = RUN_BY_SLUG[wildcards.run].corpus
     inputs = {
         "model": results(f"migrate/{corpus}/model"),
-        "corpus": results(f"corpus/{corpus}/split.parquet"),
+        "tokens": results(f"pretrain/tokens/{corpus}"),
         **get_length_input(corpus),
     }
     if PRETRAIN["batch_size"] == "auto":

@@ -1,6 +1,6 @@
-# Modeling, per corpus and candidate run: the base model migrated onto the new vocabulary, continued MLM
-# pre-training of it (batch size calibrated on a GPU when asked), and the table and plots of every grid point
-# by phase (exploration, candidates).
+# Modeling, per corpus and candidate run: the base model migrated onto the new vocabulary, the corpus tokenised
+# once for all its runs, continued MLM pre-training (batch size calibrated on a GPU when asked), and the table and
+# plots of every grid point by phase (exploration, candidates).
 
 
 rule migrate_embeddings:
@@ -40,6 +40,25 @@ rule calibrate_batch_size:
         " --output {output} 2> {log}"
 
 
+rule tokenize_corpus:
+    input:
+        unpack(get_tokenize_input),
+    output:
+        directory(results("pretrain/tokens/{corpus}")),
+    log:
+        logs("tokenize_corpus/{corpus}.log"),
+    benchmark:
+        results("benchmarks/tokenize_corpus/{corpus}.tsv")
+    conda:
+        "../envs/tweetbert-cpu.yaml"
+    threads: PARALLEL_THREADS
+    params:
+        max_seq_length=get_max_seq_length,
+    shell:
+        "tweetbert tokenize-corpus --corpus {input.corpus} --tokenizer {input.tokenizer}"
+        " --max-seq-length {params.max_seq_length} --output {output} --workers {threads} 2> {log}"
+
+
 rule pretrain_candidate:
     input:
         unpack(get_pretrain_input),
@@ -67,10 +86,10 @@ rule pretrain_candidate:
         max_seq_length=get_max_seq_length,
         batch_size=get_batch_size,
     shell:
-        "tweetbert pretrain-candidate --model {input.model} --corpus {input.corpus}"
+        "tweetbert pretrain-candidate --model {input.model} --tokens {input.tokens}"
         " --output {params.run_dir} --checkpoint-dir {params.checkpoints}"
         " --tensorboard-dir {params.tensorboard} --max-seq-length {params.max_seq_length}"
-        " --batch-size {params.batch_size} --settings {params.settings} 2> {log}"
+        " --batch-size {params.batch_size} --threads {threads} --settings {params.settings} 2> {log}"
 
 
 rule pretrain_exploration:

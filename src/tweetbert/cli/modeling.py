@@ -1,5 +1,5 @@
-"""Modeling stages: migrate-embeddings, calibrate-batch-size, pretrain-candidate, pretrain-exploration, export and
-candidates (the grid's slugs)."""
+"""Modeling stages: migrate-embeddings, calibrate-batch-size, tokenize-corpus, pretrain-candidate,
+pretrain-exploration, export and candidates (the grid's slugs)."""
 
 from __future__ import annotations
 
@@ -83,6 +83,22 @@ def calibrate_batch_size(args: argparse.Namespace) -> None:
     write_json(calibrate(args.model, _max_seq_length(args.max_seq_length), margin=args.margin), args.output)
 
 
+def _tokenize_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", required=True, type=Path, help="split corpus (its train and validation texts)")
+    p.add_argument("--tokenizer", required=True, type=Path, help="tokenizer (or model) directory with vocab.txt")
+    p.add_argument("--max-seq-length", required=True, help="a number, or max_seq_length.json")
+    p.add_argument("--output", required=True, type=Path, help="token data directory (ids, offsets, tokens.json)")
+    p.add_argument("--workers", type=int, default=1, help="MeCab worker processes")
+
+
+@command("tokenize-corpus", "Tokenise a corpus's train and validation texts once, for every pre-training run of it.",
+         _tokenize_args)
+def tokenize_corpus(args: argparse.Namespace) -> None:
+    from tweetbert.modeling.tokens import tokenize_corpus as tokenize
+
+    tokenize(args.corpus, args.tokenizer, _max_seq_length(args.max_seq_length), args.output, workers=args.workers)
+
+
 # Settings whose value the job reads from an upstream file (or takes as a number): --batch-size, --max-seq-length.
 DERIVED_PRETRAIN_SETTINGS = ("batch_size", "max_seq_length")
 
@@ -91,7 +107,8 @@ def _pretrain_args(p: argparse.ArgumentParser) -> None:
     from tweetbert.modeling.pretrain import PretrainSettings
 
     p.add_argument("--model", required=True, type=Path, help="migrated model directory to continue from")
-    p.add_argument("--corpus", required=True, type=Path, help="split corpus (train and validation are used)")
+    p.add_argument("--tokens", required=True, type=Path,
+                   help="token data of the corpus for the model's vocabulary (tweetbert tokenize-corpus)")
     p.add_argument("--output", required=True, type=Path, help="run directory: model/, metrics.json, loss_curve.tsv")
     p.add_argument("--checkpoint-dir", required=True, type=Path,
                    help="resumable checkpoints, outside --output (removed after success)")
@@ -119,7 +136,7 @@ def pretrain_candidate(args: argparse.Namespace) -> None:
     settings = settings_from_args(args, PretrainSettings,
                                   batch_size=_batch_size(args.batch_size, args.fallback_batch_size),
                                   max_seq_length=_max_seq_length(args.max_seq_length))
-    pretrain(args.model, args.corpus, args.output, args.checkpoint_dir, settings,
+    pretrain(args.model, args.tokens, args.output, args.checkpoint_dir, settings,
              tensorboard_dir=args.tensorboard_dir, threads=args.threads)
 
 

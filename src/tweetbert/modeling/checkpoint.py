@@ -12,6 +12,9 @@ crash) fails :func:`verify`, and :func:`latest_intact_checkpoint` falls back to 
 - ``state.json``: the progress (:class:`TrainingState`) and what identifies the run (settings, fingerprint of the
   tokenised data and base weights, number of processes).
 
+A save copies the state to the host (:func:`snapshot`) and writes it (:func:`write_checkpoint`); the training loop
+does the writing in a background thread, so a save stalls training only for the copy.
+
 No RNG states: every random draw of the training loop is seeded from (seed, epoch, batch, step, rank), so the
 position in the run is all a resumed run needs to draw the same masks, batch order and dropout.
 """
@@ -43,7 +46,7 @@ class TrainingState:
     epoch: int = 0
     epoch_step: int = 0
     tokens_seen: int = 0
-    train_seconds: float = 0.0
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time by phase (loading, training, ...)
     wall_seconds: float = 0.0
     best_validation_loss: float | None = None
     best_step: int | None = None
@@ -146,27 +149,66 @@ def latest_intact_checkpoint(checkpoint_dir: Path) -> tuple[Path | None, list[tu
     return None, rejected
 
 
-def save_checkpoint(checkpoint_dir: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler,
-                    state: TrainingState, identity: dict) -> Path:
-    """Writes the checkpoint of ``state.step`` atomically, then keeps only the last :data:`KEEP`; returns its path."""
-    from safetensors.torch import save_model
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a checkpoint holds, copied to the host: training may go on while it is written."""
 
-    final = Path(checkpoint_dir) / f"{PREFIX}{state.step:08d}"
+    step: int
+    weights: dict[str, torch.Tensor]  # tied weights once
+    optimizer: dict
+    scheduler: dict
+    state_json: str
+
+
+def _to_host(value):
+    """``value`` with every tensor copied to the CPU (fresh memory, so later in-place updates do not reach it)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {key: _to_host(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_host(item) for item in value)
+    return value
+
+
+def snapshot(model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler, state: TrainingState,
+             identity: dict) -> Snapshot:
+    """The checkpoint of ``state.step`` copied off the device: the only part of a save that stalls training."""
+    weights, seen = {}, set()
+    for name, tensor in model.state_dict().items():
+        if tensor.data_ptr() in seen:  # a tied weight (the MLM decoder is the embedding matrix)
+            continue
+        seen.add(tensor.data_ptr())
+        weights[name] = tensor.detach().to("cpu", copy=True).contiguous()
+    return Snapshot(state.step, weights, _to_host(optimizer.state_dict()), _to_host(scheduler.state_dict()),
+                    json.dumps({"identity": identity, "state": asdict(state)}, indent=1) + "\n")
+
+
+def write_checkpoint(checkpoint_dir: Path, taken: Snapshot) -> Path:
+    """Writes a snapshot atomically as the checkpoint of its step, then keeps only the last :data:`KEEP`."""
+    from safetensors.torch import save_file
+
+    final = Path(checkpoint_dir) / f"{PREFIX}{taken.step:08d}"
     if final.exists():
         if verify(final) is None:  # this very step was saved already (e.g. TERM right after resuming)
             return final
         shutil.rmtree(final)
     temporary = temporary_dir(final)
-    save_model(model, str(temporary / "model.safetensors"))
-    torch.save(optimizer.state_dict(), temporary / "optimizer.pt")
-    torch.save(scheduler.state_dict(), temporary / "scheduler.pt")
-    (temporary / "state.json").write_text(
-        json.dumps({"identity": identity, "state": asdict(state)}, indent=1) + "\n", encoding="utf-8")
+    save_file(taken.weights, str(temporary / "model.safetensors"), metadata={"format": "pt"})
+    torch.save(taken.optimizer, temporary / "optimizer.pt")
+    torch.save(taken.scheduler, temporary / "scheduler.pt")
+    (temporary / "state.json").write_text(taken.state_json, encoding="utf-8")
     write_manifest(temporary)
     publish(temporary, final)
     for older in checkpoints(checkpoint_dir)[:-KEEP]:
         shutil.rmtree(older)
     return final
+
+
+def save_checkpoint(checkpoint_dir: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler,
+                    state: TrainingState, identity: dict) -> Path:
+    """Writes the checkpoint of ``state.step`` atomically, then keeps only the last :data:`KEEP`; returns its path."""
+    return write_checkpoint(checkpoint_dir, snapshot(model, optimizer, scheduler, state, identity))
 
 
 def check_identity(path: Path, saved: dict, expected: dict) -> None:

@@ -44,10 +44,10 @@ class WholeWordMasking:
         return cls(tokens, tokenizer.all_special_ids, mask_id=tokenizer.mask_token_id,
                    pad_id=tokenizer.pad_token_id, **kwargs)
 
-    def pad(self, sequences: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        """``input_ids`` and ``attention_mask`` padded to the longest sequence."""
+    def pad(self, sequences: Sequence[Sequence[int]], width: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """``input_ids`` and ``attention_mask`` padded to the longest sequence, or to ``width`` if wider."""
         lengths = np.fromiter((len(ids) for ids in sequences), dtype=np.int64, count=len(sequences))
-        input_ids = np.full((len(sequences), int(lengths.max())), self.pad_id, dtype=np.int64)
+        input_ids = np.full((len(sequences), max(int(lengths.max()), width)), self.pad_id, dtype=np.int64)
         for row, ids in enumerate(sequences):
             input_ids[row, : lengths[row]] = ids
         attention_mask = np.arange(input_ids.shape[1]) < lengths[:, None]
@@ -76,5 +76,6 @@ class WholeWordMasking:
                              replacement, masked)
         return {"input_ids": masked, "attention_mask": attention_mask, "labels": labels}
 
-    def __call__(self, sequences: Sequence[Sequence[int]], generator: torch.Generator) -> dict[str, torch.Tensor]:
-        return self.mask(*self.pad(sequences), generator)
+    def __call__(self, sequences: Sequence[Sequence[int]], generator: torch.Generator, width: int = 0
+                 ) -> dict[str, torch.Tensor]:
+        return self.mask(*self.pad(sequences, width), generator)

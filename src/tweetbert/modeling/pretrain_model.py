@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from tweetbert.modeling.pretrain import PretrainSettings
 
 MAX_GRAD_NORM = 1.0
+COMPILE_PAD_MULTIPLE = 16  # compiled encoder: batch widths rounded up to this, so a handful of shapes
+COMPILE_SHAPES = 64  # graphs the compiled encoder may keep: widths x (full, last batch) x (train, eval)
 
 
 class MaskedOnlyMLM(torch.nn.Module):
@@ -61,8 +63,28 @@ def decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
 
 
 def make_optimizer(model: torch.nn.Module, settings: PretrainSettings) -> torch.optim.AdamW:
+    """AdamW over the decay groups; fused (one kernel for all parameters) when they are on a GPU."""
+    on_cuda = next(model.parameters()).device.type == "cuda"
     return torch.optim.AdamW(decay_groups(model, settings.weight_decay), lr=settings.learning_rate,
-                             betas=(settings.beta1, settings.beta2), eps=settings.epsilon)
+                             betas=(settings.beta1, settings.beta2), eps=settings.epsilon,
+                             fused=True if on_cuda else None)
+
+
+def compile_encoder(model: torch.nn.Module) -> None:
+    """``torch.compile`` of the encoder in place (parameter names, so checkpoints, unchanged).
+
+    The MLM head stays eager: it runs on a different number of masked positions every step. The encoder sees
+    batches padded to multiples of :data:`COMPILE_PAD_MULTIPLE`, so a few shapes (one graph each, in training and in
+    evaluation mode), never one per length; the recompile limit is raised to hold them all.
+    """
+    import torch._dynamo
+
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, COMPILE_SHAPES)
+    model.bert.compile(dynamic=False)
+
+
+def device_name(device: torch.device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
 
 
 def resolve_warmup(warmup_steps: float, total_steps: int) -> int:

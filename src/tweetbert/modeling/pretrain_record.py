@@ -27,7 +27,9 @@ from tweetbert.modeling.checkpoint import TrainingState
 log = logging.getLogger("tweetbert.modeling.pretrain")  # a run logs under one name, whichever module writes
 
 CURVE_COLUMNS = ("step", "epoch", "learning_rate", "train_loss", "validation_loss")
-TIMING_METRICS = ("tokens_per_second", "train_seconds", "wall_seconds")
+PHASES = ("loading", "training", "validation", "checkpointing")  # and "other": the rest of the wall time
+TIMING_METRICS = ("tokens_per_second", "train_seconds", "wall_seconds", "time_seconds", "time_shares",
+                  "device_seconds", "checkpoint_write_seconds")
 RESUME_METRIC = "resume"  # how the last session started: which step it resumed from, what it found damaged
 
 
@@ -50,6 +52,45 @@ def tensorboard_writer(directory: Path | None, resume_step: int):
     return SummaryWriter(str(directory), purge_step=resume_step + 1 if resume_step else None)
 
 
+class PhaseClock:
+    """Wall seconds of a run by phase, kept in ``state.seconds`` so a resumed run adds to its checkpoint's.
+
+    The device is synchronised at each change of phase only (a few times per evaluation interval, never per step),
+    so GPU work queued in a phase is counted in it. Time outside every phase (writing the outputs) is "other".
+    """
+
+    def __init__(self, state: TrainingState, device: torch.device, started: float):
+        self.seconds = state.seconds
+        for phase in PHASES:
+            self.seconds.setdefault(phase, 0.0)
+        self.cuda = device.type == "cuda"
+        self.phase: str | None = "loading"
+        self.since = started
+
+    def switch(self, phase: str | None) -> None:
+        if self.cuda:
+            torch.cuda.synchronize()
+        now = time.perf_counter()
+        if self.phase is not None:
+            self.seconds[self.phase] += now - self.since
+        self.phase, self.since = phase, now
+
+    @contextlib.contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        """Counts the block as ``phase``, then returns to the phase it interrupted."""
+        interrupted = self.phase
+        self.switch(phase)
+        try:
+            yield
+        finally:
+            self.switch(interrupted)
+
+    def so_far(self, phase: str) -> float:
+        """Seconds of ``phase`` up to now, without synchronising (for the progress bar)."""
+        running = time.perf_counter() - self.since if self.phase == phase else 0.0
+        return self.seconds[phase] + running
+
+
 class Recorder:
     """What a run reports as it goes: loss-curve rows, validation results (best, patience, early stopping),
     TensorBoard scalars, the progress bar; and its metrics at the end. It updates ``state`` in place."""
@@ -68,6 +109,7 @@ class Recorder:
                                                          if state.pending_losses else [])]
         self.writer = None
         self.progress = None
+        self.clock: PhaseClock | None = None
 
     def log(self, level: int, message: str, *args) -> None:
         log_on_main(self.accelerator, level, message, *args)
@@ -89,11 +131,7 @@ class Recorder:
             if self.writer is not None:
                 self.writer.close()
 
-    def step_done(self, started: float) -> None:
-        """Adds the step begun at ``started`` (``time.perf_counter()``) to the training time and the progress bar."""
-        if self.accelerator.device.type == "cuda":
-            torch.cuda.synchronize()  # CUDA runs asynchronously: without this the clock times kernel launches
-        self.state.train_seconds += time.perf_counter() - started
+    def step_done(self) -> None:
         if self.progress is not None:
             self.progress.update(1)
 
@@ -136,23 +174,39 @@ class Recorder:
                    "learning_rate": self.learning_rate(state.step),
                    "train_loss": train_loss, "validation_loss": validation_loss}
             state.loss_curve.append(row)
+        training_seconds = self.clock.so_far("training") if self.clock is not None else 0.0
         if self.writer is not None:
             for tag, key in (("train/loss", "train_loss"), ("train/learning_rate", "learning_rate"),
                              ("validation/loss", "validation_loss")):
                 if row[key] is not None:
                     self.writer.add_scalar(tag, row[key], state.step)
-            if state.train_seconds > 0:
-                self.writer.add_scalar("train/tokens_per_second", state.tokens_seen / state.train_seconds,
-                                       state.step)
+            if training_seconds > 0:
+                self.writer.add_scalar("train/tokens_per_second", state.tokens_seen / training_seconds, state.step)
         if self.progress is not None and row["train_loss"] is not None:
             self.progress.set_postfix(loss=f"{row['train_loss']:.3f}", lr=f"{row['learning_rate']:.2e}",
-                                      tok_s=f"{state.tokens_seen / max(state.train_seconds, 1e-9):.0f}",
+                                      tok_s=f"{state.tokens_seen / max(training_seconds, 1e-9):.0f}",
                                       refresh=False)
 
+    def time_metrics(self, wall_seconds: float, device_count: int, checkpoint_write_seconds: float) -> dict:
+        """Wall time by phase (and its shares), device-seconds, and the seconds checkpoints took to write in the
+        background (not stalling training)."""
+        seconds = {phase: self.state.seconds.get(phase, 0.0) for phase in PHASES}
+        seconds["other"] = max(wall_seconds - sum(seconds.values()), 0.0)
+        return {
+            "time_seconds": {phase: round(value, 3) for phase, value in seconds.items()},
+            "time_shares": {phase: round(value / wall_seconds, 4) if wall_seconds > 0 else 0.0
+                            for phase, value in seconds.items()},
+            "device_count": device_count,
+            "device_seconds": round(wall_seconds * device_count, 2),
+            "checkpoint_write_seconds": round(checkpoint_write_seconds, 3),
+        }
+
     def metrics(self, *, planned_steps: int, warmup_steps: int, wall_seconds: float, data, device: str,
-                mixed_precision: str, attention: str, resume: dict) -> dict:
+                device_name: str, mixed_precision: str, attention: str, compiled: bool, resume: dict,
+                checkpoint_write_seconds: float) -> dict:
         state = self.state
         final = state.last_validation_loss
+        training = state.seconds.get("training", 0.0)
         return {
             "final_validation_loss": final,
             "final_validation_perplexity": math.exp(final),
@@ -166,16 +220,20 @@ class Recorder:
             "epochs_completed": round(state.step / self.steps_per_epoch, 4),
             "stopped_early": state.stopped_early,
             "tokens_seen": state.tokens_seen,
-            "tokens_per_second": round(state.tokens_seen / max(state.train_seconds, 1e-9), 1),
-            "train_seconds": round(state.train_seconds, 2),
+            "tokens_per_second": round(state.tokens_seen / max(training, 1e-9), 1),
+            "train_seconds": round(training, 2),
             "wall_seconds": round(wall_seconds, 2),
+            **self.time_metrics(wall_seconds, self.world, checkpoint_write_seconds),
             "train_texts": len(data.train),
             "validation_texts": len(data.validation),
+            "validation_texts_scored": len(data.validation_scored),
             "truncated_texts": {"train": data.train.truncated, "validation": data.validation.truncated},
             "processes": self.world,
             "device": device,
+            "device_name": device_name,
             "mixed_precision": mixed_precision,
             "attention": attention,
+            "compiled": compiled,
             "settings": asdict(self.settings),
             RESUME_METRIC: resume,
         }

@@ -24,9 +24,11 @@ from tweetbert.modeling.checkpoint import (
     TrainingState,
     latest_intact_checkpoint,
     load_checkpoint,
+    Snapshot,
     publish,
-    save_checkpoint,
+    snapshot,
     temporary_dir,
+    write_checkpoint,
 )
 from tweetbert.modeling.pretrain_record import log_on_main
 
@@ -36,15 +38,15 @@ log = logging.getLogger("tweetbert.modeling.pretrain")  # a run logs under one n
 class Checkpoints:
     """The checkpoints of one run; ``resume`` says how this session started (for the metrics)."""
 
-    def __init__(self, accelerator, directory: Path, identity: dict, started: float,
-                 token_cache_rebuilt: str | None = None):
+    def __init__(self, accelerator, directory: Path, identity: dict, started: float):
         self.accelerator = accelerator
         self.directory = directory
         self.identity = identity
         self.started = started
         self.world = accelerator.num_processes
-        self.resume: dict = {"from_step": None, "checkpoints_rejected": [], "token_cache_rebuilt": token_cache_rebuilt}
+        self.resume: dict = {"from_step": None, "checkpoints_rejected": []}
         self.wall_before = 0.0  # wall seconds of earlier sessions, up to their last checkpoint
+        self.writer = CheckpointWriter(directory)
 
     def wall_seconds(self) -> float:
         """Wall time of the whole run: earlier sessions up to their checkpoint, and this one so far."""
@@ -81,18 +83,24 @@ class Checkpoints:
         return state
 
     def save(self, state: TrainingState, pending: list[torch.Tensor], model: torch.nn.Module,
-             optimizer: torch.optim.Optimizer, scheduler) -> None:
+             optimizer: torch.optim.Optimizer, scheduler, *, wait: bool = False) -> None:
         """A checkpoint of ``state.step``, with every process's train losses not yet in the loss curve (so the
-        curve of a resumed run is exact)."""
+        curve of a resumed run is exact). The state is copied off the device here and written in the background
+        (after the previous save, if that is still being written); ``wait``: return once it is on disk."""
         losses = torch.stack(pending) if pending else torch.zeros(0, device=model.device)
         if self.world > 1 and pending:
             losses = self.accelerator.gather(losses)
         state.pending_losses = losses.view(self.world, -1).tolist()
         state.wall_seconds = self.wall_seconds()
         if self.accelerator.is_main_process:
-            path = save_checkpoint(self.directory, model, optimizer, scheduler, state, self.identity)
-            log.debug("saved %s", path)
+            self.writer.submit(snapshot(model, optimizer, scheduler, state, self.identity))
+            if wait:
+                self.writer.wait()
         self.accelerator.wait_for_everyone()
+
+    def finish(self) -> None:
+        """Waits for a checkpoint still being written (and raises what went wrong writing it)."""
+        self.writer.wait()
 
     def save_epoch(self, state: TrainingState, model, tokenizer) -> None:
         """The model at the end of the current epoch, kept with the checkpoints until the run succeeds."""
@@ -106,6 +114,37 @@ class Checkpoints:
         (temporary / "metrics.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         shutil.rmtree(final, ignore_errors=True)  # left by an earlier session: this run's model replaces it
         publish(temporary, final)
+
+
+class CheckpointWriter:
+    """Writes snapshots in one background thread, one at a time; an error there is raised at the next call."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.write_seconds = 0.0  # spent writing in the background (not stalling training)
+
+    def _write(self, taken: Snapshot) -> None:
+        started = time.perf_counter()
+        try:
+            log.debug("saved %s", write_checkpoint(self.directory, taken))
+        except BaseException as error:  # noqa: BLE001  (raised on the training thread by wait())
+            self.error = error
+        self.write_seconds += time.perf_counter() - started
+
+    def submit(self, taken: Snapshot) -> None:
+        self.wait()
+        self.thread = threading.Thread(target=self._write, args=(taken,), name="tweetbert-checkpoint")
+        self.thread.start()
+
+    def wait(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
 
 
 class TermFlag:
@@ -128,9 +167,15 @@ class TermFlag:
     def _handle(self, signum, frame) -> None:
         self.raised = True
 
-    def requested(self, accelerator) -> bool:
-        """Whether any process got SIGTERM; all processes agree, so they save and stop at the same step."""
+    def agreed(self, accelerator, save_due: bool, collective: bool) -> tuple[bool, bool]:
+        """Whether to stop for SIGTERM and whether to save by the clock, the same on every process: the main
+        process's clock decides; any process's SIGTERM stops all. With several processes this is a collective,
+        so the loop calls it only every few steps (``collective``); alone, it costs nothing."""
         if accelerator.num_processes == 1:
-            return self.raised
-        flag = torch.tensor([float(self.raised)], device=accelerator.device)
-        return bool(accelerator.reduce(flag, "sum").item() > 0)
+            return self.raised, save_due
+        if not collective:
+            return False, False
+        flags = torch.tensor([float(self.raised), float(save_due and accelerator.is_main_process)],
+                             device=accelerator.device)
+        stop, save = (accelerator.reduce(flags, "sum") > 0).tolist()
+        return stop, save
