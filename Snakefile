@@ -21,9 +21,11 @@ include: "workflow/rules/tokenization.smk"
 include: "workflow/rules/modeling.smk"
 include: "workflow/rules/finetune.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/cost.smk"
 
 
 rule all:
     default_target: True
     input:
         get_final_outputs(),
+        get_cost_outputs(),

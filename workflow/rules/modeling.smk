@@ -29,6 +29,8 @@ rule calibrate_batch_size:
         results("pretrain/calibration/{corpus}.json"),
     log:
         logs("calibrate_batch_size/{corpus}.log"),
+    benchmark:
+        results("benchmarks/calibrate_batch_size/{corpus}.tsv")
     conda:
         "../envs/tweetbert-cuda.yaml"
     resources:

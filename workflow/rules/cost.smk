@@ -1,0 +1,55 @@
+# Cost, once the selection (and the benchmarks) are done: the device-hours every pre-training run took by stage,
+# the other GPU rules' benchmark wall time, and each candidate's selection score against its pre-training cost.
+
+
+def get_cost_input(wildcards):
+    """Every run's metrics and the selection; the benchmarks' table too, so every sweep's benchmark file exists."""
+    inputs = {
+        "metrics": get_pretrain_metrics(),
+        "selection": results("selection/best_model.json"),
+    }
+    if config["downstream"]["tasks"]:
+        inputs["downstream"] = results("analysis/downstream/downstream.tsv")
+    return inputs
+
+
+def get_cost_outputs():
+    """The report's cost items, where there is a selection to price the candidates against."""
+    if not config["target_tasks"]:
+        return []
+    return [
+        results("pretrain/cost/cost.html"),
+        results("pretrain/cost/score_by_cost.png"),
+    ]
+
+
+rule pretrain_cost:
+    input:
+        unpack(get_cost_input),
+    output:
+        table=results("pretrain/cost/cost.tsv"),
+        table_html=report(
+            results("pretrain/cost/cost.html"),
+            caption="../report/pretrain_cost.rst",
+            category="3. Pre-training",
+            labels={"figure": "cost in device-hours"},
+        ),
+        candidates=results("pretrain/cost/candidates.tsv"),
+        plot=report(
+            results("pretrain/cost/score_by_cost.png"),
+            caption="../report/pretrain_cost_score.rst",
+            category="3. Pre-training",
+            labels={"figure": "selection score by cost"},
+        ),
+    log:
+        logs("pretrain_cost.log"),
+    conda:
+        "../envs/tweetbert-cpu.yaml"
+    params:
+        points=get_exploration_args(),
+        runs=results("pretrain/runs"),
+        benchmarks=results("benchmarks"),
+    shell:
+        "tweetbert pretrain-cost {params.points} --runs {params.runs} --benchmarks {params.benchmarks}"
+        " --selection {input.selection} --table {output.table} --table-html {output.table_html}"
+        " --candidates {output.candidates} --plot {output.plot} 2> {log}"
