@@ -4,8 +4,10 @@ Every method trains the same tiny model (``build_demo_base_model``: hidden 64, 2
 vocabulary) on the same tweets (``generate_tweets(n, seed)`` -> ``normalize_texts`` -> exact duplicates and empty
 texts dropped -> shuffled; the first ``(warmup + steps) x batch`` texts are the train split, so one epoch is exactly
 the steps run), with the same batch size, the same number of optimizer steps, the same truncation length and the
-same torch intra-op threads. Each method runs in a fresh process (``--worker METHOD``) so none inherits another's
-allocator or thread state. The first ``--warmup-steps`` optimizer steps are not timed.
+same torch intra-op threads. Our two rows read the corpus as the workflow does: tokenised once, in the setup, by
+``tokenize_corpus`` and memory-mapped by each worker (``load_tokens``); the ``Trainer`` rows tokenise in their
+worker, untimed. Each method runs in a fresh process (``--worker METHOD``) so none inherits another's allocator or
+thread state. The first ``--warmup-steps`` optimizer steps are not timed.
 
 Methods (``--methods``, default all four):
 
@@ -21,20 +23,27 @@ Methods (``--methods``, default all four):
   only, AdamW, linear schedule, gradient clipping, through ``accelerate``) on the batches of ``epoch_batches``
   (length-grouped), driven step by step so the warm-up steps can be left out of the timing.
 * ``ours-pretrain`` — ``pretrain()`` itself, exactly as ``tweetbert pretrain-candidate`` runs it, for one epoch of
-  the same train split. Its tokens/s is its own ``metrics.json`` figure (the sum of per-step timers over every
-  step, warm-up steps included; validation, tokenisation and saving excluded): a check that the ``ours`` row
-  measures what the workflow really does.
+  the same train split, at the study's proportions scaled down to the run (``configs/thesis.yaml``: validation every
+  5000 steps on a sample of 20000 texts at batch 55, checkpoints every 30 minutes): validation every third of the
+  run on the same ratio of texts scored to texts trained, checkpoints by the clock every ``--save-every-minutes``
+  plus one just past mid-run (so a fast run still saves once). Its tokens/s is its own ``metrics.json`` figure
+  (tokens over the training phase, warm-up steps included; validation, checkpoint stalls and loading excluded): a
+  check that the ``ours`` row measures what the workflow really does. Beside it, the validation and checkpointing
+  shares of its wall time (``metrics.json`` ``time_shares``) against the targets (<= 5 %, <= 1 %). A short run
+  exaggerates both (the evaluation at step 0, the wait for the last checkpoint's write), so the checkpointing share
+  is also given for one save's stall against the study's 30 minutes.
 
 Reported per method: real tokens/s (non-pad tokens, ``[CLS]``/``[SEP]`` included, of the timed steps' batches over
 their wall seconds), pad share (pad positions / all positions of those batches), wall and CPU seconds of the timed
-steps (CPU well below wall x threads means other processes took the cores), and the tokens/s ratio against the
-padded baseline. Timing for the ``Trainer`` rows runs from ``on_step_end`` of the last warm-up step to
+steps (CPU well below wall x threads means other processes took the cores), the tokens/s ratio against the padded
+baseline, and for ``ours-pretrain`` the validation and checkpointing shares of wall time. Timing for the ``Trainer`` rows runs from ``on_step_end`` of the last warm-up step to
 ``on_step_end`` of the last step (a ``TrainerCallback``); the batches are recorded in the order the collator makes
 them (one data-loader process, so that is the step order).
 
     .venv/bin/python benchmarks/pretrain_throughput.py                       # ~2 min on 2 cores
     .venv/bin/python benchmarks/pretrain_throughput.py --steps 60 --batch-size 32 --threads 1
     .venv/bin/python benchmarks/pretrain_throughput.py --methods hf-padded,ours --repeats 3
+    .venv/bin/python benchmarks/pretrain_throughput.py --methods hf-padded,ours-pretrain --steps 30
 """
 
 from __future__ import annotations
@@ -50,6 +59,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from gpu_check import STUDY_CONFIG, Probe, eval_schedule, read_study  # the study's proportions, defined once
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -64,27 +75,29 @@ LABELS = {
 MLM_PROBABILITY = 0.15
 LEARNING_RATE = 1e-4
 BASE_MODEL_STEPS = 20  # the base model's own MLM steps: its weights do not change the cost of a step
-VALIDATION_BATCHES = 2  # pretrain() needs a validation split; kept small, it is not timed
+TARGETS = {"validation": 0.05, "checkpointing": 0.01}  # shares of pretrain()'s wall time
 
 
 # --- setup (once, in the parent process) -----------------------------------------------------------------------
 
 
 def prepare(workdir: Path, args: argparse.Namespace) -> dict:
-    """The base model directory and the split corpus every worker reads; returns what the table notes need."""
+    """The base model directory, the split corpus and its token data (what every worker reads); returns what the
+    table notes need."""
     import numpy as np
     import pandas as pd
 
     from tweetbert.corpus.normalize import normalize_texts
     from tweetbert.demo import generate_tweets, write_general_text
     from tweetbert.demo.base_model import build_demo_base_model
+    from tweetbert.modeling.tokens import tokenize_corpus
 
     started = time.perf_counter()
     tweets, _ = generate_tweets(args.tweets, args.seed)
     texts = list(dict.fromkeys(text for text in normalize_texts(tweets["text"].tolist()) if text))
     texts = [texts[i] for i in np.random.default_rng(args.seed).permutation(len(texts))]
     n_train = (args.warmup_steps + args.steps) * args.batch_size
-    n_validation = VALIDATION_BATCHES * args.batch_size
+    n_validation = eval_schedule(args.batch_size, args.warmup_steps + args.steps, read_study(STUDY_CONFIG))[1]
     if len(texts) < n_train + n_validation:
         raise SystemExit(f"--tweets {args.tweets} gives {len(texts)} distinct texts, but {n_train} train + "
                          f"{n_validation} validation texts are needed: raise --tweets or lower --steps/--batch-size")
@@ -94,6 +107,8 @@ def prepare(workdir: Path, args: argparse.Namespace) -> dict:
     general = write_general_text(workdir / "general_text.txt", args.seed)
     base = build_demo_base_model(general, workdir / "base", steps=BASE_MODEL_STEPS, seed=args.seed,
                                  threads=args.threads)
+    tokenize_corpus(workdir / "corpus.parquet", workdir / "base", args.max_length, workdir / "tokens",
+                    workers=args.threads, progress=False)
     return {"distinct_tweets": len(texts), "train_texts": n_train, "vocab_size": base["vocab_size"],
             "parameters": base["parameters"], "setup_seconds": round(time.perf_counter() - started, 1)}
 
@@ -187,17 +202,16 @@ def run_ours(workdir: Path, args: argparse.Namespace) -> dict:
     from transformers import AutoTokenizer
 
     from tweetbert.modeling.pretrain import PretrainSettings, start_run, train_step
-    from tweetbert.modeling.pretrain_data import DROPOUT, derived_seed, tokenize
+    from tweetbert.modeling.pretrain_data import DROPOUT, derived_seed
     from tweetbert.modeling.pretrain_model import load_model
-    from tweetbert.corpus.io import read_split_texts
+    from tweetbert.modeling.tokens import load_tokens
 
     torch.set_num_threads(args.threads)
-    model_dir, corpus = workdir / "base", workdir / "corpus.parquet"
+    model_dir, tokens_dir = workdir / "base", workdir / "tokens"
     settings = _settings(args, PretrainSettings)
-    data = {split: tokenize(read_split_texts(corpus, split), model_dir, args.max_length)
-            for split in ("train", "validation")}
+    splits, _ = load_tokens(tokens_dir, model_dir)
     accelerator = Accelerator(cpu=True, mixed_precision="no")
-    run = start_run(accelerator, settings, corpus, data, load_model(model_dir),
+    run = start_run(accelerator, settings, tokens_dir, splits, load_model(model_dir),
                     AutoTokenizer.from_pretrained(model_dir), workdir / "ours-checkpoints", {}, time.perf_counter())
     run.wrapper.train()  # as pretrain's train() does: from_pretrained leaves the model in eval mode
     lengths = run.data.train.lengths
@@ -209,7 +223,7 @@ def run_ours(workdir: Path, args: argparse.Namespace) -> dict:
         if step == args.warmup_steps:
             t0, c0 = time.perf_counter(), time.process_time()
         torch.manual_seed(derived_seed(settings.seed, DROPOUT, step, 0))  # dropout, as run_epoch seeds it
-        inputs, _ = run.data.train_inputs(batches, epoch=0, epoch_step=step)  # masked as run_epoch masks them
+        inputs, _ = run.data.train_step_inputs(batches, epoch=0, epoch_step=step)  # masked as run_epoch's are
         train_step(run, inputs)
     t1, c1 = time.perf_counter(), time.process_time()
     if torch.get_num_threads() != args.threads:
@@ -222,22 +236,25 @@ def run_ours_pretrain(workdir: Path, args: argparse.Namespace) -> dict:
     import torch
 
     from tweetbert.modeling.pretrain import PretrainSettings, pretrain
-    from tweetbert.modeling.pretrain_data import epoch_batches, tokenize
-    from tweetbert.corpus.io import read_split_texts
+    from tweetbert.modeling.pretrain_data import epoch_batches
+    from tweetbert.modeling.tokens import load_tokens
 
-    settings = _settings(args, PretrainSettings)
+    total = args.warmup_steps + args.steps
+    eval_every, eval_examples = eval_schedule(args.batch_size, total, read_study(STUDY_CONFIG))
+    settings = _settings(args, PretrainSettings, eval_every=eval_every, eval_examples=eval_examples,
+                         save_every=total // 2 + 1, save_every_minutes=args.save_every_minutes)
     out_dir, checkpoints = workdir / "ours-pretrain", workdir / "ours-pretrain-checkpoints"
+    probe = Probe()  # reads each save's stall, which metrics.json sums with the wait for the last write
     cpu_before = time.process_time()
-    metrics = pretrain(workdir / "base", workdir / "corpus.parquet", out_dir, checkpoints, settings,
-                       progress=False, threads=args.threads)
-    cpu_seconds = time.process_time() - cpu_before  # the whole call: tokenising, validation and saving included
+    with probe.installed():
+        metrics = pretrain(workdir / "base", workdir / "tokens", out_dir, checkpoints, settings, progress=False,
+                           threads=args.threads)
+    cpu_seconds = time.process_time() - cpu_before  # the whole call: loading, validation and saving included
     if torch.get_num_threads() != args.threads:
         torch.set_num_threads(args.threads)
-    if metrics["optimizer_steps"] != args.warmup_steps + args.steps:
-        raise RuntimeError(f"pretrain() ran {metrics['optimizer_steps']} steps, expected "
-                           f"{args.warmup_steps + args.steps}")
-    lengths = tokenize(read_split_texts(workdir / "corpus.parquet", "train"), workdir / "base",
-                       args.max_length).lengths
+    if metrics["optimizer_steps"] != total:
+        raise RuntimeError(f"pretrain() ran {metrics['optimizer_steps']} steps, expected {total}")
+    lengths = load_tokens(workdir / "tokens", workdir / "base")[0]["train"].lengths
     batches = epoch_batches(lengths, settings.batch_size, settings.seed, 0)
     real = int(lengths.sum())
     if real != metrics["tokens_seen"]:
@@ -246,14 +263,18 @@ def run_ours_pretrain(workdir: Path, args: argparse.Namespace) -> dict:
     return {"steps": metrics["optimizer_steps"], "real_tokens": real, "positions": positions,
             "seconds": metrics["train_seconds"], "cpu_seconds": None, "call_cpu_seconds": cpu_seconds,
             "wall_seconds": metrics["wall_seconds"], "tokens_per_second": metrics["tokens_per_second"],
-            "pad_share": 1 - real / positions}
+            "pad_share": 1 - real / positions, "time_shares": metrics["time_shares"], "stalls": probe.stalls,
+            "eval_every": eval_every, "eval_examples": eval_examples,
+            "save_every_minutes": settings.save_every_minutes}
 
 
-def _settings(args: argparse.Namespace, settings_class):
+def _settings(args: argparse.Namespace, settings_class, **schedule):
+    """One epoch of the train split; without ``schedule``, no validation or checkpoint inside the run."""
     total = args.warmup_steps + args.steps
+    quiet = {"eval_every": total + 1, "save_every": None, "save_every_minutes": None}
     return settings_class(learning_rate=LEARNING_RATE, epochs=1, batch_size=args.batch_size,
                           max_seq_length=args.max_length, warmup_steps=0.1, mlm_probability=MLM_PROBABILITY,
-                          whole_word_mask=True, seed=args.seed, eval_every=total + 1, save_every=total + 1)
+                          whole_word_mask=True, seed=args.seed, **(quiet | schedule))
 
 
 def worker(method: str, workdir: Path, args: argparse.Namespace) -> dict:
@@ -275,10 +296,11 @@ def _child(method: str, workdir: Path, args: argparse.Namespace) -> dict:
     command = [sys.executable, os.path.abspath(__file__), "--worker", method, "--workdir", str(workdir),
                "--steps", str(args.steps), "--warmup-steps", str(args.warmup_steps),
                "--batch-size", str(args.batch_size), "--threads", str(args.threads),
-               "--max-length", str(args.max_length), "--seed", str(args.seed)]
+               "--max-length", str(args.max_length), "--seed", str(args.seed),
+               "--save-every-minutes", str(args.save_every_minutes)]
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-6000:])
         raise SystemExit(f"worker {method} failed (exit status {done.returncode})")
@@ -293,6 +315,31 @@ def _fmt_seconds(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
+def _share(row: dict, phase: str) -> str:
+    """A phase's share of ``pretrain()``'s wall time, for the row that ran ``pretrain()``."""
+    return f"{100 * row['time_shares'][phase]:.1f} %" if "time_shares" in row else "–"
+
+
+def _met(value: float, target: float) -> str:
+    return f"target ≤ {100 * target:.0f} %: {'met' if value <= target else 'NOT met'}"
+
+
+def pretrain_shares(row: dict, study) -> str:
+    """The ``pretrain()`` row's validation and checkpointing shares of wall time against their targets, and one
+    save's stall against the study's checkpoint interval (a short run exaggerates the measured share)."""
+    validation, checkpointing = row["time_shares"]["validation"], row["time_shares"]["checkpointing"]
+    stalls = row["stalls"]  # at least the one past mid-run
+    stall = sum(stalls) / len(stalls)
+    at_study = (f"{len(stalls)} save(s), {1000 * stall:.1f} ms stall each: "
+                f"{100 * stall / (stall + 60 * study.save_every_minutes):.4f} % at the study's "
+                f"{study.save_every_minutes:g}-minute saves")
+    return (f"`pretrain()` at the study's proportions (validation every {row['eval_every']} steps on "
+            f"{row['eval_examples']} texts; checkpoints every {row['save_every_minutes']:g} min and once past "
+            f"mid-run): validation {100 * validation:.1f} % of wall ({_met(validation, TARGETS['validation'])}), "
+            f"checkpointing {100 * checkpointing:.1f} % ({_met(checkpointing, TARGETS['checkpointing'])}; "
+            f"{at_study}).")
+
+
 def table(results: dict[str, list[dict]], args: argparse.Namespace, info: dict) -> str:
     best = {method: max(runs, key=lambda r: r["tokens_per_second"]) for method, runs in results.items()}
     baseline = best.get(BASELINE)
@@ -304,18 +351,21 @@ def table(results: dict[str, list[dict]], args: argparse.Namespace, info: dict) 
         f"torch intra-op threads {args.threads} for every method"
         + (f"; best of {args.repeats} runs" if args.repeats > 1 else "") + ".",
         "",
-        "| method | steps timed | real tokens/s | pad share | seconds | CPU s | tokens/s ÷ baseline |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        ("| method | steps timed | real tokens/s | pad share | seconds | CPU s | tokens/s ÷ baseline | validation / "
+         "wall | checkpointing / wall |"),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for method, row in best.items():
         ratio = f"{row['tokens_per_second'] / baseline['tokens_per_second']:.2f}×" if baseline else "–"
         lines.append(f"| {LABELS[method]} | {row['steps']} | {row['tokens_per_second']:,.0f} | "
                      f"{100 * row['pad_share']:.1f} % | {_fmt_seconds(row['seconds'])} | "
-                     f"{_fmt_seconds(row['cpu_seconds'])} | {ratio} |")
+                     f"{_fmt_seconds(row['cpu_seconds'])} | {ratio} | {_share(row, 'validation')} | "
+                     f"{_share(row, 'checkpointing')} |")
     lines.append("")
     if "ours-pretrain" in best:
-        lines.append(f"`pretrain()` row: its own metrics.json tokens/s over all {best['ours-pretrain']['steps']} "
-                     "steps (warm-up steps included); CPU s not separable from its tokenising and validation.")
+        lines.append(f"`pretrain()` row: its own metrics.json tokens/s over the training phase of all "
+                     f"{best['ours-pretrain']['steps']} steps (warm-up steps included); CPU s not separable from its "
+                     "loading, validation and saving.")
     if args.repeats > 1:
         for method, runs in results.items():
             rates = [r["tokens_per_second"] for r in runs]
@@ -338,6 +388,8 @@ def table(results: dict[str, list[dict]], args: argparse.Namespace, info: dict) 
         targets.append(f"ours' pad share {100 * share:.1f} % (target ≤ 5 %: {'met' if share <= 0.05 else 'NOT met'})")
     if targets:
         lines.append("Targets: " + "; ".join(targets) + ".")
+    if "ours-pretrain" in best:
+        lines.append(pretrain_shares(best["ours-pretrain"], read_study(STUDY_CONFIG)))
     return "\n".join(lines)
 
 
@@ -353,11 +405,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated subset of {','.join(METHODS)}")
     parser.add_argument("--repeats", type=int, default=1, help="runs per method; the table shows the fastest")
+    parser.add_argument("--save-every-minutes", type=float, default=0.05,
+                        help="pretrain()'s checkpoints by the clock (default 0.05: about one in a run of seconds)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the model and corpus here (default: temp)")
     parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if min(args.steps, args.batch_size, args.threads, args.repeats) < 1 or args.warmup_steps < 0:
         parser.error("--steps, --batch-size, --threads and --repeats must be positive, --warmup-steps >= 0")
+    if not args.save_every_minutes > 0:
+        parser.error("--save-every-minutes must be positive")
 
     if args.worker:
         import logging

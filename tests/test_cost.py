@@ -143,6 +143,19 @@ def test_gpu_check_json_gives_throughput_and_the_calibrated_batch(tmp_path, demo
     assert pretrain_batch_size(demo, tmp_path, "dedup", speed) == (32, "configured (pretrain.fixed.batch_size)")
 
 
+def test_a_fixed_batch_projects_with_gpu_checks_cell_at_that_batch_not_the_calibrated_one(tmp_path):
+    check = tmp_path / "gpu_check.json"
+    cells = [{"name": f"batch{b}-compile-{'on' if c else 'off'}", "batch_size": b, "compile": c,
+              "steady": {"tokens_per_second": speed}}
+             for b, c, speed in ((55, False, 60000.0), (55, True, 90000.0), (256, False, 150000.0))]
+    check.write_text(json.dumps({"tokens_per_second": 150000.0, "batch_size": 256, "cells": cells}))
+    assert throughput(None, check).tokens_per_second == 150000.0
+    assert throughput(None, check, 55).tokens_per_second == 60000.0
+    assert throughput(None, check, 55, compiled=True).tokens_per_second == 90000.0
+    assert "batch55-compile-off" in throughput(None, check, 55).source
+    assert throughput(None, check, 64).tokens_per_second == 150000.0  # no such cell: the calibrated figure
+
+
 def test_raw_tweets_are_counted_where_the_file_is(tmp_path, demo):
     assert raw_tweets(demo, tmp_path) == (20000, "configured (demo.n_tweets)")
     jsonl, csv, parquet = tmp_path / "t.jsonl", tmp_path / "t.csv", tmp_path / "t.parquet"

@@ -35,7 +35,10 @@ def plan(args: argparse.Namespace) -> None:
     from tweetbert.modeling.cost_inputs import corpus_size, pretrain_batch_size, raw_tweets, task_size, throughput
 
     config = load_config(args.configfile)
-    speed = throughput(args.tokens_per_second, args.gpu_check)
+    fixed = config["pretrain"]["fixed"]
+    speed = throughput(args.tokens_per_second, args.gpu_check,
+                       fixed["batch_size"] if isinstance(fixed["batch_size"], int) else None,
+                       bool(fixed.get("compile", False)))
     results = args.results or Path("results") / config["run_name"]
     raw = raw_tweets(config, results, args.raw_tweets)
     corpora = {corpus: corpus_size(config, results, corpus, raw) for corpus in config["corpora"]}

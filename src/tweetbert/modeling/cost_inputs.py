@@ -86,9 +86,21 @@ def read_json(path: Path) -> Any:
         raise InputError(path, f"not valid JSON ({error.msg})", row=error.lineno) from None
 
 
-def throughput(tokens_per_second: float | None, gpu_check: Path | None) -> Throughput:
-    """One GPU's training tokens/s: given, or from ``benchmarks/gpu_check.py``'s JSON (with its calibrated batch
-    and, when it records one, the seconds a checkpoint takes)."""
+def _cell_speed(record: dict, batch_size: int | None, compiled: bool) -> tuple[float, str] | None:
+    """The steady tokens/s of gpu_check's cell at the config's batch and compile setting, if it ran one."""
+    for cell in record.get("cells", []) if batch_size is not None else []:
+        steady = cell.get("steady") or {}
+        if cell.get("batch_size") == batch_size and bool(cell.get("compile")) == compiled and \
+                steady.get("tokens_per_second"):
+            return float(steady["tokens_per_second"]), f"cell {cell.get('name')}"
+    return None
+
+
+def throughput(tokens_per_second: float | None, gpu_check: Path | None, batch_size: int | None = None,
+               compiled: bool = False) -> Throughput:
+    """One GPU's training tokens/s: given, or from ``benchmarks/gpu_check.py``'s JSON: its cell at the config's
+    batch size and compile setting when it ran one (a small batch can be launch-bound), else its calibrated
+    batch's figure; with the calibrated batch and, when it records one, the seconds a checkpoint stalls."""
     if tokens_per_second is not None:
         if not tokens_per_second > 0:
             raise ConfigError("--tokens-per-second", f"must be positive, got {tokens_per_second}")
@@ -101,7 +113,10 @@ def throughput(tokens_per_second: float | None, gpu_check: Path | None) -> Throu
     speed = record.get("tokens_per_second") if isinstance(record, dict) else None
     if not isinstance(speed, (int, float)) or not speed > 0:
         raise InputError(gpu_check, f"needs a positive number, got {speed!r}", column="tokens_per_second")
-    return Throughput(float(speed), f"measured: {gpu_check} ({record.get('device', 'device not named')})",
+    cell = _cell_speed(record, batch_size, compiled)
+    where = cell[1] if cell else f"calibrated batch {record.get('batch_size')}"
+    return Throughput(cell[0] if cell else float(speed),
+                      f"measured: {gpu_check} ({record.get('device', 'device not named')}, {where})",
                       record.get("batch_size"), record.get("checkpoint_seconds"))
 
 

@@ -21,10 +21,10 @@ import torch
 
 from tweetbert.modeling.checkpoint import (
     TEMPORARY_PREFIX,
+    Snapshot,
     TrainingState,
     latest_intact_checkpoint,
     load_checkpoint,
-    Snapshot,
     publish,
     snapshot,
     temporary_dir,
