@@ -5,6 +5,8 @@ import os
 import re
 import shlex
 
+from snakemake.exceptions import WorkflowError
+
 from tweetbert.cli.modeling import DERIVED_PRETRAIN_SETTINGS
 from tweetbert.config import check_input_files, validate_config
 
@@ -35,9 +37,19 @@ MODELS = sorted(RUN_OF_CANDIDATE) + sorted(config["controls"])
 TASKS = sorted(config["tasks"])
 SWEEP_WORKERS = [f"w{k}" for k in range(config["sweep"]["workers"])]
 
-# Jobs that spread their work over worker processes ask for this many threads. One machine caps it at --cores;
-# on SLURM the profile sizes each such rule (set-threads), and that is the number of CPUs the job requests.
-PARALLEL_THREADS = 32
+def local_cores():
+    """The cores of a run on one machine (--cores); None on a cluster, which is run without --cores."""
+    try:
+        return workflow.cores
+    except WorkflowError:
+        return None
+
+
+# Jobs that spread their work over worker processes ask for this many threads. On SLURM the profile sizes each
+# such rule (set-threads), and that is the number of CPUs the job requests. On one machine they leave a core to the
+# other jobs: a job asking for every core would wait for all of them at once, behind one-core jobs (the sweeps)
+# that free one core at a time, and the corpus stages the whole DAG waits on would start last.
+PARALLEL_THREADS = 32 if local_cores() is None else max(1, min(32, local_cores() - 1))
 
 SIGNATURE_SHARDS = range(config["dedup"]["shards"])
 BAND_GROUPS = range(config["dedup"]["band_groups"])
@@ -495,4 +507,25 @@ def get_final_outputs():
             if config["target_tasks"]
             else []
         ),
+    ]
+
+
+def get_cost_input(wildcards):
+    """Every run's metrics and the selection; the benchmarks' table too, so every sweep's benchmark file exists."""
+    inputs = {
+        "metrics": get_pretrain_metrics(),
+        "selection": results("selection/best_model.json"),
+    }
+    if config["downstream"]["tasks"]:
+        inputs["downstream"] = results("analysis/downstream/downstream.tsv")
+    return inputs
+
+
+def get_cost_outputs():
+    """The report's cost items, where there is a selection to price the candidates against."""
+    if not config["target_tasks"]:
+        return []
+    return [
+        results("pretrain/cost/cost.html"),
+        results("pretrain/cost/score_by_cost.png"),
     ]

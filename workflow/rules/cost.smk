@@ -2,27 +2,6 @@
 # the other GPU rules' benchmark wall time, and each candidate's selection score against its pre-training cost.
 
 
-def get_cost_input(wildcards):
-    """Every run's metrics and the selection; the benchmarks' table too, so every sweep's benchmark file exists."""
-    inputs = {
-        "metrics": get_pretrain_metrics(),
-        "selection": results("selection/best_model.json"),
-    }
-    if config["downstream"]["tasks"]:
-        inputs["downstream"] = results("analysis/downstream/downstream.tsv")
-    return inputs
-
-
-def get_cost_outputs():
-    """The report's cost items, where there is a selection to price the candidates against."""
-    if not config["target_tasks"]:
-        return []
-    return [
-        results("pretrain/cost/cost.html"),
-        results("pretrain/cost/score_by_cost.png"),
-    ]
-
-
 rule pretrain_cost:
     input:
         unpack(get_cost_input),
