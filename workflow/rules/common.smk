@@ -37,6 +37,7 @@ MODELS = sorted(RUN_OF_CANDIDATE) + sorted(config["controls"])
 TASKS = sorted(config["tasks"])
 SWEEP_WORKERS = [f"w{k}" for k in range(config["sweep"]["workers"])]
 
+
 def local_cores():
     """The cores of a run on one machine (--cores); None on a cluster, which is run without --cores."""
     try:
