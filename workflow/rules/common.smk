@@ -46,10 +46,11 @@ def local_cores():
         return None
 
 
-# Jobs that spread their work over worker processes ask for this many threads. On SLURM the profile sizes each
-# such rule (set-threads), and that is the number of CPUs the job requests. On one machine they leave a core to the
-# other jobs: a job asking for every core would wait for all of them at once, behind one-core jobs (the sweeps)
-# that free one core at a time, and the corpus stages the whole DAG waits on would start last.
+# Jobs that spread their work over worker processes ask for this many threads. On SLURM the profile sizes every
+# such rule (set-threads, which also reach the job itself), and that is the number of CPUs the job requests. On one
+# machine they leave a core to the other jobs: a job asking for every core would wait for all of them at once,
+# behind one-core jobs (the sweeps) that free one core at a time, and the corpus stages the whole DAG waits on
+# would start last.
 PARALLEL_THREADS = 32 if local_cores() is None else max(1, min(32, local_cores() - 1))
 
 SIGNATURE_SHARDS = range(config["dedup"]["shards"])
