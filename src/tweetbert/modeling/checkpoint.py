@@ -179,7 +179,7 @@ def snapshot(model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler
         if tensor.data_ptr() in seen:  # a tied weight (the MLM decoder is the embedding matrix)
             continue
         seen.add(tensor.data_ptr())
-        weights[name] = tensor.detach().to("cpu", copy=True).contiguous()
+        weights[name] = _to_host(tensor).contiguous()
     return Snapshot(state.step, weights, _to_host(optimizer.state_dict()), _to_host(scheduler.state_dict()),
                     json.dumps({"identity": identity, "state": asdict(state)}, indent=1) + "\n")
 

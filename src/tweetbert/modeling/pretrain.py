@@ -148,8 +148,11 @@ class Run:
     record: Recorder
     checkpoints: Checkpoints
     term: TermFlag
-    clock: PhaseClock
     last_save: float  # time.monotonic() of the last checkpoint (or of the start)
+
+    @property
+    def clock(self) -> PhaseClock:
+        return self.record.clock
 
 
 def start_run(accelerator, settings: PretrainSettings, tokens_dir: Path, splits: dict, model: torch.nn.Module,
@@ -173,10 +176,10 @@ def start_run(accelerator, settings: PretrainSettings, tokens_dir: Path, splits:
     if settings.compile:
         compile_encoder(model)
     parallel, optimizer = accelerator.prepare(wrapper, optimizer)  # DDP under torchrun, autocast with bf16
-    record = Recorder(accelerator, settings, state, scheduler, data.steps_per_epoch)
-    record.clock = PhaseClock(state, accelerator.device, started)
+    record = Recorder(accelerator, settings, state, scheduler, data.steps_per_epoch,
+                      PhaseClock(state, accelerator.device, started))
     return Run(settings, accelerator, data, model, tokenizer, wrapper, parallel, optimizer, scheduler, warmup,
-               total_steps, state, record, checkpoints, TermFlag(), record.clock, time.monotonic())
+               total_steps, state, record, checkpoints, TermFlag(), time.monotonic())
 
 
 def train_step(run: Run, inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:

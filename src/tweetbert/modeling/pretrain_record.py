@@ -95,7 +95,8 @@ class Recorder:
     """What a run reports as it goes: loss-curve rows, validation results (best, patience, early stopping),
     TensorBoard scalars, the progress bar; and its metrics at the end. It updates ``state`` in place."""
 
-    def __init__(self, accelerator, settings, state: TrainingState, scheduler, steps_per_epoch: int):
+    def __init__(self, accelerator, settings, state: TrainingState, scheduler, steps_per_epoch: int,
+                 clock: PhaseClock):
         self.accelerator = accelerator
         self.settings = settings
         self.state = state
@@ -109,7 +110,7 @@ class Recorder:
                                                          if state.pending_losses else [])]
         self.writer = None
         self.progress = None
-        self.clock: PhaseClock | None = None
+        self.clock = clock
 
     def log(self, level: int, message: str, *args) -> None:
         log_on_main(self.accelerator, level, message, *args)
@@ -174,7 +175,7 @@ class Recorder:
                    "learning_rate": self.learning_rate(state.step),
                    "train_loss": train_loss, "validation_loss": validation_loss}
             state.loss_curve.append(row)
-        training_seconds = self.clock.so_far("training") if self.clock is not None else 0.0
+        training_seconds = self.clock.so_far("training")
         if self.writer is not None:
             for tag, key in (("train/loss", "train_loss"), ("train/learning_rate", "learning_rate"),
                              ("validation/loss", "validation_loss")):
