@@ -28,3 +28,15 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty database on the test server (tests/postgres_db.py), dropped afterwards."""
+    from postgres_db import fresh_database, not_configured, server_url
+
+    server = server_url()
+    if server is None:
+        pytest.skip(not_configured("PostgreSQL case"))
+    with fresh_database(server) as database:
+        yield database
