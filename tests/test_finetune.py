@@ -8,8 +8,8 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer, TrainerCallback
 
 from tweetbert.demo import write_tasks
 from tweetbert.finetune import (
-    Encoder, PaddingCollator, build_features, finetune, load_model, qa_answers, qa_features, score_split,
-    weights_sha256,
+    Encoder, Finetuner, PaddingCollator, build_features, finetune, load_model, prepare_task, qa_answers, qa_features,
+    score_split, weights_sha256,
 )
 from tweetbert.finetune.features import truncate_pair
 from tweetbert.tasks import ProblemType, TaskData, get_task, load_task
@@ -170,11 +170,27 @@ def test_epochs_are_scored_on_validation_and_dev_only_once_training_has_ended(mo
     assert result["objective"] == result["dev"]["accuracy"] and set(result["dev"]) == {"accuracy"}
     assert result["steps"] == 2 * 10
     assert len(result["train_loss"]) == 2 and result["train_loss"][1] < result["train_loss"][0]
-    assert result["weights_sha256"] == weights_sha256(result["model"])
     assert not any((tmp_path / "run").rglob("*.safetensors"))
     again = finetune(model_dir, task, spec, PARAMS, seed=0, output_dir=tmp_path / "again")
     assert again["validation"] == result["validation"] and again["dev"] == result["dev"]
-    assert score_split(model_dir, result["model"], task, spec, "dev", seed=0, output_dir=tmp_path) == result["dev"]
+    prepared = prepare_task(model_dir, task, spec)
+    assert score_split(result["model"], prepared, "dev", seed=0, output_dir=tmp_path) == result["dev"]
+
+
+def test_a_worker_reusing_its_model_gives_every_trial_the_result_of_a_fresh_load(model_dir, demo_tasks, tmp_path):
+    """Same seed on CPU: a trial's numbers and weights do not depend on the trials its worker ran before it."""
+    spec = get_task("sentiment3")
+    task = _subsample(load_task("sentiment3", {"path": str(demo_tasks / "sentiment3.csv")}),
+                      {"train": 64, "validation": 20, "dev": 20, "test": 20})
+    configurations = [PARAMS, {**PARAMS, "learning_rate": 3e-3, "epochs": 1}, PARAMS]
+    prepared = prepare_task(model_dir, task, spec)
+    worker = Finetuner(model_dir, prepared, seed=0)
+    for index, params in enumerate(configurations):
+        reused = worker.run(params, output_dir=tmp_path / f"reused{index}")
+        fresh = finetune(model_dir, task, spec, params, seed=0, output_dir=tmp_path / f"fresh{index}")
+        assert reused["validation"] == fresh["validation"] and reused["dev"] == fresh["dev"]
+        assert reused["train_loss"] == fresh["train_loss"] and reused["steps"] == fresh["steps"]
+        assert weights_sha256(reused["model"]) == weights_sha256(fresh["model"])
 
 
 class _StopAfterFirstEpoch(TrainerCallback):

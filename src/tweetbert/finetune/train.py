@@ -6,7 +6,8 @@
   and that score is a trial's objective: no development example is seen while training runs;
 - **test** is scored only by :func:`score_split` on a kept model, once per (model, task).
 
-Nothing is checkpointed: :func:`finetune` returns the trained model so a sweep can keep the best trial's.
+A sweep's job tokenises the splits once (:class:`PreparedTask`) and each of its workers loads the model once
+(:class:`Finetuner`); nothing is checkpointed: a run returns the trained model so a sweep can keep the best trial's.
 """
 
 from __future__ import annotations
@@ -19,19 +20,36 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from accelerate.utils import extract_model_from_parallel
 from transformers import (
-    AutoTokenizer, EvalPrediction, PreTrainedModel, Trainer, TrainerCallback, TrainerControl, TrainerState,
-    TrainingArguments, set_seed,
+    AutoConfig,
+    AutoTokenizer,
+    EvalPrediction,
+    PreTrainedModel,
+    Trainer,
+    TrainerCallback,
+    TrainerControl,
+    TrainerState,
+    TrainingArguments,
+    set_seed,
 )
 
 from tweetbert.finetune.features import (
-    DEFAULT_MAX_LENGTH, DEFAULT_STRIDE, Encoder, Feature, PaddingCollator, build_features, qa_answers, qa_features,
+    DEFAULT_MAX_LENGTH,
+    DEFAULT_STRIDE,
+    Encoder,
+    Feature,
+    PaddingCollator,
+    Window,
+    build_features,
+    qa_answers,
+    qa_features,
 )
 from tweetbert.finetune.model import load_model
 from tweetbert.settings import mirrors, setting
 from tweetbert.tasks.metrics import compute_metrics
 from tweetbert.tasks.registry import TaskSpec
-from tweetbert.tasks.types import ProblemType, TaskData
+from tweetbert.tasks.types import SPLITS, ProblemType, TaskData
 
 PARAMS = ("learning_rate", "batch_size", "epochs", "warmup_ratio", "weight_decay")
 """The hyperparameters of one configuration; :func:`finetune` needs exactly these."""
@@ -59,38 +77,50 @@ def _check_params(params: Mapping[str, Any]) -> None:
 Scorer = Callable[[EvalPrediction], dict[str, float]]
 
 
-def _split(task: TaskData, spec: TaskSpec, split: str, encoder: Encoder, stride: int) -> tuple[list[Feature], Scorer]:
-    """A split's features and the Trainer ``compute_metrics`` that scores predictions over them.
+@dataclass(frozen=True)
+class PreparedTask:
+    """A task's splits tokenised once per study: the job builds it and hands it to each of its workers.
 
-    QA predictions (start and end logits per window) are decoded into answer strings first.
+    Plain data (examples, features, QA windows), so it crosses to a spawned worker process as it is.
     """
-    examples = task[split]
-    if task.problem_type is not ProblemType.EXTRACTIVE_QA:
-        return (build_features(examples, task.problem_type, encoder),
-                lambda prediction: compute_metrics(spec.metrics, prediction.predictions, examples))
-    features, windows = qa_features(examples, encoder, stride)
 
-    def score(prediction: EvalPrediction) -> dict[str, float]:
-        start_logits, end_logits = prediction.predictions
-        return compute_metrics(spec.metrics, qa_answers(start_logits, end_logits, windows, examples), examples)
+    task: TaskData
+    spec: TaskSpec
+    pad_token_id: int
+    features: dict[str, list[Feature]]
+    windows: dict[str, list[Window]]
 
-    return features, score
+    def scorer(self, split: str) -> Scorer:
+        """The Trainer ``compute_metrics`` of one split; QA predictions (start and end logits per window) are
+        decoded into answer strings first."""
+        examples, metrics = self.task[split], self.spec.metrics
+        if split not in self.windows:
+            return lambda prediction: compute_metrics(metrics, prediction.predictions, examples)
+        windows = self.windows[split]
+
+        def score(prediction: EvalPrediction) -> dict[str, float]:
+            start_logits, end_logits = prediction.predictions
+            return compute_metrics(metrics, qa_answers(start_logits, end_logits, windows, examples), examples)
+
+        return score
 
 
-_prepared: dict[tuple, tuple] = {}
-
-
-def _prepare(model_dir: Path, task: TaskData, spec: TaskSpec, max_length: int, stride: int, split: str,
-             encoder_factory: Callable[[], Encoder]) -> tuple[list[Feature], Scorer]:
-    """A split's features, built once per process and (model, task, split): every trial of a sweep reuses them.
-
-    The cache holds the task object itself, so its ``id`` in the key cannot be reused by another task.
-    """
-    key = (str(Path(model_dir).resolve()), id(task), split, max_length, stride)
-    if key not in _prepared:
-        _prepared[key] = (task, *_split(task, spec, split, encoder_factory(), stride))
-    _, features, scorer = _prepared[key]
-    return features, scorer
+def prepare_task(model_dir: str | Path, task: TaskData, spec: TaskSpec, *, max_length: int = DEFAULT_MAX_LENGTH,
+                 stride: int = DEFAULT_STRIDE, splits: Sequence[str] = SPLITS) -> PreparedTask:
+    """``splits`` of ``task`` encoded with ``model_dir``'s tokenizer, cut to ``max_length`` tokens (at most the
+    model's ``max_position_embeddings``); QA contexts cut into windows overlapping by ``stride`` tokens."""
+    if spec.problem_type is not task.problem_type:
+        raise ValueError(f"task {task.name} is {task.problem_type}, spec {spec.name} is {spec.problem_type}")
+    length = min(max_length, AutoConfig.from_pretrained(model_dir).max_position_embeddings)
+    encoder = Encoder(Path(model_dir), length)
+    features, windows = {}, {}
+    for split in splits:
+        if task.problem_type is ProblemType.EXTRACTIVE_QA:
+            features[split], windows[split] = qa_features(task[split], encoder, stride)
+        else:
+            features[split] = build_features(task[split], task.problem_type, encoder)
+    pad_token_id = AutoTokenizer.from_pretrained(model_dir).pad_token_id
+    return PreparedTask(task, spec, pad_token_id, features, windows)
 
 
 class _ScoreWithinEpochs(TrainerCallback):
@@ -160,13 +190,20 @@ def weights_sha256(model: PreTrainedModel) -> str:
 
 
 def _arguments(output_dir: Path, seed: int, batch_size: int, **training: Any) -> TrainingArguments:
+    """On CUDA: bf16 autocast where the GPU has it (weights and optimiser stay fp32), TF32 matmuls, pinned batches."""
+    cuda = torch.cuda.is_available()
+    bf16 = cuda and torch.cuda.is_bf16_supported()
     return TrainingArguments(
         output_dir=str(output_dir),
         per_device_train_batch_size=batch_size,
         per_device_eval_batch_size=max(batch_size, EVAL_BATCH_SIZE),
         save_strategy="no",
         report_to="none",
-        use_cpu=not torch.cuda.is_available(),
+        use_cpu=not cuda,
+        bf16=bf16,
+        bf16_full_eval=bf16,
+        tf32=True if cuda else None,
+        dataloader_pin_memory=cuda,
         seed=seed,
         data_seed=seed,
         dataloader_num_workers=0,
@@ -175,80 +212,101 @@ def _arguments(output_dir: Path, seed: int, batch_size: int, **training: Any) ->
     )
 
 
-def _predict(trainer: Trainer, features: list[Feature], scorer: Scorer, spec: TaskSpec, split: str) -> dict[str, float]:
-    trainer.compute_metrics = scorer
-    output = trainer.predict(features, metric_key_prefix=split)
-    return {name: output.metrics[f"{split}_{name}"] for name in spec.metrics}
+def _predict(trainer: Trainer, prepared: PreparedTask, split: str) -> dict[str, float]:
+    trainer.compute_metrics = prepared.scorer(split)
+    output = trainer.predict(prepared.features[split], metric_key_prefix=split)
+    return {name: output.metrics[f"{split}_{name}"] for name in prepared.spec.metrics}
 
 
-def score_split(model_dir: Path, model: PreTrainedModel, task: TaskData, spec: TaskSpec, split: str, *,
-                seed: int, output_dir: Path, max_length: int = DEFAULT_MAX_LENGTH,
-                stride: int = DEFAULT_STRIDE) -> dict[str, float]:
-    """``model``'s metrics on one split, its inputs encoded with ``model_dir``'s tokenizer as in training."""
+def score_split(model: PreTrainedModel, prepared: PreparedTask, split: str, *, seed: int,
+                output_dir: Path) -> dict[str, float]:
+    """``model``'s metrics on one prepared split."""
     set_seed(seed)
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    length = min(max_length, model.config.max_position_embeddings)
-    features, scorer = _prepare(model_dir, task, spec, length, stride, split, lambda: Encoder(model_dir, length))
     trainer = Trainer(model=model, args=_arguments(output_dir, seed, EVAL_BATCH_SIZE),
-                      data_collator=PaddingCollator(tokenizer.pad_token_id), processing_class=tokenizer)
-    return _predict(trainer, features, scorer, spec, split)
+                      data_collator=PaddingCollator(prepared.pad_token_id))
+    return _predict(trainer, prepared, split)
 
 
-def finetune(model_dir: Path, task: TaskData, spec: TaskSpec, params: Mapping[str, Any], *, seed: int,
+class Finetuner:
+    """One worker's model, loaded once: every trial starts from the same initial weights, restored from memory.
+
+    The initial weights are those a fresh load gives after seeding (the encoder's from disk, the head's drawn from
+    the seeded generator), so a trial's result does not depend on how many trials the worker ran before it: the
+    Trainer reseeds before training, and gradients and mixed-precision wrappers of the previous trial are dropped.
+    """
+
+    def __init__(self, model_dir: str | Path, prepared: PreparedTask, *, seed: int, random_init: bool = False):
+        set_seed(seed)
+        task = prepared.task
+        self.prepared = prepared
+        self.seed = seed
+        self.model = load_model(Path(model_dir), prepared.spec, task.num_labels, label_names=task.label_names,
+                                random_init=random_init)
+        pin = torch.cuda.is_available()
+        self._initial = {name: (tensor.detach().clone().pin_memory() if pin else tensor.detach().clone())
+                         for name, tensor in self.model.state_dict().items()}
+        self._fresh = True
+
+    def _restore(self) -> None:
+        self.model = extract_model_from_parallel(self.model, keep_fp32_wrapper=False)
+        with torch.no_grad():
+            self.model.load_state_dict(self._initial)
+        for parameter in self.model.parameters():
+            parameter.grad = None
+
+    def run(self, params: Mapping[str, Any], *, output_dir: Path, callbacks: Sequence[TrainerCallback] = (),
+            evaluations_per_epoch: int = 1) -> dict[str, Any]:
+        """Fine-tunes the head on the train split, scoring validation during it and dev at the end.
+
+        ``params`` holds :data:`PARAMS`; ``warmup_ratio`` is the share of optimiser steps with a linearly rising
+        learning rate, which then decays linearly to 0. Validation is scored ``evaluations_per_epoch`` times per
+        epoch (see :class:`_ScoreWithinEpochs`); an epoch of fewer optimiser steps is scored after each step.
+
+        Returns ``validation`` (end-of-epoch validation metrics and loss), ``train_loss`` (per-epoch mean),
+        ``main_metric``, ``dev`` (the final model's dev metrics), ``objective`` (its main metric), ``steps``
+        (optimiser steps taken; fewer than planned when a callback stopped training) and ``model`` (the final model
+        itself, which every returned score describes, until the next run restores the initial weights).
+        """
+        _check_params(params)
+        if isinstance(evaluations_per_epoch, bool) or not isinstance(evaluations_per_epoch, int) \
+                or evaluations_per_epoch < 1:
+            raise ValueError(f"evaluations_per_epoch must be a positive integer, got {evaluations_per_epoch!r}")
+        if not self._fresh:
+            self._restore()
+        self._fresh = False
+        prepared, spec = self.prepared, self.prepared.spec
+        args = _arguments(output_dir, self.seed, int(params["batch_size"]),
+                          learning_rate=float(params["learning_rate"]), num_train_epochs=float(params["epochs"]),
+                          warmup_steps=float(params["warmup_ratio"]), weight_decay=float(params["weight_decay"]),
+                          lr_scheduler_type="linear", eval_strategy="epoch", logging_strategy="epoch")
+        within = [_ScoreWithinEpochs(evaluations_per_epoch)] if evaluations_per_epoch > 1 else []
+        trainer = Trainer(model=self.model, args=args, data_collator=PaddingCollator(prepared.pad_token_id),
+                          train_dataset=prepared.features["train"], eval_dataset=prepared.features["validation"],
+                          compute_metrics=prepared.scorer("validation"), callbacks=[*within, *callbacks])
+        trainer.train()
+        train_loss, validation = _epoch_logs(trainer.state.log_history, spec)
+        dev = _predict(trainer, prepared, "dev")
+        return {
+            "validation": validation,
+            "train_loss": train_loss,
+            "main_metric": spec.main_metric,
+            "dev": dev,
+            "objective": dev[spec.main_metric],
+            "steps": trainer.state.global_step,
+            "model": trainer.model,
+        }
+
+
+def finetune(model_dir: str | Path, task: TaskData, spec: TaskSpec, params: Mapping[str, Any], *, seed: int,
              output_dir: Path, callbacks: Sequence[TrainerCallback] = (), random_init: bool = False,
              max_length: int = DEFAULT_MAX_LENGTH, stride: int = DEFAULT_STRIDE,
              evaluations_per_epoch: int = 1) -> dict[str, Any]:
-    """Fine-tunes ``spec.head`` on ``task``'s train split, scoring validation during it and dev at the end.
+    """One configuration fine-tuned from scratch: :func:`prepare_task`, then one :meth:`Finetuner.run`.
 
-    ``params`` holds :data:`PARAMS`; ``warmup_ratio`` is the share of optimiser steps with a linearly rising
-    learning rate, which then decays linearly to 0. ``random_init`` trains the same architecture from fresh weights.
-    Inputs are cut to ``max_length`` tokens (at most the model's ``max_position_embeddings``); QA contexts are cut
-    into windows overlapping by ``stride`` tokens. Validation is scored ``evaluations_per_epoch`` times per epoch
-    (see :class:`_ScoreWithinEpochs`); an epoch of fewer optimiser steps is scored after each step.
-
-    Returns ``validation`` (end-of-epoch validation metrics and loss), ``train_loss`` (per-epoch mean),
-    ``main_metric``, ``dev`` (the final model's dev metrics), ``objective`` (its main metric), ``steps``
-    (optimiser steps taken; fewer than planned when a callback stopped training), ``weights_sha256`` and ``model``
-    (the final model itself, which every returned score describes).
+    ``random_init`` trains the same architecture from fresh weights. A sweep keeps one :class:`Finetuner` per
+    worker instead, so the model is loaded once rather than per trial.
     """
-    _check_params(params)
-    if isinstance(evaluations_per_epoch, bool) or not isinstance(evaluations_per_epoch, int) \
-            or evaluations_per_epoch < 1:
-        raise ValueError(f"evaluations_per_epoch must be a positive integer, got {evaluations_per_epoch!r}")
-    if spec.problem_type is not task.problem_type:
-        raise ValueError(f"task {task.name} is {task.problem_type}, spec {spec.name} is {spec.problem_type}")
-    set_seed(seed)
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = load_model(model_dir, spec, task.num_labels, label_names=task.label_names, random_init=random_init)
-    length = min(max_length, model.config.max_position_embeddings)
-    encoders: list[Encoder] = []
-
-    def encoder() -> Encoder:
-        if not encoders:
-            encoders.append(Encoder(model_dir, length))
-        return encoders[0]
-
-    train_features, _ = _prepare(model_dir, task, spec, length, stride, "train", encoder)
-    validation_features, validation_score = _prepare(model_dir, task, spec, length, stride, "validation", encoder)
-    args = _arguments(output_dir, seed, int(params["batch_size"]),
-                      learning_rate=float(params["learning_rate"]), num_train_epochs=float(params["epochs"]),
-                      warmup_steps=float(params["warmup_ratio"]), weight_decay=float(params["weight_decay"]),
-                      lr_scheduler_type="linear", eval_strategy="epoch", logging_strategy="epoch")
-    within = [_ScoreWithinEpochs(evaluations_per_epoch)] if evaluations_per_epoch > 1 else []
-    trainer = Trainer(model=model, args=args, data_collator=PaddingCollator(tokenizer.pad_token_id),
-                      train_dataset=train_features, eval_dataset=validation_features, processing_class=tokenizer,
-                      compute_metrics=validation_score, callbacks=[*within, *callbacks])
-    trainer.train()
-    train_loss, validation = _epoch_logs(trainer.state.log_history, spec)
-    dev_features, dev_score = _prepare(model_dir, task, spec, length, stride, "dev", encoder)
-    dev = _predict(trainer, dev_features, dev_score, spec, "dev")
-    return {
-        "validation": validation,
-        "train_loss": train_loss,
-        "main_metric": spec.main_metric,
-        "dev": dev,
-        "objective": dev[spec.main_metric],
-        "steps": trainer.state.global_step,
-        "weights_sha256": weights_sha256(trainer.model),
-        "model": trainer.model,
-    }
+    prepared = prepare_task(model_dir, task, spec, max_length=max_length, stride=stride,
+                            splits=("train", "validation", "dev"))
+    return Finetuner(model_dir, prepared, seed=seed, random_init=random_init).run(
+        params, output_dir=output_dir, callbacks=callbacks, evaluations_per_epoch=evaluations_per_epoch)

@@ -7,6 +7,9 @@ ran it), or when the kept model no longer stands for a live trial of the study: 
 before reporting it) or the folder outlived its study (the trial's recorded weights digest differs). The new
 folder is written in full first and the link swapped with one atomic rename, so a worker killed at any point
 leaves the previous best intact; folders the link no longer names are removed under the lock.
+
+The weights digest is computed only for a model that is kept (it copies every weight to the host), and recorded on
+its trial under the same lock, so a worker judging the kept model always sees its trial's digest.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import fcntl
 import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -54,17 +57,21 @@ def _replaces(record: Mapping[str, Any], current: Mapping[str, Any] | None, stan
 
 
 def keep_if_best(directory: Path, model: PreTrainedModel, record: Mapping[str, Any],
-                 standing: Mapping[int, str]) -> bool:
-    """Keeps ``model`` as the study's best when ``record`` (``trial``, ``objective``, ``weights_sha256``, ...) beats
-    the kept one.
+                 standing: Callable[[], Mapping[int, str]], digest: Callable[[PreTrainedModel], str],
+                 announce: Callable[[str], None]) -> bool:
+    """Keeps ``model`` as the study's best when ``record`` (``trial``, ``objective``, ...) beats the kept one.
 
-    ``standing`` maps the study's running and complete trials to the weights digest each recorded (a kept model
-    whose trial is not there, or recorded another digest, is stale). Returns whether the model was kept.
+    ``standing()`` maps the study's running and complete trials to the weights digest each recorded (a kept model
+    whose trial is not there, or recorded another digest, is stale); it is read under the lock. Only a model that
+    is kept gets its ``digest``, which ``announce`` records on its trial before the model is written. Returns whether
+    the model was kept.
     """
     directory = Path(directory)
     with _locked(directory):
-        if not _replaces(record, kept_record(directory), standing):
+        if not _replaces(record, kept_record(directory), standing()):
             return False
+        record = {**record, "weights_sha256": digest(model)}
+        announce(record["weights_sha256"])
         for leftover in directory.glob(".trial-*.partial"):  # of a worker killed while writing
             shutil.rmtree(leftover)
         name = f"trial-{record['trial']}"

@@ -54,6 +54,11 @@ class TaskSpec:
             raise ValueError(f"task {self.name}: metrics {self.metrics} / main {self.main_metric!r} are inconsistent")
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
 
+    def __reduce__(self) -> tuple:
+        """Pickles by value (a sweep's worker processes receive it), the read-only options as a plain dict."""
+        return (type(self), (self.name, self.problem_type, self.loader, self.metrics, self.main_metric, self.head,
+                             dict(self.options)))
+
     @property
     def hf_problem_type(self) -> str | None:
         return self.problem_type.hf_problem_type
