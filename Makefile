@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml requirements/cpu-constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(if $(TORCH_INDEX_URL),--extra-index-url $(TORCH_INDEX_URL)) \
-		--constraint requirements/cpu-constraints.txt --editable '.[test,bench,focus,tensorboard,postgres]'
+		--constraint requirements/cpu-constraints.txt --editable '.[test,bench,focus,tensorboard,postgres,dashboard]'
 	touch $@
 
 demo: setup
