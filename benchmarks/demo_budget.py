@@ -31,9 +31,9 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 BUDGET_S = 5 * 60
-FINETUNE_RULES = ("finetune_sweep", "finetune_best")
+FINETUNE_RULES = ("finetune_sweep", "finetune_sweep_peer")
 START_UP = ("import tweetbert.cli.finetune, optuna; from tweetbert.finetune import train; "
-            "from tweetbert.sweep import callback, keep, workers; from tweetbert.demo import task_specs")
+            "from tweetbert.sweep import callback, job, keep, objective, workers; from tweetbert.demo import task_specs")
 """What a fine-tuning job imports before its first trial."""
 _STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
 _STARTED = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$")

@@ -109,7 +109,7 @@ def run_sweep(model: Path, spec, task, space, *, pruner: str, startup_trials: in
     started = time.perf_counter()
     run_worker(study_name, journal, objective, n_trials, seed=seed, worker_id="w0", pruner=pruner,
                pruner_startup_trials=startup_trials, pruner_warmup_epochs=warmup_epochs,
-               evaluations_per_epoch=evaluations_per_epoch, poll_interval=0.5)
+               evaluations_per_epoch=evaluations_per_epoch)
     seconds = time.perf_counter() - started
     study = optuna.load_study(study_name=study_name, storage=open_storage(journal))
     finished = [t for t in study.trials if t.state in (optuna.trial.TrialState.COMPLETE,

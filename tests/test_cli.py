@@ -62,5 +62,5 @@ def test_sweep_and_selection_stages_are_listed(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for stage in ("finetune-sweep", "finetune-best", "select-best", "pretrain-candidate", "calibrate-batch-size"):
+    for stage in ("finetune-sweep", "select-best", "pretrain-candidate", "calibrate-batch-size"):
         assert stage in out

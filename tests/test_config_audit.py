@@ -38,8 +38,8 @@ def change(values: dict, *rules: str, context: dict | None = None) -> Change:
 
 
 PRETRAIN = ("pretrain_candidate",)
-SEVERAL_WORKERS = {"sweep.workers": 2}
-"""With one worker per study (the demo) that worker does finetune_best's work, so no finetune_best job exists."""
+SERVER_STORAGE = {"sweep.storage": "postgresql://user@host/db"}
+"""A study spans jobs only on a database server (the config check refuses a journal file)."""
 CHANGES = [
     change({"run_name": "other"}, SEPARATE),
     change({"seed": 1}, SEPARATE),
@@ -116,8 +116,12 @@ CHANGES = [
     change({"target_tasks": ["sentiment3"]}, SEPARATE),
     change({"controls": {"base": "base"}}, SEPARATE),
     change({"sweep.n_trials": 5}, "finetune_sweep"),
-    change({"sweep.workers": 2}, SEPARATE),
-    change({"sweep.storage": "postgresql://user@host/db"}, "finetune_sweep", "finetune_best", context=SEVERAL_WORKERS),
+    change({"sweep.workers": 2}, "finetune_sweep"),
+    change({"sweep.gpus": 2}, "finetune_sweep"),
+    change({"sweep.jobs_per_study": 2}, SEPARATE, context=SERVER_STORAGE),
+    change({"sweep.storage": "postgresql://user@host/db"}, "finetune_sweep"),
+    change({"sweep.storage_retry_seconds": 30}, "finetune_sweep"),
+    change({"sweep.storage_connect_timeout": 5}, "finetune_sweep"),
     change({"sweep.pruner": "hyperband"}, "finetune_sweep"),
     change({"sweep.pruner_startup_trials": 2}, "finetune_sweep"),
     change({"sweep.pruner_warmup_epochs": 1}, "finetune_sweep"),
@@ -125,7 +129,7 @@ CHANGES = [
     change({"sweep.lease_timeout": 60}, "finetune_sweep"),
     change({"sweep.heartbeat_interval": 30}, "finetune_sweep"),
     change({"sweep.grace_period": 300}, "finetune_sweep"),
-    change({"sweep.max_length": 64}, "finetune_sweep", "finetune_best", context=SEVERAL_WORKERS),
+    change({"sweep.max_length": 64}, "finetune_sweep"),
     change({"sweep.space": {"epochs": {"low": 1, "high": 2}}}, "finetune_sweep"),
     change({"selection.rule": "min_dev"}, "select_best"),
     change({"selection.require_beats": []}, "select_best"),

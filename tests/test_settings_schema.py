@@ -52,7 +52,7 @@ WORKFLOW_ONLY = {
     "dedup.band_groups": "how many bucketing jobs the workflow plans",
     "tune_dedup.target": "the rule's input file",
     "tune_dedup.control": "the rule's input file",
-    "sweep.workers": "how many jobs share a study",
+    "sweep.jobs_per_study": "how many jobs share a study (finetune_sweep_peer jobs beside finetune_sweep)",
     "sweep.storage": "the rule resolves `journal` to the study's own file, passed as --storage",
     "probes.evaluation_texts": "the rule resolves it to --texts and --split, --text-column, --split-column",
     "acceptability.filled_sheets": "the acceptability report's input files",

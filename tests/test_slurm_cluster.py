@@ -12,13 +12,18 @@ import sys
 import time
 from pathlib import Path
 
+import optuna
 import pytest
 import yaml
+from postgres_db import fresh_database, not_configured, server_url
 from smoke_config import REPO, smoke_config
+
+from tweetbert.sweep.storage import open_storage
+from tweetbert.sweep.workers import FINISHED
 
 RUN_NAME = "slurm"
 SITE_VARIABLES = ("TWEETBERT_ACCOUNT", "TWEETBERT_PARTITION", "TWEETBERT_GPU_PARTITION", "TWEETBERT_GPU_MODEL")
-GPU_RULES = {"calibrate_batch_size", "pretrain_candidate", "finetune_sweep", "finetune_best", "probe_embeddings",
+GPU_RULES = {"calibrate_batch_size", "pretrain_candidate", "finetune_sweep", "finetune_sweep_peer", "probe_embeddings",
              "topk_accuracy"}
 PRETRAIN_COMMENT = "rule_pretrain_candidate_wildcards_"  # the plugin's job comment: rule_<rule>_wildcards_<values>
 MAX_THREADS = 2  # --max-threads for this machine
@@ -69,6 +74,19 @@ def job_state(job_id: str) -> str:
     return states[0] if states else "PENDING"
 
 
+def snakemake_env() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "HF_HUB_OFFLINE": "1"}
+
+
+def snakemake_command(workdir: Path, configfile: Path) -> list[str]:
+    """The shipped SLURM profile, sized for this machine."""
+    return [shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake",
+            "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+            "--profile", str(REPO / "profiles" / "slurm"), "--configfile", str(configfile),
+            "--max-threads", str(MAX_THREADS), "--slurm-init-seconds-before-status-checks", "2"]
+
+
 @pytest.fixture(scope="module")
 def cluster_run(tmp_path_factory):
     """Runs the smoke DAG on the cluster, sending SIGTERM to one pre-training job while it trains."""
@@ -77,16 +95,12 @@ def cluster_run(tmp_path_factory):
     # Every rule of the smoke DAG, with fewer models to sweep: a 2-core cluster runs its ~45 jobs one or two at a time.
     config["pretrain"]["grids"] = [{"corpus": ["dedup", "balanced"], "epochs": [1]}]
     config["controls"] = {"base": "base"}
-    config["sweep"]["workers"] = 2  # as on a cluster: two SLURM jobs share each study, then finetune_best scores it
+    config["sweep"]["workers"] = 2  # as on a cluster: each study's job runs two worker processes on its GPU
     config["pretrain"]["fixed"]["eval_every"] = 10  # a longer training loop, so there is time to interrupt it
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "HF_HUB_OFFLINE": "1"}
-    command = [shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake",
-               "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--profile", str(REPO / "profiles" / "slurm"), "--configfile", str(workdir / "config.yaml"),
-               "--max-threads", str(MAX_THREADS), "--slurm-init-seconds-before-status-checks", "2"]
+    env = snakemake_env()
+    command = snakemake_command(workdir, workdir / "config.yaml")
     log_path = workdir / "snakemake.log"
     deadline = time.monotonic() + HANG_GUARD_SECONDS
     interrupted, missed = None, []
@@ -109,13 +123,44 @@ def cluster_run(tmp_path_factory):
                 process.kill()
     output = log_path.read_text(errors="replace")
     assert process.returncode == 0, output[-6000:]
+    return {"workdir": workdir, "output": output, "jobs": accounted_jobs(output, started), "interrupted": interrupted}
+
+
+def accounted_jobs(output: str, started: str) -> list[dict[str, str]]:
+    """sacct's record of every job of the snakemake run whose output this is."""
     accounting = slurm("sacct", "-X", "-n", "-P", "-S", started, "--name", run_uuid(output),
                        "--format=JobIDRaw,State,Partition,AllocTRES,ReqCPUS,Comment")
     jobs = [dict(zip(("id", "state", "partition", "tres", "cpus", "comment"), line.split("|")))
             for line in accounting.splitlines()]
     for job in jobs:
         job["rule"] = job["comment"].removeprefix("rule_").split("_wildcards_")[0]
-    return {"workdir": workdir, "output": output, "jobs": jobs, "interrupted": interrupted}
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def postgres_study_run(cluster_run):
+    """One study of the finished run again, on PostgreSQL and spread over two SLURM jobs (sweep.jobs_per_study: 2),
+    one CPU each so that both run at once on this 2-core node."""
+    server = server_url()
+    if server is None:
+        pytest.skip(not_configured("The SLURM run of a study spanning two jobs"))
+    workdir = cluster_run["workdir"]
+    study_dir = workdir / "results" / RUN_NAME / "finetune" / "base" / "sentiment3"
+    shutil.rmtree(study_dir / "kept")  # the journal study's best model; the new study keeps its own
+    with fresh_database(server) as database:
+        config = yaml.safe_load((workdir / "config.yaml").read_text())
+        config["sweep"].update(storage=database, jobs_per_study=2, workers=1, n_trials=4)
+        (workdir / "postgres.yaml").write_text(yaml.safe_dump(config))
+        started = time.strftime("%Y-%m-%dT%H:%M:%S")
+        run = subprocess.run(
+            [*snakemake_command(workdir, workdir / "postgres.yaml"), "--set-threads", "finetune_sweep=1",
+             "finetune_sweep_peer=1", "--", str(study_dir / "best.json"), str(study_dir / "jobs" / "j1.json")],
+            cwd=workdir, env=snakemake_env(), capture_output=True, text=True, timeout=HANG_GUARD_SECONDS)
+        output = run.stdout + run.stderr
+        assert run.returncode == 0, output[-6000:]
+        study = optuna.load_study(study_name="base/sentiment3", storage=open_storage(database))
+        return {"study_dir": study_dir, "jobs": accounted_jobs(output, started), "trials": study.trials,
+                "best_trial": study.best_trial.number}
 
 
 def run_uuid(output: str) -> str:
@@ -132,8 +177,8 @@ def test_every_job_ran_as_a_slurm_job_and_completed_except_the_interrupted_one(c
     failed = [job for job in jobs if job["state"] != "COMPLETED"]
     assert [job["id"] for job in failed] == [cluster_run["interrupted"]], failed
     rules = {job["rule"] for job in jobs}
-    assert {"ingest", "dedup_signatures", "pretrain_candidate", "finetune_sweep", "finetune_best", "select_best",
-            "topk_accuracy", "downstream"} <= rules
+    assert {"ingest", "dedup_signatures", "pretrain_candidate", "finetune_sweep", "select_best", "topk_accuracy",
+            "downstream"} <= rules
 
 
 def test_gpu_rules_run_on_the_gpu_partition_with_one_gpu_and_cpu_rules_on_the_cpu_partition(cluster_run):
@@ -178,3 +223,18 @@ def test_the_run_ends_with_every_target_present(cluster_run):
                             "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
                             "--cores", "1", "-n"], capture_output=True, text=True, cwd=workdir)
     assert "Nothing to be done" in check.stdout + check.stderr, check.stdout[-3000:]
+
+
+def test_a_study_spanning_two_jobs_on_postgresql_ran_both_on_gpus_and_finished_exactly_its_trials(
+        postgres_study_run):
+    jobs = postgres_study_run["jobs"]
+    assert sorted(job["rule"] for job in jobs) == ["finetune_sweep", "finetune_sweep_peer"], jobs
+    for job in jobs:
+        assert job["state"] == "COMPLETED" and job["partition"] == os.environ["TWEETBERT_GPU_PARTITION"], job
+        assert "gres/gpu=1" in job["tres"], job
+    finished = [t for t in postgres_study_run["trials"] if t.state in FINISHED]
+    assert len(finished) == 4 and len({tuple(sorted(t.params.items())) for t in finished}) == 4
+    assert {t.user_attrs["worker"] for t in finished} <= {"j0w0", "j1w0"}
+    study_dir = postgres_study_run["study_dir"]
+    assert json.loads((study_dir / "best.json").read_text())["trial"] == postgres_study_run["best_trial"]
+    assert json.loads((study_dir / "jobs" / "j1.json").read_text())["study"] == "base/sentiment3"

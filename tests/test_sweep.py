@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -33,12 +32,13 @@ from tweetbert.sweep.workers import holds_slot, make_pruner, run_worker
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-# A worker in its own process, as a Snakemake job would run it. Optional: wait for a start signal (so that both
-# workers of a test really overlap), and hang in the trial after `hang_after` trials (to be killed there).
+# A worker in its own process, staying, as a study's leading job does, until the study is complete (to rerun the
+# trial of a worker that died). Optional: wait for a start signal (so that both workers of a test really overlap),
+# and hang in the trial after `hang_after` trials (to be killed there).
 CHILD = """
 import json, sys, time
 from pathlib import Path
-from tweetbert.sweep.workers import run_worker
+from tweetbert.sweep.workers import run_worker, study_is_complete
 args = json.loads(sys.argv[1])
 done = []
 
@@ -56,37 +56,14 @@ if args.get("go"):
     Path(args["ready"]).touch()
     while not Path(args["go"]).exists():
         time.sleep(0.02)
-run_worker(args["study"], args["storage"], objective, args["n_trials"], seed=0, worker_id=args["worker_id"],
-           pruner="none", lease_timeout=args["lease_timeout"], heartbeat_interval=args["heartbeat_interval"],
-           grace_period=args["grace_period"], poll_interval=0.1)
+while not study_is_complete(
+        run_worker(args["study"], args["storage"], objective, args["n_trials"], seed=0, worker_id=args["worker_id"],
+                   pruner="none", lease_timeout=args["lease_timeout"], heartbeat_interval=args["heartbeat_interval"],
+                   grace_period=args["grace_period"]), args["n_trials"]):
+    time.sleep(0.1)
 """
-POSTGRES_URL = "TWEETBERT_TEST_POSTGRES_URL"
 # Quick verdicts on dead workers: lease timeout (journal), heartbeat interval and grace period (PostgreSQL).
 QUICK = {"lease_timeout": 1.0, "heartbeat_interval": 1, "grace_period": 2}
-
-
-@pytest.fixture
-def postgres_url() -> str:
-    """A fresh, empty database on the test server, dropped afterwards."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    base = os.environ.get(POSTGRES_URL)
-    if not base:
-        pytest.skip(f"PostgreSQL case NOT RUN: {POSTGRES_URL} is not set; start a server with "
-                    "`export \"$(tests/services/postgres.sh)\"`")
-    server = make_url(database_url(base))
-    name = f"tweetbert_test_{uuid.uuid4().hex[:12]}"
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        # Our own sessions left open are ended first; a plain DROP then stops an autovacuum worker visiting the
-        # database itself, which DROP ... WITH (FORCE) would refuse to (it belongs to no role this user is in).
-        connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = %s AND usename = current_user AND pid <> pg_backend_pid()", (name,))
-        connection.execute(f'DROP DATABASE "{name}"')
 
 
 @pytest.fixture(params=["journal", "postgresql"])

@@ -66,7 +66,7 @@ def _check_values(config: dict) -> None:
     from tweetbert.corpus.split import check_ratios
     from tweetbert.sweep.space import parse_space
     from tweetbert.sweep.storage import journal_path
-    from tweetbert.sweep.workers import check_heartbeat, make_pruner
+    from tweetbert.sweep.workers import check_heartbeat, check_storage_spans_jobs, make_pruner
     from tweetbert.tasks.loaders import check_options
     from tweetbert.tasks.registry import TASKS
 
@@ -78,6 +78,7 @@ def _check_values(config: dict) -> None:
     parse_space(sweep["space"])
     if sweep["storage"] != "journal":
         journal_path(sweep["storage"])
+    check_storage_spans_jobs(sweep["storage"], sweep["jobs_per_study"])
     check_heartbeat(sweep["heartbeat_interval"], sweep["grace_period"])
     make_pruner(sweep["pruner"], sweep["pruner_startup_trials"], sweep["pruner_warmup_epochs"],
                 sweep["evaluations_per_epoch"])

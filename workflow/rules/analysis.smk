@@ -155,6 +155,7 @@ rule downstream:
         selection=results("selection/best_model.json"),
         controls=get_downstream_control_best(),
         best=get_downstream_best,
+        peers=get_downstream_peer_jobs,
     output:
         table=report(
             results("analysis/downstream/downstream.html"),

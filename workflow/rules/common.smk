@@ -35,7 +35,8 @@ RUN_BY_SLUG = {
 RUNS = sorted(RUN_BY_SLUG)
 MODELS = sorted(RUN_OF_CANDIDATE) + sorted(config["controls"])
 TASKS = sorted(config["tasks"])
-SWEEP_WORKERS = [f"w{k}" for k in range(config["sweep"]["workers"])]
+# A study's further jobs when it spans nodes (sweep.jobs_per_study > 1); job j0 is finetune_sweep itself.
+SWEEP_PEER_JOBS = [f"j{k}" for k in range(1, config["sweep"]["jobs_per_study"])]
 
 
 def local_cores():
@@ -52,6 +53,8 @@ def local_cores():
 # behind one-core jobs (the sweeps) that free one core at a time, and the corpus stages the whole DAG waits on
 # would start last.
 PARALLEL_THREADS = 32 if local_cores() is None else max(1, min(32, local_cores() - 1))
+# A sweep job's threads: one per worker process (the profile's set-threads gives each worker more on a cluster).
+SWEEP_THREADS = config["sweep"]["workers"]
 
 SIGNATURE_SHARDS = range(config["dedup"]["shards"])
 BAND_GROUPS = range(config["dedup"]["band_groups"])
@@ -73,7 +76,7 @@ wildcard_constraints:
     run="|".join(RUNS),
     model="|".join(map(re.escape, MODELS)),
     task="|".join(map(re.escape, TASKS)) or "no-task",
-    worker=r"w\d+",
+    job=r"j\d+",
     group=r"\d+",
 
 
@@ -348,6 +351,11 @@ def get_study_storage(wildcards):
     return location
 
 
+def get_leading_job_args(wildcards):
+    """The leading job of a study that spans jobs numbers its workers j0w0, j0w1, ...; a study's only job w0, w1."""
+    return "--job-index 0" if SWEEP_PEER_JOBS else ""
+
+
 def get_n_trials(task):
     """Trials of a study: target tasks use sweep.n_trials (the selection reuses them); others may use fewer."""
     downstream_trials = config["downstream"]["n_trials"]
@@ -449,6 +457,24 @@ def get_downstream_best(wildcards):
         results("finetune/{model}/{task}/best.json"),
         model=get_selected_model(),
         task=config["downstream"]["tasks"],
+    )
+
+
+def get_peer_jobs(models, tasks):
+    """The further jobs' summaries of studies that span jobs (none by default): the stage reading a study's
+    best.json asks for them too, so that every job of the study runs."""
+    return expand(
+        results("finetune/{model}/{task}/jobs/{job}.json"),
+        model=models,
+        task=tasks,
+        job=SWEEP_PEER_JOBS,
+    )
+
+
+def get_downstream_peer_jobs(wildcards):
+    return get_peer_jobs(
+        [*get_downstream_controls(), get_selected_model()],
+        config["downstream"]["tasks"],
     )
 
 

@@ -1,31 +1,55 @@
-# Fine-tuning stage: an Optuna sweep per (model, task) keeping its best trial's model, then one test evaluation of it.
+# Fine-tuning stage: one job per (model, task) Optuna study, its sweep.workers processes sharing the job's GPUs;
+# once the study is complete the job scores the kept best model on test.
 
 
-ONE_WORKER = len(SWEEP_WORKERS) == 1
-"""A study with one worker scores its best trial in that worker's job: no second start for finetune_best."""
+rule finetune_sweep:
+    input:
+        unpack(get_finetune_input),
+    output:
+        best=results("finetune/{model}/{task}/best.json"),
+        trials=results("finetune/{model}/{task}/trials.tsv"),
+    log:
+        logs("finetune_sweep/{model}/{task}.log"),
+    benchmark:
+        results("benchmarks/finetune_sweep/{model}/{task}.tsv")
+    conda:
+        "../envs/tweetbert-cuda.yaml"
+    threads: SWEEP_THREADS
+    resources:
+        gpu=config["sweep"]["gpus"],
+    params:
+        model=get_model_args,
+        task=get_task_args,
+        storage=get_study_storage,
+        settings=settings(
+            "tweetbert.sweep.workers.SweepSettings",
+            derive=lambda wildcards: {"n_trials": get_n_trials(wildcards.task)},
+        ),
+        keep=results("finetune/{model}/{task}/kept"),
+        job=get_leading_job_args,
+    shell:
+        "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage:q}"
+        " --study {wildcards.model}/{wildcards.task} --settings {params.settings} --keep-dir {params.keep}"
+        " --threads {threads} {params.job} --name {wildcards.model} --best {output.best}"
+        " --trials {output.trials} > {log} 2>&1"
 
 
-if ONE_WORKER:
+if SWEEP_PEER_JOBS:
 
-    rule finetune_sweep:
+    rule finetune_sweep_peer:
         input:
             unpack(get_finetune_input),
         output:
-            worker=results(
-                f"finetune/{{model}}/{{task}}/workers/{SWEEP_WORKERS[0]}.json"
-            ),
-            best=results("finetune/{model}/{task}/best.json"),
-            trials=results("finetune/{model}/{task}/trials.tsv"),
+            results("finetune/{model}/{task}/jobs/{job}.json"),
         log:
-            logs(f"finetune_sweep/{{model}}/{{task}}/{SWEEP_WORKERS[0]}.log"),
+            logs("finetune_sweep_peer/{model}/{task}/{job}.log"),
         benchmark:
-            results(
-                f"benchmarks/finetune_sweep/{{model}}/{{task}}/{SWEEP_WORKERS[0]}.tsv"
-            )
+            results("benchmarks/finetune_sweep_peer/{model}/{task}/{job}.tsv")
         conda:
             "../envs/tweetbert-cuda.yaml"
+        threads: SWEEP_THREADS
         resources:
-            gpu=1,
+            gpu=config["sweep"]["gpus"],
         params:
             model=get_model_args,
             task=get_task_args,
@@ -35,79 +59,21 @@ if ONE_WORKER:
                 derive=lambda wildcards: {"n_trials": get_n_trials(wildcards.task)},
             ),
             keep=results("finetune/{model}/{task}/kept"),
-            worker=SWEEP_WORKERS[0],
+            index=lambda wildcards: wildcards.job.removeprefix("j"),
         shell:
-            "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage}"
-            " --study {wildcards.model}/{wildcards.task} --worker-id {params.worker}"
-            " --settings {params.settings} --keep-dir {params.keep} --summary {output.worker}"
-            " --name {wildcards.model} --best {output.best} --trials {output.trials} > {log} 2>&1"
-
-else:
-
-    rule finetune_sweep:
-        input:
-            unpack(get_finetune_input),
-        output:
-            results("finetune/{model}/{task}/workers/{worker}.json"),
-        log:
-            logs("finetune_sweep/{model}/{task}/{worker}.log"),
-        benchmark:
-            results("benchmarks/finetune_sweep/{model}/{task}/{worker}.tsv")
-        conda:
-            "../envs/tweetbert-cuda.yaml"
-        resources:
-            gpu=1,
-        params:
-            model=get_model_args,
-            task=get_task_args,
-            storage=get_study_storage,
-            settings=settings(
-                "tweetbert.sweep.workers.SweepSettings",
-                derive=lambda wildcards: {"n_trials": get_n_trials(wildcards.task)},
-            ),
-            keep=results("finetune/{model}/{task}/kept"),
-        shell:
-            "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage}"
-            " --study {wildcards.model}/{wildcards.task} --worker-id {wildcards.worker}"
-            " --settings {params.settings} --keep-dir {params.keep} --summary {output} > {log} 2>&1"
-
-    rule finetune_best:
-        input:
-            unpack(get_finetune_input),
-            workers=expand(
-                results("finetune/{{model}}/{{task}}/workers/{worker}.json"),
-                worker=SWEEP_WORKERS,
-            ),
-        output:
-            best=results("finetune/{model}/{task}/best.json"),
-            trials=results("finetune/{model}/{task}/trials.tsv"),
-        log:
-            logs("finetune_best/{model}/{task}.log"),
-        benchmark:
-            results("benchmarks/finetune_best/{model}/{task}.tsv")
-        conda:
-            "../envs/tweetbert-cuda.yaml"
-        resources:
-            gpu=1,
-        params:
-            model=get_model_args,
-            task=get_task_args,
-            storage=get_study_storage,
-            settings=settings("tweetbert.finetune.train.FinetuneSettings"),
-            keep=results("finetune/{model}/{task}/kept"),
-        shell:
-            "tweetbert finetune-best {params.model} {params.task} --storage {params.storage}"
-            " --study {wildcards.model}/{wildcards.task} --name {wildcards.model} --keep-dir {params.keep}"
-            " --settings {params.settings} --best {output.best} --trials {output.trials} > {log} 2>&1"
+            "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage:q}"
+            " --study {wildcards.model}/{wildcards.task} --settings {params.settings} --keep-dir {params.keep}"
+            " --threads {threads} --job-index {params.index} --summary {output} > {log} 2>&1"
 
 
 checkpoint select_best:
     input:
-        expand(
+        best=expand(
             results("finetune/{model}/{task}/best.json"),
             model=MODELS,
             task=config["target_tasks"],
         ),
+        peers=get_peer_jobs(MODELS, config["target_tasks"]),
     output:
         best=results("selection/best_model.json"),
         aggregate=results("selection/aggregate.tsv"),
@@ -144,7 +110,7 @@ checkpoint select_best:
     params:
         settings=settings("tweetbert.analysis.selection.SelectionSettings"),
     shell:
-        "tweetbert select-best --best {input} --settings {params.settings}"
+        "tweetbert select-best --best {input.best} --settings {params.settings}"
         " --aggregate {output.aggregate} --best-model {output.best} --controls {output.controls}"
         " --controls-html {output.controls_html} --controls-markdown {output.controls_markdown}"
         " --candidates-scatter {output.candidates_scatter} --epochs {output.epochs} 2> {log}"

@@ -25,7 +25,7 @@ from tweetbert.modeling.cost_inputs import read_json
 STAGES = ("loading", "training", "validation", "checkpointing", "other")
 """The parts of a run's wall time in its metrics.json ``time_seconds``."""
 BENCHMARKED_RULES = {"calibrate_batch_size": "batch-size calibration", "finetune_sweep": "fine-tuning sweeps",
-                     "finetune_best": "fine-tuning sweeps"}
+                     "finetune_sweep_peer": "fine-tuning sweeps"}
 """GPU rules besides pre-training whose benchmark files count, by the stage they belong to."""
 PHASE_LABELS = {"candidates": "pre-training: candidate runs", "exploration": "pre-training: exploration-only runs"}
 

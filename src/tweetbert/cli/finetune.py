@@ -1,4 +1,4 @@
-"""Fine-tuning stages: finetune-sweep (one worker of a study), finetune-best (test once, on the kept best model)."""
+"""Fine-tuning stages: finetune-sweep (a study's job: its workers, then the kept best model on test) and select-best."""
 
 from __future__ import annotations
 
@@ -33,104 +33,62 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     from tweetbert.sweep.workers import SweepSettings
 
     _task_args(p)
-    p.add_argument("--worker-id", required=True, help="this worker's id (letters, digits, _ and -)")
     p.add_argument("--keep-dir", required=True, type=Path,
                    help="where the study's best trial's model is kept (shared by its workers; outside job outputs)")
-    p.add_argument("--summary", required=True, type=Path, help="JSON written when the study is complete")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads of the job, shared out among its workers")
     add_settings_options(p, SweepSettings)
-    alone = p.add_argument_group("the study's only worker", "with these, the worker also does finetune-best's work "
-                                 "once its study is complete, in this process (all three or none)")
-    alone.add_argument("--name", help="the model's name in results (candidate slug or control name)")
-    alone.add_argument("--best", type=Path, help="best.json: params, dev and test metrics of the best trial's model")
-    alone.add_argument("--trials", type=Path, help="trials.tsv of the whole study")
+    lead = p.add_argument_group("the study's leading job", "it goes on until the study is complete, then scores the "
+                                "best trial's kept model on test (all three)")
+    lead.add_argument("--name", help="the model's name in results (candidate slug or control name)")
+    lead.add_argument("--best", type=Path, help="best.json: params, dev and test metrics of the best trial's model")
+    lead.add_argument("--trials", type=Path, help="trials.tsv of the whole study")
+    peer = p.add_argument_group("a further job of a study that spans jobs (sweep.jobs_per_study > 1)")
+    p.add_argument("--job-index", type=int,
+                   help="with sweep.jobs_per_study > 1, this job's index k (0 leads): its workers are j<k>w0, j<k>w1, ...")
+    peer.add_argument("--summary", type=Path, help="JSON written when this job's workers have no trial left to run")
 
 
-@command("finetune-sweep", "One worker of a model x task Optuna study; returns once the study has N trials.",
-         _sweep_args)
+@command("finetune-sweep", "A model x task Optuna study: sweep.workers worker processes on the job's GPUs, then the "
+         "kept best model scored on test.", _sweep_args)
 def finetune_sweep(args: argparse.Namespace) -> None:
-    import tempfile
-
-    import optuna
-    from optuna.trial import TrialState
+    import os
 
     from tweetbert.errors import CheckFailed
-    from tweetbert.finetune.train import finetune
-    from tweetbert.sweep.callback import OptunaReportCallback
-    from tweetbert.sweep.keep import keep_if_best
-    from tweetbert.sweep.space import parse_space, suggest
-    from tweetbert.sweep.storage import open_storage
-    from tweetbert.sweep.workers import SweepSettings, run_worker
+    from tweetbert.sweep.job import job_gpus, narrow_to_first_gpu
+    from tweetbert.sweep.storage import surfacing_storage_errors
+    from tweetbert.sweep.workers import SweepSettings
 
     settings = settings_from_args(args, SweepSettings)
-    scores_best = args.best is not None
-    if {args.name is None, args.best is None, args.trials is None} != {not scores_best}:
-        raise CheckFailed("finetune-sweep: --name, --best and --trials go together (the study's only worker)")
-    spec, task = _load(args)
-    space = parse_space(settings.space)
-
-    def objective(trial: optuna.Trial) -> float:
-        """Prunes on validation; the objective is the dev metric of the model training ended with, kept if best."""
-        report = OptunaReportCallback(trial, spec.main_metric, settings.evaluations_per_epoch)
-        with tempfile.TemporaryDirectory() as scratch:
-            result = finetune(args.model, task, spec, suggest(trial, space), seed=settings.seed,
-                              output_dir=Path(scratch), callbacks=[report], random_init=args.random_init,
-                              max_length=settings.max_length, evaluations_per_epoch=settings.evaluations_per_epoch)
-        trial.set_user_attr("steps", result["steps"])
-        report.raise_if_pruned()
-        record = {"trial": trial.number, "objective": result["objective"], "dev": result["dev"],
-                  "weights_sha256": result["weights_sha256"], "params": trial.params, "worker": args.worker_id}
-        trial.set_user_attr("weights_sha256", result["weights_sha256"])
-        standing = {t.number: t.user_attrs.get("weights_sha256")
-                    for t in trial.study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.COMPLETE))}
-        keep_if_best(args.keep_dir, result["model"], record, standing)
-        return float(result["objective"])
-
-    run_worker(args.study, args.storage, objective, settings.n_trials, seed=settings.seed, worker_id=args.worker_id,
-               pruner=settings.pruner, pruner_startup_trials=settings.pruner_startup_trials,
-               pruner_warmup_epochs=settings.pruner_warmup_epochs,
-               evaluations_per_epoch=settings.evaluations_per_epoch, lease_timeout=settings.lease_timeout,
-               heartbeat_interval=settings.heartbeat_interval, grace_period=settings.grace_period)
-    study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
-    if scores_best:
-        running = [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))]
-        if running:
-            raise CheckFailed(f"study {args.study}: trials {running} are still running in another worker; "
-                              "--best is for a study's only worker (use finetune-best after every worker returned)")
-        _write_best(args, study, spec, task, seed=settings.seed, max_length=settings.max_length)
-    write_json({"study": args.study, "worker": args.worker_id, "trials": len(study.trials)}, args.summary)
+    leads = args.best is not None
+    if {args.name is None, args.best is None, args.trials is None} != {not leads} or leads == (args.summary is not None):
+        raise CheckFailed("finetune-sweep: give --name, --best and --trials (the study's leading job) or --summary "
+                          "(a further job)")
+    devices = job_gpus(settings.gpus, os.environ.get("CUDA_VISIBLE_DEVICES"))
+    narrow_to_first_gpu(devices)  # before anything starts CUDA in this process
+    with surfacing_storage_errors():  # one line naming sweep.storage, not Optuna's masking traceback
+        _run_sweep_job(args, settings, devices, leads)
 
 
-def _best_args(p: argparse.ArgumentParser) -> None:
-    from tweetbert.finetune.train import FinetuneSettings
-
-    _task_args(p)
-    p.add_argument("--name", required=True, help="the model's name in results (candidate slug or control name)")
-    p.add_argument("--keep-dir", required=True, type=Path, help="the study's kept best model (finetune-sweep)")
-    p.add_argument("--best", required=True, type=Path, help="best.json: params, dev and test metrics of one model")
-    p.add_argument("--trials", required=True, type=Path, help="trials.tsv of the whole study")
-    add_settings_options(p, FinetuneSettings)
-
-
-@command("finetune-best", "Score the kept model of the best trial on the test split, once; no retraining.",
-         _best_args)
-def finetune_best(args: argparse.Namespace) -> None:
+def _run_sweep_job(args: argparse.Namespace, settings, devices: list[str], leads: bool) -> None:
     import optuna
 
-    from tweetbert.finetune.train import FinetuneSettings
+    from tweetbert.sweep.best import score_best_trial
+    from tweetbert.finetune.train import prepare_task
+    from tweetbert.sweep.job import StudyJob, run_study_job, worker_ids
     from tweetbert.sweep.storage import open_storage
 
-    settings = settings_from_args(args, FinetuneSettings)
     spec, task = _load(args)
-    study = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
-    _write_best(args, study, spec, task, seed=settings.seed, max_length=settings.max_length)
-
-
-def _write_best(args: argparse.Namespace, study, spec, task, *, seed: int, max_length: int) -> None:
-    """best.json and trials.tsv of a finished study (``--best``/``--trials``, the kept model in ``--keep-dir``)."""
-    from tweetbert.finetune.best import score_best_trial
-
-    best, trials = score_best_trial(study, args.model, spec, task, name=args.name, keep_dir=args.keep_dir, seed=seed,
-                                    max_length=max_length)
+    prepared = prepare_task(args.model, task, spec, max_length=settings.max_length)
+    job = StudyJob(args.study, str(args.storage), args.model, args.random_init, prepared, settings, args.keep_dir,
+                   threads=max(1, args.threads // settings.workers))
+    run_study_job(job, worker_ids(settings.workers, args.job_index), devices, leader=leads)
+    storage = open_storage(args.storage, retry_seconds=settings.storage_retry_seconds,
+                           connect_timeout=settings.storage_connect_timeout)
+    study = optuna.load_study(study_name=args.study, storage=storage)
+    if not leads:
+        write_json({"study": args.study, "job": args.job_index, "trials": len(study.trials)}, args.summary)
+        return
+    best, trials = score_best_trial(study, prepared, name=args.name, keep_dir=args.keep_dir, seed=settings.seed)
     args.trials.parent.mkdir(parents=True, exist_ok=True)
     trials.to_csv(args.trials, sep="\t", index=False, float_format="%.6g")
     write_json(best, args.best)

@@ -161,7 +161,7 @@ def _sweep_stage(name: str, models: int, tasks: Sequence[TaskSize], n_trials: in
     hours = models * sum(sweep_hours(task, n_trials, epochs, sweep["evaluations_per_epoch"],
                                      speed.tokens_per_second) for task in tasks)
     studies = models * len(tasks)
-    jobs = studies * sweep["workers"] + (studies if sweep["workers"] > 1 else 0)  # + finetune_best per study
+    jobs = studies * sweep["jobs_per_study"]  # each running sweep.workers processes
     basis = (f"{models} models x {len(tasks)} tasks x {n_trials} trials of {epochs:g} epochs (mean of the space), "
              "all run in full")
     return Stage(name, jobs, hours, basis)

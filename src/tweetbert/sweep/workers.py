@@ -1,4 +1,7 @@
-"""Workers that share one study, each a Snakemake/SLURM job, and together finish exactly ``n_trials`` trials.
+"""Workers that share one study and together finish exactly ``n_trials`` trials.
+
+A study's workers are the processes of its sweep job (:mod:`tweetbert.sweep.job`), and of further jobs when a
+study spans nodes (``sweep.jobs_per_study``).
 
 **Finished** means COMPLETE or PRUNED: a pruned trial was judged, so it uses up a slot. FAIL does not: a trial of a
 dead worker is failed and rerun (:mod:`tweetbert.sweep.lease`, or Optuna's heartbeat on an RDB storage), and an
@@ -11,9 +14,8 @@ first ``n_trials`` live trials gives up (it ends FAIL with the user attribute ``
 because a trial's rank can only fall (trials before it are never created later, and only leave the live set by
 failing), so at most ``n_trials`` trials ever hold a slot.
 
-A worker returns only when the study has ``n_trials`` finished trials: while other workers' trials fill the last
-slots it waits, so that it can rerun one whose worker dies. So every worker's job ends with the study complete (a
-job rerun after a crash included), at the cost of workers idling while the last trials run.
+A worker returns as soon as no slot is open: it does not wait, holding its GPU memory, while other workers run the
+last trials. Whoever stays to rerun a trial whose worker dies is the job's business (:mod:`tweetbert.sweep.job`).
 
 A worker declared dead while alive (frozen for longer than the lease timeout) finds its trial failed when it reports
 the result; Optuna then raises, its job fails, and the trial's rerun is already enqueued.
@@ -24,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import time
 import warnings
 import zlib
 from collections.abc import Callable, Sequence
@@ -56,9 +57,12 @@ _WORKER_ID = re.compile(r"[A-Za-z0-9_-]+")
 @mirrors("sweep")
 @dataclass(frozen=True)
 class SweepSettings:
-    """One study's sweep (storage and worker count are the workflow's: they name the study's place and jobs)."""
+    """One study's sweep job: its trials, pruner, recovery and worker processes (the storage is the workflow's: it
+    names the study's place)."""
 
     n_trials: int = 100
+    workers: int = 1
+    gpus: int = 1
     pruner: str = "median"
     pruner_startup_trials: int = 5
     pruner_warmup_epochs: int = 0
@@ -66,6 +70,8 @@ class SweepSettings:
     lease_timeout: float = 600.0
     heartbeat_interval: int = 60
     grace_period: int | None = None  # None: twice heartbeat_interval
+    storage_retry_seconds: float = 120.0
+    storage_connect_timeout: int = 10
     max_length: int = 128
     space: dict[str, Any] = setting({})
     seed: int = setting(0, key="seed")
@@ -145,24 +151,40 @@ def check_heartbeat(interval: int, grace_period: int | None) -> None:
                                                 f"or null, got {grace_period!r}")
 
 
+def check_storage_spans_jobs(storage: str, jobs_per_study: int) -> None:
+    """A study in a journal file has the writers of one job, on one node; one that spans jobs needs a database server
+    (a journal file shared over NFS by several nodes loses lines under load; SQLite takes one writer at a time)."""
+    if jobs_per_study == 1:
+        return
+    if storage == "journal" or journal_path(storage) is not None or storage.startswith("sqlite"):
+        raise ConfigError("sweep.storage", f"{storage!r} with sweep.jobs_per_study = {jobs_per_study}: a study "
+                                           "whose jobs run on several nodes needs a database server "
+                                           "(postgresql://user@host/db); or set sweep.jobs_per_study: 1")
+
+
 def holds_slot(trials: Sequence[FrozenTrial], number: int, n_trials: int) -> bool:
     """Whether trial ``number`` is among the first ``n_trials`` live trials (see the module docstring)."""
     return sum(t.number < number and t.state in LIVE for t in trials) < n_trials
+
+
+def study_is_complete(study: optuna.Study, n_trials: int) -> bool:
+    return sum(t.state in FINISHED for t in study.get_trials(deepcopy=False)) >= n_trials
 
 
 def run_worker(study_name: str, storage: str | Path, objective: Callable[[optuna.Trial], float], n_trials: int, *,
                seed: int, worker_id: str, pruner: str = "median", pruner_startup_trials: int = 5,
                pruner_warmup_epochs: int = 0, evaluations_per_epoch: int = 1, direction: str = "maximize",
                lease_timeout: float = 600.0, heartbeat_interval: int = 60, grace_period: int | None = None,
-               poll_interval: float = 10.0, max_retries: int = MAX_RETRIES) -> None:
-    """Joins (or creates) the study and runs trials until it has exactly ``n_trials`` finished trials.
+               storage_retry_seconds: float = 120.0, storage_connect_timeout: int = 10,
+               max_retries: int = MAX_RETRIES) -> optuna.Study:
+    """Joins (or creates) the study and runs trials while a slot is open; returns the study.
 
     ``storage`` is a journal path or a database URL (:func:`tweetbert.sweep.storage.open_storage`); ``worker_id``
     tells the workers apart (e.g. the job's index): it labels their trials (user attribute ``worker``) and seeds
     their samplers (with the study's trial count, see :func:`make_sampler`). The objective raises
     :class:`optuna.TrialPruned` to prune; it reports ``evaluations_per_epoch`` values per epoch (see
-    :func:`make_pruner`). Before each trial and every ``poll_interval`` seconds while it waits, a
-    worker fails and reruns the trials of dead workers: on a journal storage those without a sign of life for
+    :func:`make_pruner`). Before each trial a worker fails and reruns the trials of dead workers: on a journal
+    storage those without a sign of life for
     ``lease_timeout`` seconds (:mod:`tweetbert.sweep.lease`), on an RDB storage those whose heartbeat (every
     ``heartbeat_interval`` seconds) stopped for ``grace_period`` seconds (default: two intervals).
     """
@@ -179,7 +201,9 @@ def run_worker(study_name: str, storage: str | Path, objective: Callable[[optuna
                                 pruner=make_pruner(pruner, pruner_startup_trials, pruner_warmup_epochs,
                                                    evaluations_per_epoch),
                                 storage=open_storage(storage, heartbeat_interval=heartbeat_interval,
-                                                     grace_period=grace_period, max_retries=max_retries),
+                                                     grace_period=grace_period, max_retries=max_retries,
+                                                     retry_seconds=storage_retry_seconds,
+                                                     connect_timeout=storage_connect_timeout),
                                 load_if_exists=True)
     study.sampler = make_sampler(seed, worker_id, history=len(study.get_trials(deepcopy=False)))
     if study.direction.name.lower() != direction:  # Optuna keeps an existing study's direction without a word
@@ -207,16 +231,14 @@ def run_worker(study_name: str, storage: str | Path, objective: Callable[[optuna
             if leases is None:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ExperimentalWarning)
-                    optuna.storages.fail_stale_trials(study)  # optimize() does it too, but not while we wait
+                    optuna.storages.fail_stale_trials(study)
             else:
                 recover_dead_trials(study, leases, lease_timeout, max_retries)
             trials = study.get_trials(deepcopy=False)
             finished = sum(t.state in FINISHED for t in trials)
             running = sum(t.state == TrialState.RUNNING for t in trials)
-            if finished >= n_trials:
-                log.info("worker %s: study %s has its %d finished trials", worker_id, study_name, finished)
-                return
             if finished + running >= n_trials:
-                time.sleep(poll_interval)  # the last slots are taken; stay to rerun one whose worker dies
-                continue
+                log.info("worker %s: study %s has %d finished and %d running trials of %d: no slot left",
+                         worker_id, study_name, finished, running, n_trials)
+                return study
             study.optimize(claimed, n_trials=1, catch=(_Surplus,), callbacks=[stop_on_failure])
