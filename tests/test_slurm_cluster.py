@@ -145,7 +145,8 @@ def postgres_study_run(cluster_run):
     if server is None:
         pytest.skip(not_configured("The SLURM run of a study spanning two jobs"))
     workdir = cluster_run["workdir"]
-    study_dir = workdir / "results" / RUN_NAME / "finetune" / "base" / "sentiment3"
+    study = Path("results", RUN_NAME, "finetune", "base", "sentiment3")  # targets: relative to the working directory
+    study_dir = workdir / study
     shutil.rmtree(study_dir / "kept")  # the journal study's best model; the new study keeps its own
     with fresh_database(server) as database:
         config = yaml.safe_load((workdir / "config.yaml").read_text())
@@ -154,7 +155,7 @@ def postgres_study_run(cluster_run):
         started = time.strftime("%Y-%m-%dT%H:%M:%S")
         run = subprocess.run(
             [*snakemake_command(workdir, workdir / "postgres.yaml"), "--set-threads", "finetune_sweep=1",
-             "finetune_sweep_peer=1", "--", str(study_dir / "best.json"), str(study_dir / "jobs" / "j1.json")],
+             "finetune_sweep_peer=1", "--", str(study / "best.json"), str(study / "jobs" / "j1.json")],
             cwd=workdir, env=snakemake_env(), capture_output=True, text=True, timeout=HANG_GUARD_SECONDS)
         output = run.stdout + run.stderr
         assert run.returncode == 0, output[-6000:]
@@ -173,7 +174,7 @@ def run_uuid(output: str) -> str:
 
 def test_every_job_ran_as_a_slurm_job_and_completed_except_the_interrupted_one(cluster_run):
     jobs = cluster_run["jobs"]
-    assert len(jobs) > 50
+    assert len(jobs) > 40
     failed = [job for job in jobs if job["state"] != "COMPLETED"]
     assert [job["id"] for job in failed] == [cluster_run["interrupted"]], failed
     rules = {job["rule"] for job in jobs}
