@@ -36,6 +36,9 @@ def test_environment_files_hold_what_their_names_say():
     cuda = yaml.safe_load((envs / "tweetbert-cuda.yaml").read_text(encoding="utf-8"))
     cpu_pip = next(item["pip"] for item in cpu["dependencies"] if isinstance(item, dict))
     cuda_pip = next(item["pip"] for item in cuda["dependencies"] if isinstance(item, dict))
-    assert any("whl/cpu" in line for line in cpu_pip)
-    assert not any("whl/cpu" in line or "cpu-constraints" in line for line in cuda_pip)
-    assert "torch==2.13.0" in cuda_pip
+    assert any("whl/cpu" in line for line in cpu_pip) and "--constraint ../../requirements/cpu.pins" in cpu_pip
+    assert not any("whl/cpu" in line or "cpu" in line.rsplit("/", 1)[-1] for line in cuda_pip)
+    assert "--constraint ../../requirements/cuda.pins" in cuda_pip
+    locks = REPO / "requirements"
+    assert "\ntorch==2.13.0+cpu \\\n" in (locks / "cpu.lock").read_text()
+    assert "\ntorch==2.13.0 \\\n" in (locks / "cuda.lock").read_text()
