@@ -245,14 +245,15 @@ def _task_examples(config: Mapping[str, Any], results: Path, task: str) -> tuple
         if splits:
             return {role: int(split["examples"]) for role, split in splits.items()}, f"measured: {best}"
     options = config["tasks"][task]
-    if options["path"] != "demo" and all(map(_holds_data, _task_files(options["path"], options.get("hydrated")))):
+    path = options.get("path")  # None for a task read from the Hub (`hub`): its size is known once a sweep ran
+    if path not in (None, "demo") and all(map(_holds_data, _task_files(path, options.get("hydrated")))):
         from tweetbert.tasks.registry import load_task
 
         data = load_task(task, options)
-        return {role: len(examples) for role, examples in data.splits.items()}, f"measured: {options['path']}"
-    if options["path"] != "demo" and task in PUBLISHED_EXAMPLES:
+        return {role: len(examples) for role, examples in data.splits.items()}, f"measured: {path}"
+    if path != "demo" and task in PUBLISHED_EXAMPLES:
         return PUBLISHED_EXAMPLES[task]
-    total = ASSUMED_TASK_EXAMPLES["demo" if options["path"] == "demo" else "other"]
+    total = ASSUMED_TASK_EXAMPLES["demo" if path == "demo" else "other"]
     examples = {role: round(total * share) for role, share in CARVED_SHARES.items()}
     return examples, f"assumed: {total:,} examples split 65/5/15/15 (no file or sweep yet)"
 

@@ -1,21 +1,23 @@
 """Readers for the downstream datasets exactly as their authors publish them (see DATASETS.md).
 
-Every malformed record raises :class:`InputError` naming the file, the row (line of a TSV/CSV/JSON Lines file;
-record number of a Parquet table; question number of a JSQuAD document) and the field, so a hand-edited or
-freshly hydrated file can be fixed at once. Loaders take the task name and its options with defaults filled in
-(``registry.TaskSpec.options``); a bad option raises :class:`ConfigError` under ``tasks.<name>.<option>``.
+Every malformed record raises :class:`InputError` naming the file (or the dataset and split), the row (line of a
+TSV/CSV/JSON Lines file; record number of a Parquet table or dataset split; question number of a JSQuAD document)
+and the field, so a hand-edited or freshly hydrated file can be fixed at once. Loaders take the task name and its
+options with defaults filled in (``registry.TaskSpec.options``); a bad option raises :class:`ConfigError` under
+``tasks.<name>.<option>``. A loader takes the published tables already read (``tables``) where they come from a
+`datasets` dataset (:mod:`tweetbert.tasks.hub`); otherwise it reads the files ``path`` names.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tweetbert.errors import ConfigError, InputError
-from tweetbert.tables import SUFFIX_FORMATS, Fields, category_text, read_delimited, read_jsonl, read_table, read_text
+from tweetbert.tables import SUFFIX_FORMATS, Fields, category_text, read_delimited, read_jsonl, read_table
 from tweetbert.tasks.splits import resolve_splits
 from tweetbert.tasks.types import Example, ProblemType, TaskData
 
@@ -33,6 +35,22 @@ DEFAULT_SPLIT_COLUMN = "split"
 _SPLIT_NAMES = {"train": "train", "validation": "validation", "valid": "validation", "val": "validation",
                 "dev": "dev", "development": "dev", "test": "test"}
 _INTEGER = re.compile(r"-?\d+")
+
+
+@dataclass(frozen=True)
+class Table:
+    """One published table: a file, or one split of a `datasets` dataset (``where`` names it in errors)."""
+
+    where: Path | str
+    columns: list[str]
+    records: list[Fields]
+    header_row: int | None = None
+    role: str | None = None  # the role the table is published in; None: by its split column, or carved
+    origin: str | None = None  # the split's source, where ``role`` is set
+
+
+def _name(where: Path | str) -> str:
+    return where.name if isinstance(where, Path) else str(where)
 
 
 def _config_key(name: str, option: str) -> str:
@@ -65,7 +83,7 @@ def _wrime_threshold(name: str, threshold: Any) -> float:
     return threshold
 
 
-def _wrime_column(path: Path, header: Sequence[str], group: str, field: str, hint: str = "") -> str:
+def _wrime_column(path: Path | str, header: Sequence[str], group: str, field: str, hint: str = "") -> str:
     """The column of ``group`` + ``field``; ver1 files spell Sadness ``Saddness`` for some readers."""
     candidates = [group + field] + ([group + "Saddness"] if field == "Sadness" else [])
     for column in candidates:
@@ -87,34 +105,41 @@ def _wrime_files(name: str, options: Mapping[str, Any]) -> dict[str | None, Path
     return {role: Path(path[role]) for role in _WRIME_ROLES if role in path}
 
 
+def _wrime_tables(name: str, options: Mapping[str, Any]) -> list[Table]:
+    tables = []
+    for split, path in _wrime_files(name, options).items():
+        header, records = read_delimited(path, "\t")
+        tables.append(Table(path, header, records, 1, split, split and f"{path.name} (the {split} file)"))
+    return tables
+
+
 def _load_wrime(name: str, options: Mapping[str, Any], problem_type: ProblemType,
-                parse_for: Callable[[Path, list[str], str], Callable[[Fields], Example]],
-                label_names: list[str] | None) -> TaskData:
+                parse_for: Callable[[Path | str, list[str], str], Callable[[Fields], Example]],
+                label_names: list[str] | None, tables: Sequence[Table] | None) -> TaskData:
     group = _wrime_group(name, options)
     published: dict[str, list[Example]] = {role: [] for role in _WRIME_ROLES}
     origins: dict[str, str] = {}
-    files = _wrime_files(name, options)
-    for split, path in files.items():
-        header, records = read_delimited(path, "\t")
+    tables = _wrime_tables(name, options) if tables is None else tables
+    for table in tables:
+        path, header, records = table.where, table.columns, table.records
         if "Sentence" not in header:
-            raise InputError(path, "missing column", row=1, column="Sentence")
+            raise InputError(path, "missing column", row=table.header_row, column="Sentence")
         parse = parse_for(path, header, group)
-        if split is not None:
-            published[split] = [parse(record) for record in records]
-            origins[split] = f"{path.name} (the {split} file)"
+        if table.role is not None:
+            published[table.role] += [parse(record) for record in records]
+            origins[table.role] = table.origin
         elif WRIME_SPLIT_COLUMN in header:
             for record in records:
                 published[_WRIME_ROLES[record.choice(WRIME_SPLIT_COLUMN, _WRIME_ROLES)]].append(parse(record))
-            origins.update({role: f"{path.name}, rows with {WRIME_SPLIT_COLUMN} = {role}" for role in _WRIME_ROLES})
+            origins.update({role: f"{_name(path)}, rows with {WRIME_SPLIT_COLUMN} = {role}" for role in _WRIME_ROLES})
         else:
             published["train"] = [parse(record) for record in records]
-            origins["train"] = f"{path.name} (no {WRIME_SPLIT_COLUMN} column)"
-    first_file = next(iter(files.values()))
-    splits, sources = resolve_splits(published, origins, problem_type, seed=int(options["seed"]), path=first_file)
+            origins["train"] = f"{_name(path)} (no {WRIME_SPLIT_COLUMN} column)"
+    splits, sources = resolve_splits(published, origins, problem_type, seed=int(options["seed"]), path=tables[0].where)
     return TaskData(name, problem_type, splits, sources, label_names)
 
 
-def load_wrime_emotion(name: str, options: Mapping[str, Any]) -> TaskData:
+def load_wrime_emotion(name: str, options: Mapping[str, Any], tables: Sequence[Table] | None = None) -> TaskData:
     """Multi-label: an emotion is present where the annotator group's intensity reaches ``threshold``.
 
     The default threshold 1 on ``Avg. Readers_`` counts every emotion the readers on average perceived at all;
@@ -122,7 +147,7 @@ def load_wrime_emotion(name: str, options: Mapping[str, Any]) -> TaskData:
     """
     threshold = _wrime_threshold(name, options["threshold"])
 
-    def parse_for(path: Path, header: list[str], group: str) -> Callable[[Fields], Example]:
+    def parse_for(path: Path | str, header: list[str], group: str) -> Callable[[Fields], Example]:
         columns = [_wrime_column(path, header, group, emotion) for emotion in EMOTIONS]
 
         def parse(record: Fields) -> Example:
@@ -131,17 +156,17 @@ def load_wrime_emotion(name: str, options: Mapping[str, Any]) -> TaskData:
                     "intensities": intensities}
         return parse
 
-    return _load_wrime(name, options, ProblemType.MULTI_LABEL, parse_for, list(EMOTIONS))
+    return _load_wrime(name, options, ProblemType.MULTI_LABEL, parse_for, list(EMOTIONS), tables)
 
 
-def load_wrime_sentiment(name: str, options: Mapping[str, Any]) -> TaskData:
+def load_wrime_sentiment(name: str, options: Mapping[str, Any], tables: Sequence[Table] | None = None) -> TaskData:
     """Regression on the annotator group's sentiment (−2 … 2), a WRIME ver2 column."""
 
-    def parse_for(path: Path, header: list[str], group: str) -> Callable[[Fields], Example]:
+    def parse_for(path: Path | str, header: list[str], group: str) -> Callable[[Fields], Example]:
         column = _wrime_column(path, header, group, "Sentiment", " (sentiment is annotated in WRIME ver2 only)")
         return lambda record: {"text": record.text("Sentence"), "label": record.number(column, -2, 2)}
 
-    return _load_wrime(name, options, ProblemType.REGRESSION, parse_for, None)
+    return _load_wrime(name, options, ProblemType.REGRESSION, parse_for, None, tables)
 
 
 # --- JGLUE ----------------------------------------------------------------------------------------------------
@@ -198,66 +223,24 @@ def _jglue_files(name: str, options: Mapping[str, Any]) -> tuple[Path, dict[str,
     return directory, {split: path for split, path in files.items() if path.is_file()}
 
 
-def load_jglue(name: str, options: Mapping[str, Any]) -> TaskData:
+def load_jglue(name: str, options: Mapping[str, Any], tables: Sequence[Table] | None = None) -> TaskData:
     """A JSON Lines task of JGLUE (JSTS, JNLI, MARC-ja, JCoLA, JCommonsenseQA), one file per split."""
     problem_type, parse, label_names = _JGLUE[name]
-    directory, files = _jglue_files(name, options)
-    published, origins = {}, {}
-    for split, path in files.items():
-        records = read_jsonl(path)
+    if tables is None:
+        directory, files = _jglue_files(name, options)
+        tables = [Table(path, [], read_jsonl(path), None, _JGLUE_ROLES[split], path.name)
+                  for split, path in files.items()]
+    else:
+        directory = tables[0].where
+    published: dict[str, list[Example]] = {}
+    origins: dict[str, str] = {}
+    for table in tables:
+        records = table.records
         if _all_or_none_labelled(records, [record.has("label") for record in records], "label"):
-            published[_JGLUE_ROLES[split]] = [parse(record) for record in records]
-            origins[_JGLUE_ROLES[split]] = path.name
+            published.setdefault(table.role, []).extend(parse(record) for record in records)
+            origins[table.role] = table.origin
     splits, sources = resolve_splits(published, origins, problem_type, seed=int(options["seed"]), path=directory)
     return TaskData(name, problem_type, splits, sources, list(label_names) if label_names else None)
-
-
-def _squad_questions(path: Path) -> list[tuple[Fields, Example | None]]:
-    """Each question with its example, or None where it has no answer and is not marked impossible."""
-    text = read_text(path)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(path, f"invalid JSON: {error.msg} (character {error.colno})", row=error.lineno) from None
-    questions: list[tuple[Fields, Example | None]] = []
-    for i, article in enumerate(Fields(document, path, None).items("data")):
-        article = Fields(article, path, None, f"data[{i}]")
-        title = article.text("title")
-        for j, paragraph in enumerate(article.items("paragraphs")):
-            paragraph = Fields(paragraph, path, None, f"data[{i}].paragraphs[{j}]")
-            context = paragraph.text("context")
-            for k, qa in enumerate(paragraph.items("qas")):
-                where = f"data[{i}].paragraphs[{j}].qas[{k}]"
-                qa = Fields(qa, path, len(questions) + 1, where)
-                example = {"id": qa.category("id"), "title": title, "question": qa.text("question"),
-                           "context": context, "answers": {"text": [], "answer_start": []}}
-                for a, answer in enumerate(qa.items("answers")):
-                    answer = Fields(answer, path, qa.row, f"{where}.answers[{a}]")
-                    answer_text, start = answer.text("text"), answer.integer("answer_start", 0, len(context))
-                    found = context[start:start + len(answer_text)]
-                    if found != answer_text:
-                        raise answer.error("answer_start", f"context[{start}:{start + len(answer_text)}] is "
-                                                           f"{found!r}, not the answer text {answer_text!r}")
-                    example["answers"]["text"].append(answer_text)
-                    example["answers"]["answer_start"].append(start)
-                answered = bool(example["answers"]["text"]) or qa.values.get("is_impossible") is True
-                questions.append((qa, example if answered else None))
-    return questions
-
-
-def load_jsquad(name: str, options: Mapping[str, Any]) -> TaskData:
-    """JSQuAD: one SQuAD-form JSON document per split; answer offsets are checked against the context."""
-    directory, files = _jglue_files(name, options)
-    published, origins = {}, {}
-    for split, path in files.items():
-        questions = _squad_questions(path)
-        records, examples = [record for record, _ in questions], [example for _, example in questions]
-        if _all_or_none_labelled(records, [example is not None for example in examples], "answers"):
-            published[_JGLUE_ROLES[split]] = list(examples)
-            origins[_JGLUE_ROLES[split]] = path.name
-    splits, sources = resolve_splits(published, origins, ProblemType.EXTRACTIVE_QA,
-                                     seed=int(options["seed"]), path=directory)
-    return TaskData(name, ProblemType.EXTRACTIVE_QA, splits, sources)
 
 
 # --- generic tables -------------------------------------------------------------------------------------------
@@ -302,7 +285,7 @@ def _attrition(published: Mapping[str, int], found: Mapping[str, int]) -> dict[s
                   f"({100 * found.get(role, 0) / total:.1f} %)" for role, total in published.items()}
 
 
-def load_table(name: str, options: Mapping[str, Any]) -> TaskData:
+def load_table(name: str, options: Mapping[str, Any], tables: Sequence[Table] | None = None) -> TaskData:
     """A tweet dataset (JTS1k, JTDD, JTBR, the demo's) as CSV, TSV, JSON Lines or Parquet.
 
     ``target_column`` becomes the second segment of a pair (JTBR's brand). The split column named by
@@ -311,60 +294,71 @@ def load_table(name: str, options: Mapping[str, Any]) -> TaskData:
     texts come from the hydrated table, joined on ``id_column``; items that could not be hydrated (deleted or
     private tweets) are left out and counted per split in the split's source.
     """
-    path = Path(options["path"])
-    columns, header_row, records = read_table(path, _table_format(name, path, options["format"]))
+    if tables is None:
+        path = Path(options["path"])
+        columns, header_row, records = read_table(path, _table_format(name, path, options["format"]))
+        tables = [Table(path, columns, records, header_row)]
     text_column, label_column, target_column = options["text_column"], options["label_column"], options["target_column"]
     hydrated = _hydrated_texts(name, options) if options["hydrated"] is not None else None
-    split_column = options["split_column"]
-    if split_column is not None and split_column not in columns:
-        if split_column != DEFAULT_SPLIT_COLUMN and records:
-            raise InputError(path, "missing column (named by split_column)", row=header_row, column=split_column)
-        split_column = None
-    needed = (options["id_column"] if hydrated is not None else text_column, label_column, target_column)
-    for column in needed:
-        if column is not None and records and column not in columns:
-            raise InputError(path, "missing column", row=header_row, column=column)
-
+    split_columns = []
+    for table in tables:
+        split_column = options["split_column"] if table.role is None else None
+        if split_column is not None and split_column not in table.columns:
+            if split_column != DEFAULT_SPLIT_COLUMN and table.records:
+                raise InputError(table.where, "missing column (named by split_column)", row=table.header_row,
+                                 column=split_column)
+            split_column = None
+        split_columns.append(split_column)
+        needed = (options["id_column"] if hydrated is not None else text_column, label_column, target_column)
+        for column in needed:
+            if column is not None and table.records and column not in table.columns:
+                raise InputError(table.where, "missing column", row=table.header_row, column=column)
+    everything = [record for table in tables for record in table.records]
     if options["labels"] is not None:
         label_names = [category_text(label) for label in options["labels"]]
     else:
-        label_names = _sorted_labels({record.category(label_column) for record in records})
+        label_names = _sorted_labels({record.category(label_column) for record in everything})
     published: dict[str, list[Example]] = {}
     split_values: dict[str, set[str]] = {}
     listed: dict[str, int] = {}
-    for record in records:
-        role = "train"
-        if split_column is not None:
-            value = record.category(split_column)
-            if value.lower() not in _SPLIT_NAMES:
-                raise record.error(split_column, f"{value!r} is not one of {sorted(_SPLIT_NAMES)}")
-            role = _SPLIT_NAMES[value.lower()]
-            split_values.setdefault(role, set()).add(value)
-        listed[role] = listed.get(role, 0) + 1
-        if hydrated is None:
-            text = record.text(text_column)
+    origins: dict[str, str] = {}
+    for table, split_column in zip(tables, split_columns):
+        path, records = table.where, table.records
+        for record in records:
+            role = table.role or "train"
+            if split_column is not None:
+                value = record.category(split_column)
+                if value.lower() not in _SPLIT_NAMES:
+                    raise record.error(split_column, f"{value!r} is not one of {sorted(_SPLIT_NAMES)}")
+                role = _SPLIT_NAMES[value.lower()]
+                split_values.setdefault(role, set()).add(value)
+            listed[role] = listed.get(role, 0) + 1
+            if hydrated is None:
+                text = record.text(text_column)
+            else:
+                text = hydrated.get(record.category(options["id_column"]))
+                if text is None:
+                    continue
+            example: Example = {"text": text}
+            if target_column is not None:
+                example["text_pair"] = record.text(target_column)
+            example["label"] = record.choice(label_column, label_names)
+            published.setdefault(role, []).append(example)
+        if table.role is not None:
+            origins[table.role] = table.origin
+        elif split_column is None:
+            origins["train"] = f"{_name(path)} (no split column)"
         else:
-            text = hydrated.get(record.category(options["id_column"]))
-            if text is None:
-                continue
-        example: Example = {"text": text}
-        if target_column is not None:
-            example["text_pair"] = record.text(target_column)
-        example["label"] = record.choice(label_column, label_names)
-        published.setdefault(role, []).append(example)
-    if split_column is None:
-        origins = {"train": f"{path.name} (no split column)"}
-    else:
-        origins = {role: f"{path.name}, rows with {split_column} = {'/'.join(sorted(values))}"
-                   for role, values in split_values.items()}
+            origins.update({role: f"{_name(path)}, rows with {split_column} = {'/'.join(sorted(values))}"
+                            for role, values in split_values.items()})
     if hydrated is not None:
         if not published:
-            raise InputError(options["hydrated"], f"none of the {len(records):,} tweet ids of {path} is in the "
-                                                  f"hydrated table", column=options["id_column"])
+            raise InputError(options["hydrated"], f"none of the {len(everything):,} tweet ids of {tables[0].where} is "
+                                                  f"in the hydrated table", column=options["id_column"])
         found = {role: len(examples) for role, examples in published.items()}
         origins = {role: f"{origin}; {_attrition(listed, found)[role]}" for role, origin in origins.items()}
     splits, sources = resolve_splits(published, origins, ProblemType.SINGLE_LABEL, seed=int(options["seed"]),
-                                     path=path)
+                                     path=tables[0].where)
     return TaskData(name, ProblemType.SINGLE_LABEL, splits, sources, label_names)
 
 
@@ -373,11 +367,14 @@ def check_options(name: str, options: Mapping[str, Any]) -> None:
 
     ``options`` are resolved (defaults filled in); each check is the one its loader runs.
     """
+    from tweetbert.tasks.hub import check_hub_options, reads_datasets
+
+    check_hub_options(name, options)
     if "annotator" in options:
         _wrime_group(name, options)
     if "threshold" in options:
         _wrime_threshold(name, options["threshold"])
     if "file_pattern" in options:
         _jglue_pattern(name, options["file_pattern"])
-    if "format" in options:
+    if "format" in options and not reads_datasets(options):
         _table_format(name, Path(str(options["path"])), options["format"])

@@ -3,9 +3,11 @@
 It holds the study's tasks; other tasks join with :func:`register_task` (the demo registers its own when
 ``tweetbert.demo`` is imported, so the core never imports the demo).
 
-``TaskSpec.options`` lists every option a task accepts with its default (``REQUIRED`` marks ``path``); the
-config schema mirrors them under ``tasks.<name>``. Paths: a TSV file for WRIME, the folder of the task's
-``train-v1.3.json``/``valid-v1.3.json``/``test-v1.3.json`` for JGLUE, a CSV/TSV/JSON Lines/Parquet table otherwise.
+``TaskSpec.options`` lists every option a task accepts with its default (``REQUIRED`` marks ``path``, which
+``hub`` replaces); the config schema mirrors them under ``tasks.<name>``. Paths: a TSV file for WRIME, the folder
+of the task's ``train-v1.3.json``/``valid-v1.3.json``/``test-v1.3.json`` for JGLUE, a CSV/TSV/JSON Lines/Parquet
+table otherwise, or for any task but JSQuAD a folder ``save_to_disk`` wrote. ``hub: {repo, config, revision}``
+loads a Hugging Face dataset instead (:mod:`tweetbert.tasks.hub`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from types import MappingProxyType
 from typing import Any
 
 from tweetbert.errors import ConfigError
+from tweetbert.tasks import hub
 from tweetbert.tasks.loaders import (
-    CONFIG_PREFIX, DEFAULT_SPLIT_COLUMN, load_jglue, load_jsquad, load_table, load_wrime_emotion, load_wrime_sentiment,
+    CONFIG_PREFIX, DEFAULT_SPLIT_COLUMN, load_jglue, load_table, load_wrime_emotion, load_wrime_sentiment,
 )
 from tweetbert.tasks.metrics import METRICS
 from tweetbert.tasks.splits import sample_splits
+from tweetbert.tasks.squad import load_jsquad
 from tweetbert.tasks.types import ProblemType, TaskData
 
 REQUIRED = object()
@@ -32,11 +36,12 @@ QUESTION_ANSWERING = "AutoModelForQuestionAnswering"
 
 Loader = Callable[[str, Mapping[str, Any]], TaskData]
 
-_COMMON = {"path": REQUIRED, "seed": 0, "max_examples": None}
+_COMMON = {"path": REQUIRED, "hub": None, "seed": 0, "max_examples": None}
 _TABLE = {**_COMMON, "format": None, "text_column": "text", "label_column": "label", "target_column": None,
           "split_column": DEFAULT_SPLIT_COLUMN, "labels": None, "hydrated": None, "id_column": "id"}
-_WRIME = {**_COMMON, "annotator": "Avg. Readers_"}
-_JGLUE = {**_COMMON, "file_pattern": "{split}-v1.3.json"}
+_WRIME = {**_COMMON, "annotator": "Avg. Readers_", "columns": None}
+_JSQUAD = {**_COMMON, "file_pattern": "{split}-v1.3.json"}
+_JGLUE = {**_JSQUAD, "columns": None}
 
 
 @dataclass(frozen=True)
@@ -70,9 +75,12 @@ class TaskSpec:
                 raise ConfigError(f"{CONFIG_PREFIX}.{self.name}.{key}",
                                   f"unknown option (known: {sorted(self.options)})")
         resolved = {**self.options, **options}
+        if resolved["path"] is REQUIRED and resolved.get("hub") is not None:
+            resolved["path"] = None  # the data comes from the Hub
         for key, value in resolved.items():
             if value is REQUIRED:
-                raise ConfigError(f"{CONFIG_PREFIX}.{self.name}.{key}", "required")
+                raise ConfigError(f"{CONFIG_PREFIX}.{self.name}.{key}",
+                                  "required" + (" (or `hub`)" if key == "path" and "hub" in self.options else ""))
         if isinstance(resolved["seed"], bool) or not isinstance(resolved["seed"], int):
             raise ConfigError(f"{CONFIG_PREFIX}.{self.name}.seed", f"must be an integer, got {resolved['seed']!r}")
         limit = resolved["max_examples"]
@@ -104,7 +112,7 @@ TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (
              _JGLUE),
     TaskSpec("jnli", ProblemType.SINGLE_LABEL, load_jglue, ("accuracy",), "accuracy", SEQUENCE_CLASSIFICATION, _JGLUE),
     TaskSpec("jsquad", ProblemType.EXTRACTIVE_QA, load_jsquad, ("exact_match", "f1"), "f1", QUESTION_ANSWERING,
-             _JGLUE),
+             _JSQUAD),
     TaskSpec("jcommonsenseqa", ProblemType.MULTIPLE_CHOICE, load_jglue, ("accuracy",), "accuracy", MULTIPLE_CHOICE,
              _JGLUE),
 )}
@@ -125,10 +133,11 @@ def get_task(name: str) -> TaskSpec:
 
 
 def load_task(name: str, options: Mapping[str, Any]) -> TaskData:
-    """The task's examples in the train/validation/dev/test roles, read from the files ``options`` name."""
+    """The task's examples in the train/validation/dev/test roles, read from the files or the dataset ``options``
+    name."""
     spec = get_task(name)
     resolved = spec.resolve_options(options)
-    data = spec.loader(name, resolved)
+    data = hub.load(spec.loader, name, resolved)
     if resolved["max_examples"] is not None:
         data = sample_splits(data, resolved["max_examples"], resolved["seed"])
     return data
