@@ -306,7 +306,7 @@ DEMO_TASK_FILES = {
 def check_demo_tasks():
     """`path: demo` names a generated file, so only tasks the demo generates may use it."""
     for task, options in config["tasks"].items():
-        if options["path"] == "demo" and task not in DEMO_TASK_FILES:
+        if options.get("path") == "demo" and task not in DEMO_TASK_FILES:
             raise ConfigError(
                 f"tasks.{task}.path",
                 f"the demo generates no file for {task!r} "
@@ -318,24 +318,29 @@ check_demo_tasks()
 
 
 def get_task_path(task):
-    """A task's file (or split -> file mapping): as configured, or `demo` for the file demo_data generates for it."""
-    path = config["tasks"][task]["path"]
+    """A task's file (or split -> file mapping): as configured, or `demo` for the file demo_data generates for it;
+    None for a task read from the Hugging Face Hub (`hub`), which datasets fetches or finds in its cache.
+    """
+    path = config["tasks"][task].get("path")
     return results(DEMO_TASK_FILES[task]) if path == "demo" else path
 
 
 def get_task_files(task):
     """The files a task reads, as job inputs; for a published id table also the hydrated texts."""
     path = get_task_path(task)
-    files = list(path.values()) if isinstance(path, dict) else [path]
+    files = (
+        []
+        if path is None
+        else list(path.values()) if isinstance(path, dict) else [path]
+    )
     hydrated = config["tasks"][task].get("hydrated")
     return files + ([hydrated] if hydrated else [])
 
 
 def get_task_args(wildcards):
-    options = {
-        **config["tasks"][wildcards.task],
-        "path": get_task_path(wildcards.task),
-    }
+    options = dict(config["tasks"][wildcards.task])
+    if get_task_path(wildcards.task) is not None:
+        options["path"] = get_task_path(wildcards.task)
     pairs = [
         f"{key}={json.dumps(value, ensure_ascii=False)}"
         for key, value in options.items()
@@ -476,6 +481,32 @@ def get_downstream_peer_jobs(wildcards):
         [*get_downstream_controls(), get_selected_model()],
         config["downstream"]["tasks"],
     )
+
+
+def get_study_base_controls():
+    """The controls that are the base model itself (`base`, or the base model's own location)."""
+    return [
+        name
+        for name, location in sorted(config["controls"].items())
+        if location in ("base", config["base_model"])
+    ]
+
+
+def get_study_outputs(wildcards):
+    """Every selection sweep's trial counts, and Optuna's views of the selected candidate's and the base model's
+    target-task studies: a function, since the selected model is known once select_best has run.
+    """
+    if not config["target_tasks"]:
+        return []
+    return [
+        results("finetune/studies/trial_counts.html"),
+        *expand(
+            results("finetune/studies/{model}/{task}/{view}.png"),
+            model=[get_selected_model(), *get_study_base_controls()],
+            task=config["target_tasks"],
+            view=["history", "importance", "intermediate"],
+        ),
+    ]
 
 
 def get_filled_sheets():

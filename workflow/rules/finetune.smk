@@ -116,3 +116,63 @@ checkpoint select_best:
         " --candidates-scatter {output.candidates_scatter} --epochs {output.epochs} 2> {log}"
         " && tweetbert table-html --table {output.aggregate} --html {output.aggregate_html}"
         " --title 'Every sweep: best development and test scores' 2>> {log}"
+
+
+# Optuna's own views of the sweeps behind the selection: the trials of every target-task study by state, and the
+# history, parameter importances and intermediate values of the selected candidate's and the base model's studies
+# (which ones, get_study_outputs decides once select_best has run).
+rule study_plots:
+    input:
+        best=results("finetune/{model}/{task}/best.json"),
+    output:
+        history=report(
+            results("finetune/studies/{model}/{task}/history.png"),
+            caption="../report/study_history.rst",
+            category="4. Fine-tuning",
+            labels={"figure": "study {model}/{task}: optimisation history"},
+        ),
+        importance=report(
+            results("finetune/studies/{model}/{task}/importance.png"),
+            caption="../report/study_importance.rst",
+            category="4. Fine-tuning",
+            labels={"figure": "study {model}/{task}: parameter importances"},
+        ),
+        intermediate=report(
+            results("finetune/studies/{model}/{task}/intermediate.png"),
+            caption="../report/study_intermediate.rst",
+            category="4. Fine-tuning",
+            labels={"figure": "study {model}/{task}: intermediate values"},
+        ),
+    log:
+        logs("study_plots/{model}/{task}.log"),
+    conda:
+        "../envs/tweetbert-cpu.yaml"
+    params:
+        storage=get_study_storage,
+    shell:
+        "tweetbert study-plots --storage {params.storage:q} --study {wildcards.model}/{wildcards.task}"
+        " --best {input.best} --history {output.history} --importance {output.importance}"
+        " --intermediate {output.intermediate} 2> {log}"
+
+
+rule trial_counts:
+    input:
+        expand(
+            results("finetune/{model}/{task}/trials.tsv"),
+            model=MODELS,
+            task=config["target_tasks"],
+        ),
+    output:
+        table=results("finetune/studies/trial_counts.tsv"),
+        html=report(
+            results("finetune/studies/trial_counts.html"),
+            caption="../report/study_trial_counts.rst",
+            category="4. Fine-tuning",
+            labels={"figure": "trials of every sweep"},
+        ),
+    log:
+        logs("trial_counts.log"),
+    conda:
+        "../envs/tweetbert-cpu.yaml"
+    shell:
+        "tweetbert trial-counts --trials {input} --table {output.table} --html {output.html} 2> {log}"

@@ -1,4 +1,6 @@
-"""Fine-tuning stages: finetune-sweep (a study's job: its workers, then the kept best model on test) and select-best."""
+"""Fine-tuning stages: finetune-sweep (a study's job: its workers, then the kept best model on test), select-best,
+and the studies' views: study-plots (Optuna's own plots of one study) and trial-counts (every sweep's trials by
+state)."""
 
 from __future__ import annotations
 
@@ -110,3 +112,55 @@ def select_best(args: argparse.Namespace) -> None:
     settings = settings_from_args(args, SelectionSettings)
     write_selection(args.best, settings.target_tasks, output_paths(args, SELECTION_OUTPUTS), rule=settings.rule,
                     require_beats=settings.require_beats)
+
+
+def _study_plots_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.plots.studies import STUDY_PLOTS
+
+    p.add_argument("--storage", required=True, help="journal file path or RDB URL of the study")
+    p.add_argument("--study", required=True, help="study name (<model>/<task>)")
+    p.add_argument("--best", type=Path, help="the study's best.json, whose main_metric labels the axes")
+    output_options(p, STUDY_PLOTS)
+
+
+@command("study-plots", "Optuna's views of one finished study: optimisation history, parameter importances, "
+         "intermediate values with the pruned trials marked.", _study_plots_args)
+def study_plots(args: argparse.Namespace) -> None:
+    import json
+
+    import optuna
+
+    from tweetbert.errors import InputError
+    from tweetbert.plots.studies import STUDY_PLOTS, write_study_plots
+    from tweetbert.sweep.storage import journal_path, open_storage, surfacing_storage_errors
+
+    journal = journal_path(args.storage)
+    if journal is not None and not journal.is_file():  # opening it would create an empty one
+        raise InputError(journal, "no such journal file: has the study's sweep run?")
+    metric = "objective"
+    if args.best is not None:
+        metric = f"dev {json.loads(args.best.read_text(encoding='utf-8'))['main_metric']}"
+    with surfacing_storage_errors():
+        storage = open_storage(args.storage)
+        try:
+            study = optuna.load_study(study_name=args.study, storage=storage)
+        except KeyError:  # Optuna's answer for a study name the storage lacks
+            where = journal if journal is not None else "sweep.storage"  # an RDB URL may hold a password
+            raise InputError(where, f"holds no study {args.study!r}") from None
+    write_study_plots(study, output_paths(args, STUDY_PLOTS), metric=metric)
+
+
+def _trial_counts_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.analysis.studies import TRIAL_COUNT_OUTPUTS
+
+    p.add_argument("--trials", required=True, type=Path, nargs="+",
+                   help="every sweep's finetune/<model>/<task>/trials.tsv (the path names the study)")
+    output_options(p, TRIAL_COUNT_OUTPUTS)
+
+
+@command("trial-counts", "Trials of every sweep by state (complete, pruned, failed, ...), from their trials.tsv.",
+         _trial_counts_args)
+def trial_counts(args: argparse.Namespace) -> None:
+    from tweetbert.analysis.studies import TRIAL_COUNT_OUTPUTS, write_trial_counts
+
+    write_trial_counts(args.trials, output_paths(args, TRIAL_COUNT_OUTPUTS))
