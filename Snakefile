@@ -22,6 +22,23 @@ include: "workflow/rules/modeling.smk"
 include: "workflow/rules/finetune.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/cost.smk"
+include: "workflow/rules/cluster.smk"
+
+
+# Jobs of seconds that read only small files (metrics and benchmark JSON/TSV, sweep results and studies, the
+# annotation sheets) and write tables, plots and pages: they run where snakemake runs, not as SLURM jobs, which would
+# ask for the profile's default 240 minutes and 16 GB and wait in the queue longer than they run. None needs a GPU,
+# much memory or more than one thread. tests/test_slurm_cluster.py reads this list.
+localrules:
+    results_at_a_glance,
+    select_best,
+    downstream,
+    pretrain_exploration,
+    pretrain_cost,
+    study_plots,
+    trial_counts,
+    acceptability_report,
+    demo_annotations,
 
 
 rule all:
@@ -29,3 +46,4 @@ rule all:
     input:
         get_final_outputs(),
         get_cost_outputs(),
+        get_study_outputs,

@@ -178,8 +178,7 @@ def test_every_job_ran_as_a_slurm_job_and_completed_except_the_interrupted_one(c
     failed = [job for job in jobs if job["state"] != "COMPLETED"]
     assert [job["id"] for job in failed] == [cluster_run["interrupted"]], failed
     rules = {job["rule"] for job in jobs}
-    assert {"ingest", "dedup_signatures", "pretrain_candidate", "finetune_sweep", "select_best", "topk_accuracy",
-            "downstream"} <= rules
+    assert {"ingest", "dedup_signatures", "pretrain_candidate", "finetune_sweep", "topk_accuracy"} <= rules
 
 
 def test_gpu_rules_run_on_the_gpu_partition_with_one_gpu_and_cpu_rules_on_the_cpu_partition(cluster_run):
@@ -239,3 +238,63 @@ def test_a_study_spanning_two_jobs_on_postgresql_ran_both_on_gpus_and_finished_e
     study_dir = postgres_study_run["study_dir"]
     assert json.loads((study_dir / "best.json").read_text())["trial"] == postgres_study_run["best_trial"]
     assert json.loads((study_dir / "jobs" / "j1.json").read_text())["study"] == "base/sentiment3"
+
+
+def test_cluster_usage_counts_each_rules_jobs_and_hours_as_sacct_records_them(cluster_run, tmp_path):
+    from collections import Counter
+
+    import pandas as pd
+
+    tweetbert = shutil.which("tweetbert", path=str(Path(sys.executable).parent)) or "tweetbert"
+    table_path = tmp_path / "usage.tsv"
+    run = subprocess.run([tweetbert, "cluster-usage", "--run-id", run_uuid(cluster_run["output"]),
+                          "--table", str(table_path), "--html", str(tmp_path / "usage.html"),
+                          "--plot", str(tmp_path / "usage.png")],
+                         check=False, cwd=cluster_run["workdir"], env=snakemake_env(), capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    table = pd.read_csv(table_path, sep="\t").set_index("rule")
+    jobs = cluster_run["jobs"]
+    assert table["jobs"].to_dict() == dict(Counter(job["rule"] for job in jobs))
+    attempts = Counter((job["rule"], job["comment"]) for job in jobs)
+    assert table["retries"].to_dict() == {rule: sum(n - 1 for (r, _), n in attempts.items() if r == rule)
+                                          for rule in table.index}
+    if cluster_run["interrupted"] is not None:
+        assert table.loc["pretrain_candidate", "retries"] >= 1
+    for rule, row in table.iterrows():
+        assert (row["gpu_hours"] > 0) if rule in GPU_RULES else (row["gpu_hours"] == 0), (rule, row.to_dict())
+        assert 0 <= row["cpu_efficiency"] <= 1.5, (rule, row.to_dict())
+        assert row["cpu_hours"] > 0 and row["req_mem_mb"] > 0, (rule, row.to_dict())
+    assert (tmp_path / "usage.html").stat().st_size > 0 and (tmp_path / "usage.png").stat().st_size > 0
+
+
+# The outputs of the rules the Snakefile declares `localrules:`, one each: a rule added there needs one here.
+LOCAL_RULE_OUTPUTS = {"results_at_a_glance": "glance.html", "select_best": "selection/best_model.json",
+                      "downstream": "analysis/downstream/downstream.html",
+                      "pretrain_exploration": "pretrain/candidates.tsv",
+                      "pretrain_cost": "pretrain/cost/cost.tsv",
+                      "study_plots": "finetune/studies/base/sentiment3/history.png",
+                      "trial_counts": "finetune/studies/trial_counts.tsv",
+                      "acceptability_report": "analysis/acceptability/summary.json",
+                      "demo_annotations": "demo/annotations/sheet.csv"}
+
+
+def declared_local_rules() -> set[str]:
+    """The rules of the Snakefile's `localrules:` block (snakefmt writes one per indented line)."""
+    block = (REPO / "Snakefile").read_text().split("\nlocalrules:\n", 1)[1]
+    names = set()
+    for line in block.splitlines():
+        if not line.startswith((" ", "\t")):
+            break
+        names.update(name.strip() for name in line.split("#")[0].split(",") if name.strip())
+    return names
+
+
+def test_the_local_rules_ran_where_snakemake_runs_without_an_sbatch(cluster_run):
+    local = declared_local_rules()
+    assert local == set(LOCAL_RULE_OUTPUTS)
+    assert not local & {job["rule"] for job in cluster_run["jobs"]}, "a local rule was submitted to SLURM"
+    results = cluster_run["workdir"] / "results" / RUN_NAME
+    for rule, output in LOCAL_RULE_OUTPUTS.items():
+        headers = {line.strip() for line in cluster_run["output"].splitlines()}
+        assert {f"localrule {rule}:", f"localcheckpoint {rule}:"} & headers, rule
+        assert (results / output).stat().st_size > 0, (rule, output)

@@ -58,7 +58,7 @@ def write_json(data: dict, path: str | Path) -> None:
 def build_parser(stage: str | None = None) -> argparse.ArgumentParser:
     """The full parser, or with ``stage`` only that subcommand's options (their settings classes live in the stage
     modules, so the other stages' modules, some importing torch, stay unimported)."""
-    from tweetbert.cli import analysis, corpus, cost, demo, finetune, modeling, tokenization  # noqa: F401  (registers)
+    from tweetbert.cli import analysis, cluster, corpus, cost, demo, finetune, modeling, tokenization  # noqa: F401
 
     parser = argparse.ArgumentParser(
         prog="tweetbert", description="Stages of the tweetbert workflow; each Snakemake rule runs one of them.")
