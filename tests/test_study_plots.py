@@ -87,7 +87,7 @@ def test_pruned_trials_are_marked_where_the_pruner_stopped_them(tmp_path):
 def test_too_few_trials_for_importance_give_a_figure_saying_why(tmp_path, complete, reason):
     study = make_study(tmp_path / "s.journal", "s", complete=complete, pruned=1, failed=1)
     assert reason in importance_obstacle(study)
-    write_study_plots(study, _paths(tmp_path), metric="dev accuracy")  # no error, whatever the study lacks
+    write_study_plots(study, _paths(tmp_path), metric="accuracy")  # no error, whatever the study lacks
     for name in NAMES:
         assert (tmp_path / f"{name}.png").read_bytes().startswith(PNG)
 
@@ -159,3 +159,21 @@ def test_a_study_the_journal_lacks_is_one_error_line(tmp_path, capsys):
     code = main(["study-plots", "--storage", str(journal), "--study", "m/other",
                  *(word for name in NAMES for word in (f"--{name}", str(tmp_path / f"{name}.png")))])
     assert code == 2 and f"{journal}: holds no study 'm/other'" in capsys.readouterr().err
+
+
+def test_the_objective_is_labelled_as_development_and_the_intermediate_values_as_validation(monkeypatch, tmp_path):
+    from tweetbert.plots import studies
+
+    labels = {}
+
+    def recorder(name):
+        def plot(study, path, *, title, metric):
+            labels[name] = metric
+
+        return plot
+
+    monkeypatch.setattr(studies, "PLOTTERS", {name: recorder(name) for name in studies.STUDY_PLOTS})
+    study = optuna.create_study(study_name="m/t")
+    studies.write_study_plots(study, {name: tmp_path / f"{name}.png" for name in studies.STUDY_PLOTS},
+                              metric="macro_f1")
+    assert labels == {"history": "dev macro_f1", "importance": "dev macro_f1", "intermediate": "validation macro_f1"}

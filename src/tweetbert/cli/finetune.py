@@ -137,9 +137,9 @@ def study_plots(args: argparse.Namespace) -> None:
     journal = journal_path(args.storage)
     if journal is not None and not journal.is_file():  # opening it would create an empty one
         raise InputError(journal, "no such journal file: has the study's sweep run?")
-    metric = "objective"
+    metric = None
     if args.best is not None:
-        metric = f"dev {json.loads(args.best.read_text(encoding='utf-8'))['main_metric']}"
+        metric = json.loads(args.best.read_text(encoding="utf-8"))["main_metric"]
     with surfacing_storage_errors():
         storage = open_storage(args.storage)
         try:

@@ -29,7 +29,7 @@ from tweetbert.plots import save_figure
 STUDY_PLOTS = {
     "history": "PNG: the objective of each complete trial and the best so far, by trial number",
     "importance": "PNG: each varying hyper-parameter's importance (or why it cannot be computed)",
-    "intermediate": "PNG: each trial's development metric at every evaluation, pruned trials marked",
+    "intermediate": "PNG: each trial's validation metric at every evaluation, pruned trials marked",
 }
 _STATE_STYLE = {  # colour and line style of a trial's intermediate values, by its state
     TrialState.COMPLETE: ("tab:blue", "-"),
@@ -181,7 +181,7 @@ def _state_legend(ax: Axes, drawn: Mapping[TrialState, int]) -> None:
 
 
 def plot_intermediate(study: optuna.Study, path: Path, *, title: str, metric: str) -> None:
-    """Each trial's development metric at every evaluation; pruned trials dashed with an X where the pruner stopped
+    """Each trial's validation metric at every evaluation (what the pruner judges); pruned trials dashed with an X where the pruner stopped
     them, so one sees whether it stopped trials that were still climbing."""
     if not any(trial.intermediate_values for trial in study.get_trials(deepcopy=False)):
         save_figure(_note_figure("Intermediate values", title, "No trial reported an intermediate value."), path)
@@ -200,7 +200,12 @@ PLOTTERS: dict[str, Callable[..., None]] = {
     "history": plot_history, "importance": plot_importances, "intermediate": plot_intermediate}
 
 
-def write_study_plots(study: optuna.Study, paths: Mapping[str, Path], *, metric: str = "objective") -> None:
-    """The three figures of ``study`` (keys of :data:`STUDY_PLOTS` -> PNG path), titled with the study's name."""
+def write_study_plots(study: optuna.Study, paths: Mapping[str, Path], *, metric: str | None = None) -> None:
+    """The three figures of ``study`` (keys of :data:`STUDY_PLOTS` -> PNG path), titled with the study's name.
+
+    ``metric`` is the task's main metric: a trial's objective is its development score, its intermediate values
+    are validation scores (the pruner never sees development)."""
+    axis = {"history": f"dev {metric}" if metric else "objective", "importance": f"dev {metric}" if metric else
+            "objective", "intermediate": f"validation {metric}" if metric else "intermediate value"}
     for name, path in paths.items():
-        PLOTTERS[name](study, Path(path), title=study.study_name, metric=metric)
+        PLOTTERS[name](study, Path(path), title=study.study_name, metric=axis[name])
