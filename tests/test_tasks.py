@@ -514,6 +514,24 @@ def test_jsquad_f1_counts_characters_where_whitespace_tokens_see_nothing():
     assert best_over_answers(exact_match, ["医学部", "京都"], [["医学部", "東京大学医学部"], ["大阪"]]) == 0.5
 
 
+def test_macro_f1_averages_the_labels_that_occur_so_perfect_predictions_score_1():
+    gold = np.array([[1, 0, 0], [0, 1, 0]])
+    assert multilabel_f1(gold, gold, "macro") == 1.0  # the third label is in neither: it has no F1
+    assert multilabel_f1(np.array([[1, 0, 1], [0, 1, 0]]), gold, "macro") == pytest.approx(2 / 3)  # predicted only
+    assert multilabel_f1(np.zeros((2, 3)), np.zeros((2, 3)), "macro") == 1.0
+
+
+def test_carving_keeps_every_pair_of_one_premise_in_one_split(tmp_path):
+    records = [{**record, "sentence1": f"犬{i // 3}が走る。", "label": ("entailment", "contradiction", "neutral")[i % 3]}
+               for i, record in enumerate(jnli_records(300))]  # three hypotheses per premise, as JGLUE builds them
+    write_jsonl(tmp_path / "train-v1.3.json", records)
+    write_jsonl(tmp_path / "valid-v1.3.json", jnli_records(30, first=1000))
+    data = load_task("jnli", {"path": str(tmp_path)})
+    premises = {role: {e["text"] for e in data[role]} for role in ("train", "validation", "dev")}
+    assert not premises["train"] & premises["dev"] and not premises["train"] & premises["validation"]
+    assert not premises["validation"] & premises["dev"] and sum(map(len, premises.values())) == 100
+
+
 def test_compute_metrics_decodes_raw_outputs_per_problem_type():
     classification = [{"text": "a", "label": 1}, {"text": "b", "label": 0}]
     logits = np.array([[0.1, 0.9], [0.2, 0.1]])
@@ -521,7 +539,7 @@ def test_compute_metrics_decodes_raw_outputs_per_problem_type():
     emotion = [{"text": "a", "labels": [1.0] + [0.0] * 7, "intensities": [2.0] + [0.0] * 7}]
     outputs = np.array([[1.5] + [-1.0] * 7])
     scores = compute_metrics(TASKS["wrime_emotion"].metrics, outputs, emotion)
-    assert scores == {"top1_accuracy": 1.0, "micro_f1": 1.0, "macro_f1": pytest.approx(1 / 8)}
+    assert scores == {"top1_accuracy": 1.0, "micro_f1": 1.0, "macro_f1": 1.0}  # 7 labels absent: no F1 to average
     regression = [{"text": "a", "label": 1.0}, {"text": "b", "label": 3.0}, {"text": "c", "label": 2.0}]
     assert compute_metrics(["pearson"], np.array([[0.0], [2.0], [1.0]]), regression) == {"pearson": 1.0}
     qa = [{"answers": {"text": ["1900年"], "answer_start": [3]}}]

@@ -37,14 +37,31 @@ document.querySelectorAll("th.sort").forEach(function (th, column) {
 </script>"""
 
 
-def _shown(value: object, digits: int) -> str:
+def _shown(value: object, digits: int, whole: bool = False) -> str:
+    """A cell's text. ``digits`` decimals suit scores between 0.01 and 1000; a smaller number (a learning rate of
+    5e-4) shows in scientific notation rather than rounded to 0.001 or 0.000, a larger one (tokens/s) with
+    thousands separators and one decimal, and a ``whole`` column's floats (epochs read back as 1.0) as integers."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if isinstance(value, float) and whole:
+        return f"{value:,.0f}"
     if isinstance(value, float):
+        if value and abs(value) < 10.0 ** (1 - digits):
+            return f"{value:.{max(digits - 2, 1)}e}"
+        if abs(value) >= 1000:
+            return f"{value:,.1f}"
         return f"{value:.{digits}f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return str(value)
+
+
+def _whole(column: pd.Series) -> bool:
+    """A float column of whole numbers (counts and epochs that went through a float), told from a score column at
+    0.0 or 1.0 throughout by a value above 1."""
+    values = pd.to_numeric(column, errors="coerce").dropna()
+    return (pd.api.types.is_float_dtype(column) and bool((values == values.round()).all())
+            and bool((values.abs() > 1).any()))
 
 
 def winners(table: pd.DataFrame, column: str, digits: int, higher_is_better: bool = True) -> set[int]:
@@ -63,13 +80,14 @@ def table_fragment(table: pd.DataFrame, *, title: str, note: str = "", digits: i
     (``lower_is_better`` ones the lowest). Long tables get sortable heads (see :func:`html_page`)."""
     bold = {column: winners(table, column, digits, column not in lower_is_better) for column in best_columns}
     numeric = {column for column in table.columns if pd.api.types.is_numeric_dtype(table[column])}
+    whole = {column for column in numeric if _whole(table[column])}
     head_class = ' class="sort"' if len(table) >= SORTABLE_FROM_ROWS else ""
     head = "".join(f"<th{head_class}>{html.escape(str(column))}</th>" for column in table.columns)
     rows = []
     for position, record in enumerate(table.itertuples(index=False)):
         cells = []
         for column, value in zip(table.columns, record, strict=True):
-            text = html.escape(_shown(value, digits))
+            text = html.escape(_shown(value, digits, column in whole))
             if position in bold.get(column, ()):
                 text = f"<b>{text}</b>"
             cells.append(f'<td class="num">{text}</td>' if column in numeric else f"<td>{text}</td>")

@@ -71,7 +71,9 @@ def _f1(tp: float, fp: float, fn: float) -> float:
 def multilabel_f1(predicted: ArrayLike, gold: ArrayLike, average: str) -> float:
     """F1 of the yes/no decisions: ``micro`` pools every decision, ``macro`` averages the per-label F1.
 
-    A label no example has and none is predicted scores 0 in the macro mean (scikit-learn's default).
+    The macro mean is over the labels that occur, in gold or predicted: a label neither has (Anger in a small
+    carved WRIME split, say) has no F1, and scoring it 0, as scikit-learn does by default, would cap perfect
+    predictions at 7/8. With no label anywhere every decision was a right "no": 1.
     """
     p, g = _pair(predicted, gold)
     p, g = p.astype(bool), g.astype(bool)
@@ -79,7 +81,8 @@ def multilabel_f1(predicted: ArrayLike, gold: ArrayLike, average: str) -> float:
     if average == "micro":
         return _f1(tp.sum(), fp.sum(), fn.sum())
     if average == "macro":
-        return float(np.mean([_f1(*counts) for counts in zip(tp, fp, fn)]))
+        scores = [_f1(*counts) for counts in zip(tp, fp, fn) if sum(counts)]
+        return float(np.mean(scores)) if scores else 1.0
     raise ValueError(f"average must be 'micro' or 'macro', got {average!r}")
 
 
