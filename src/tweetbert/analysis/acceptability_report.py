@@ -371,6 +371,7 @@ def write_acceptability_report(key: Path, sheets: Sequence[Path], paths: Mapping
     summary = summarize(labels, by_k, sources, published)
     paths["summary"].write_text(json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
                                 encoding="utf-8")
-    plot_acceptability_by_k(by_k, published, paths["acceptability_by_k"])
+    plot_acceptability_by_k(by_k, published, paths["acceptability_by_k"], kappa=summary["kappa"]["mean"],
+                            published_kappa=PUBLISHED_KAPPA if published is not None else None)
     plot_annotators(labels, paths["annotators"])
     return paths

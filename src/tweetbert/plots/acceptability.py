@@ -17,19 +17,21 @@ PUBLISHED_LABEL = "published (reference study)"
 _WIDTH = 0.38
 
 
-def plot_acceptability_by_k(by_k: pd.DataFrame, published: Mapping[int, float] | None, path: Path) -> None:
+def plot_acceptability_by_k(by_k: pd.DataFrame, published: Mapping[int, float] | None, path: Path, *,
+                            kappa: float | None = None, published_kappa: float | None = None) -> None:
     """Bars of the mean acceptability (%) per K, the value on each bar, each annotator as a dot on our bar, and the
-    published values beside ours for the K the reference study has."""
-    colours = sns.color_palette("tab10", 2)
+    published values beside ours for the K the reference study has. The title gives the annotators' agreement
+    (mean Cohen's kappa; the study's beside it), without which the means cannot be weighed."""
+    adapted, published_shade = sns.color_palette("tab10")[1], sns.color_palette("pastel")[1]  # one model, one colour
     mean = by_k[by_k["annotator"] == MEAN].sort_values("k")
     annotators = by_k[by_k["annotator"] != MEAN]
     n_annotators = annotators["annotator"].nunique()
     ks = [int(k) for k in mean["k"]]
     published = {int(k): float(v) for k, v in (published or {}).items() if int(k) in ks}
     offset = _WIDTH / 2 if published else 0.0
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(ks) + 2.0), 4.6))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(ks) + 2.0), 4.6))
     x_ours = {k: i - offset for i, k in enumerate(ks)}
-    ax.bar(list(x_ours.values()), mean["acceptability"] * 100, width=_WIDTH, color=colours[0],
+    ax.bar(list(x_ours.values()), mean["acceptability"] * 100, width=_WIDTH, color=adapted,
            label=f"this study (mean of {n_annotators} annotator{'s' * (n_annotators > 1)})")
     if n_annotators > 1:
         ax.scatter(annotators["k"].map(x_ours), annotators["acceptability"] * 100, color="black", s=12, zorder=3,
@@ -41,14 +43,18 @@ def plot_acceptability_by_k(by_k: pd.DataFrame, published: Mapping[int, float] |
     if published:
         positions = [ks.index(k) + offset for k in sorted(published)]
         values = [published[k] * 100 for k in sorted(published)]
-        theirs = ax.bar(positions, values, width=_WIDTH, color="0.65", label=PUBLISHED_LABEL)
+        theirs = ax.bar(positions, values, width=_WIDTH, color=published_shade, label=PUBLISHED_LABEL)
         ax.bar_label(theirs, labels=[f"{v:.1f}%" for v in values], fontsize=8, padding=2)
     ax.set_xticks(range(len(ks)), [str(k) for k in ks])
     ax.set_xlabel("rank K of the replacement")
     ax.set_ylabel("acceptable (%)")
     ax.set_ylim(0, 112)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, frameon=False)
-    ax.set_title("Acceptability of the rank-K prediction in place of the masked word", fontsize=9)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=1, frameon=False)
+    agreement = "Cohen's kappa: undefined (fewer than two annotators, or one label only)" if kappa is None \
+        else f"Cohen's kappa {kappa:.2f} (mean over annotator pairs)"
+    if published_kappa is not None:
+        agreement += f"; reference study {published_kappa:.2f}"
+    ax.set_title(f"Acceptability of the rank-K prediction in place of the masked word\n{agreement}", fontsize=9)
     save_figure(fig, path)
 
 
