@@ -112,7 +112,7 @@ CHANGES = [
     change({"pretrain.grids": [{"corpus": ["dedup"], "epochs": [1, 2]}, {"phase": "exploration", "corpus": ["dedup"]}]},
            SEPARATE),  # a grid's phase: its point is pre-trained still, no longer fine-tuned
     change({"tasks": {"sentiment3": {"path": "demo", "text_column": "text"}, "defamation": {"path": "demo"},
-                      "jtbr": {"path": "demo"}}}, "finetune_sweep", "task_vocabulary"),
+                      "jtbr": {"path": "demo"}}}, "finetune_sweep", "task_vocabulary", "downstream"),
     change({"target_tasks": ["sentiment3"]}, SEPARATE),
     change({"controls": {"base": "base"}}, SEPARATE),
     change({"sweep.n_trials": 5}, "finetune_sweep"),

@@ -83,3 +83,19 @@ def test_the_outputs_bold_the_best_per_column_and_are_byte_identical(best_files,
 def test_a_reference_to_an_unconfigured_task_or_control_names_the_key(config, key):
     with pytest.raises(ConfigError, match=key.replace("[", r"\[").replace("]", r"\]")):
         validate_config(config)
+
+
+def test_chance_and_majority_rows_mark_scores_at_or_below_them(best_files, tmp_path):
+    baselines = {"jts1k": {"chance": {"accuracy": 0.5}, "majority": {"accuracy": 0.6}},
+                 "jsquad": {"chance": {"exact_match": 0.0, "f1": 0.0}, "majority": {}}}
+    paths = write_downstream(best_files, SELECTED, ["base"], ["jts1k", "jsquad"], downstream_files(tmp_path),
+                             baselines)
+    table = pd.read_csv(paths["table"], sep="\t").set_index("model")
+    assert table.loc["chance", "jts1k accuracy"] == 0.5 and table.loc["majority", "jts1k accuracy"] == 0.6
+    assert table.loc["chance", "role"] == "chance" and pd.isna(table.loc["majority", "jsquad f1"])
+    flags = table["jts1k accuracy at_or_below_chance"]
+    assert flags[SELECTED] == False and flags["base"] == True  # noqa: E712  (base's 0.60 = majority)
+    assert pd.isna(flags["chance"]) and table["jsquad f1 at_or_below_chance"][SELECTED] == False  # noqa: E712
+    markdown = paths["markdown"].read_text(encoding="utf-8")
+    assert "| control | base | 0.600 (≤ chance) |" in markdown and "| majority | majority | 0.600 |" in markdown
+    assert "(≤ chance)" in paths["html"].read_text(encoding="utf-8") and paths["plot"].stat().st_size > 0

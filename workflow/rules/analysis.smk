@@ -156,6 +156,7 @@ rule downstream:
         controls=get_downstream_control_best(),
         best=get_downstream_best,
         peers=get_downstream_peer_jobs,
+        tasks=get_downstream_task_files(),
     output:
         table=report(
             results("analysis/downstream/downstream.html"),
@@ -182,8 +183,9 @@ rule downstream:
             "tweetbert.analysis.downstream.DownstreamSettings",
             controls=get_downstream_controls(),
         ),
+        tasks=get_downstream_task_args(),
     shell:
-        "tweetbert downstream --best {input.controls} {input.best} --selection {input.selection}"
+        "tweetbert downstream --best {input.controls} {input.best} --selection {input.selection} {params.tasks}"
         " --settings {params.settings} --table {output.tsv} --markdown {output.markdown}"
         " --html {output.table} --plot {output.plot} 2> {log}"
 

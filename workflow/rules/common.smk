@@ -456,6 +456,25 @@ def get_downstream_control_best():
     )
 
 
+def get_downstream_task_files():
+    """The benchmark tasks' files: the downstream stage reads their test splits for the chance/majority rows."""
+    return [
+        file for task in config["downstream"]["tasks"] for file in get_task_files(task)
+    ]
+
+
+def get_downstream_task_args():
+    """`--task-options TASK=JSON` per benchmark task: its loader options as fine-tuning gets them (get_task_args)."""
+    args = []
+    for task in config["downstream"]["tasks"]:
+        options = dict(config["tasks"][task])
+        if get_task_path(task) is not None:
+            options["path"] = get_task_path(task)
+        pair = f"{task}={json.dumps(options, ensure_ascii=False, sort_keys=True)}"
+        args.append(f"--task-options {shlex.quote(pair)}")
+    return " ".join(args)
+
+
 def get_downstream_best(wildcards):
     """The selected candidate's benchmark sweeps, known once select_best has run."""
     return expand(

@@ -2,20 +2,22 @@
 
 Every number is a test score of the best trial of the model's sweep on that task (the same sweep machinery as the
 selection). The reference study's published scores join as extra rows so a reader sees at once whether the
-replication lands where the study did; the best value of each column is bold.
+replication lands where the study did; the best value of each column is bold. Each task's chance and majority
+baselines (:mod:`tweetbert.analysis.baselines`, from the task's own test split) join as rows too, and a score at
+or below the higher of them is marked, so a model that learnt nothing is not read as a weak result.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from tweetbert.analysis.selection import (
-    PUBLISHED, REFERENCE_RESULTS, aggregate, html_with_bold, markdown_with_bold, split_notes, write_tsv,
-)
+from tweetbert.analysis.baselines import BASELINES, Baselines, floor
+from tweetbert.analysis.selection import PUBLISHED, REFERENCE_RESULTS, aggregate, split_notes, write_tsv
 from tweetbert.reference_results import reference_results
 from tweetbert.settings import mirrors, setting
 
@@ -62,9 +64,10 @@ def _metrics(table: pd.DataFrame, task: str) -> list[str]:
 
 
 def downstream_table(table: pd.DataFrame, selected: str, controls: Sequence[str], tasks: Sequence[str],
-                     published: Mapping[str, Mapping[str, Mapping[str, float]]] | None = PUBLISHED_DOWNSTREAM
-                     ) -> pd.DataFrame:
-    """Rows: the selected model, each control, then the published models; columns ``<task> <metric>`` (test)."""
+                     published: Mapping[str, Mapping[str, Mapping[str, float]]] | None = PUBLISHED_DOWNSTREAM,
+                     baselines: Mapping[str, Baselines] | None = None) -> pd.DataFrame:
+    """Rows: the selected model, each control, the published models, then (given ``baselines``) the ``chance`` and
+    ``majority`` rows; columns ``<task> <metric>`` (test)."""
     missing = [(model, task) for model in [selected, *controls] for task in tasks
                if table[(table["model"] == model) & (table["task"] == task)].empty]
     if missing:
@@ -84,8 +87,82 @@ def downstream_table(table: pd.DataFrame, selected: str, controls: Sequence[str]
         rows.append({"role": PUBLISHED, "model": label,
                      **{column: (published or {}).get(task, {}).get(metric, {}).get(label)
                         for column, (task, metric) in columns.items()}})
+    if baselines is not None:
+        for kind in BASELINES:
+            rows.append({"role": kind, "model": kind,
+                         **{column: baselines.get(task, {}).get(kind, {}).get(metric)
+                            for column, (task, metric) in columns.items()}})
     result = pd.DataFrame(rows, columns=["role", "model", *columns])
     return result.astype({column: "float64" for column in columns})
+
+
+FLAG = "at_or_below_chance"
+"""Suffix of the TSV's boolean column next to each score column."""
+_TOLERANCE = 1e-9
+"""A score equal to the floor up to float noise counts as at it."""
+
+
+def at_or_below_chance(table: pd.DataFrame) -> pd.DataFrame:
+    """Per score cell: whether it is at or below the higher of its column's chance and majority rows (NA for the
+    baseline rows themselves, empty cells and columns without a baseline)."""
+    scores = [column for column in table.columns if column not in ("role", "model")]
+    is_baseline = table["role"].isin(BASELINES)
+    flags = pd.DataFrame(index=table.index, columns=scores, dtype="boolean")
+    for column in scores:
+        values = {role: table.loc[table["role"] == role, column] for role in BASELINES}
+        level = floor({role: {column: float(found.iloc[0])} for role, found in values.items() if not found.empty},
+                      column)
+        if level is None:
+            continue
+        defined = ~is_baseline & table[column].notna()
+        flags.loc[defined, column] = table.loc[defined, column] <= level + _TOLERANCE
+    return flags
+
+
+def _cells(table: pd.DataFrame, digits: int) -> list[list[tuple[str, bool]]]:
+    """Cells as (text, bold): bold is the best shown value among models (not baselines), only where the shown
+    values differ; a score at or below chance carries "(≤ chance)"."""
+    flags = at_or_below_chance(table)
+    scores = [column for column in table.columns if column not in ("role", "model")]
+    models = table[~table["role"].isin(BASELINES)]
+    best = {column: models[column].round(digits).max() if models[column].round(digits).nunique() > 1 else None
+            for column in scores}
+    body = []
+    for index, row in table.iterrows():
+        cells = [(str(row["role"]), False), (str(row["model"]), False)]
+        for column in scores:
+            value = row[column]
+            if pd.isna(value):
+                cells.append(("", False))
+                continue
+            flag = flags.at[index, column]
+            marker = " (≤ chance)" if not pd.isna(flag) and bool(flag) else ""
+            bold = row["role"] not in BASELINES and round(value, digits) == best[column]
+            cells.append((f"{value:.{digits}f}{marker}", bold))
+        body.append(cells)
+    return body
+
+
+def downstream_markdown(table: pd.DataFrame, digits: int = 3) -> str:
+    """A pipe table: best model score per column bold, scores at or below chance marked."""
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(table.columns) - 2))
+             + "|"]
+    for cells in _cells(table, digits):
+        lines.append("| " + " | ".join(f"**{text}**" if bold else text.replace("|", "\\|") for text, bold in cells)
+                     + " |")
+    return "\n".join(lines) + "\n"
+
+
+def downstream_html(table: pd.DataFrame, note: str, digits: int = 3) -> str:
+    """A standalone HTML page of the table (Snakemake reports embed it as is), marked like the Markdown."""
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in table.columns)
+    rows = ["<tr>" + "".join(f"<td>{'<b>' + html.escape(text) + '</b>' if bold else html.escape(text)}</td>"
+                             for text, bold in cells) + "</tr>" for cells in _cells(table, digits)]
+    style = ("body{font-family:sans-serif}table{border-collapse:collapse}"
+             "th,td{border:1px solid #ccc;padding:3px 8px}td:nth-child(n+3){text-align:right}")
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Downstream benchmarks</title>"
+            f"<style>{style}</style></head><body>\n<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
+            + "\n".join(rows) + f"\n</tbody>\n</table>\n<p>{html.escape(note)}</p>\n</body></html>\n")
 
 
 DOWNSTREAM_OUTPUTS = {
@@ -97,19 +174,29 @@ DOWNSTREAM_OUTPUTS = {
 
 
 def write_downstream(best_files: Sequence[Path], selected: str, controls: Sequence[str], tasks: Sequence[str],
-                     paths: Mapping[str, Path]) -> dict[str, Path]:
-    """The benchmark table (TSV, Markdown, HTML) and its plot at ``paths`` (:data:`DOWNSTREAM_OUTPUTS`)."""
+                     paths: Mapping[str, Path], baselines: Mapping[str, Baselines] | None = None) -> dict[str, Path]:
+    """The benchmark table (TSV, Markdown, HTML) and its plot at ``paths`` (:data:`DOWNSTREAM_OUTPUTS`); with
+    ``baselines`` (by task) the chance and majority rows, the markers and the TSV's ``<column> at_or_below_chance``
+    columns."""
     from tweetbert.plots.analysis import plot_downstream
 
-    table = downstream_table(aggregate(best_files), selected, controls, tasks)
+    table = downstream_table(aggregate(best_files), selected, controls, tasks, baselines=baselines)
     paths = {name: Path(paths[name]) for name in DOWNSTREAM_OUTPUTS}
     for path in paths.values():
         path.parent.mkdir(parents=True, exist_ok=True)
-    write_tsv(table, paths["table"])
-    paths["markdown"].write_text(markdown_with_bold(table), encoding="utf-8")
-    paths["html"].write_text(html_with_bold(table, title="Downstream benchmarks", note=(
+    flagged = table
+    if baselines is not None:
+        flags = at_or_below_chance(table)
+        flagged = pd.concat([table, flags.rename(columns=lambda column: f"{column} {FLAG}")], axis=1)
+    write_tsv(flagged, paths["table"])
+    paths["markdown"].write_text(downstream_markdown(table), encoding="utf-8")
+    baseline_note = (" Chance and majority rows: each task's baselines from its own test split (chance: expected "
+                     "score of uniform random guessing; majority: the most frequent test label, each label's "
+                     "majority value, the train mean or the most frequent answer position for every example). "
+                     "(≤ chance): at or below the higher of the two." if baselines is not None else "")
+    paths["html"].write_text(downstream_html(table, note=(
         f"Test scores. Selected: the candidate the sweeps chose ({selected}). Bold: best per column. "
         "Published rows: the reference study (Japanese BERT v3 on JGLUE; its WRIME-emotion F1 is shown under "
-        f"macro F1). Splits: {split_notes(best_files, tasks)}")), encoding="utf-8")
+        f"macro F1).{baseline_note} Splits: {split_notes(best_files, tasks)}")), encoding="utf-8")
     plot_downstream(table, paths["plot"])
     return paths

@@ -118,6 +118,9 @@ def _downstream_args(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--best", required=True, type=Path, nargs="+", help="best.json of every model x task")
     p.add_argument("--selection", required=True, type=Path, help="best_model.json of select-best")
+    p.add_argument("--task-options", action="append", default=[], type=key_value, metavar="TASK=JSON",
+                   help="a task's loader options as a JSON object, as fine-tuning got them: its test split gives "
+                        "the chance and majority baselines (repeatable; none given: no baseline rows)")
     output_options(p, DOWNSTREAM_OUTPUTS)
     add_settings_options(p, DownstreamSettings)
 
@@ -130,8 +133,13 @@ def downstream(args: argparse.Namespace) -> None:
 
     settings = settings_from_args(args, DownstreamSettings)
     selected = json.loads(args.selection.read_text(encoding="utf-8"))["model"]
+    baselines = None
+    if args.task_options:
+        from tweetbert.analysis.baselines import load_baselines
+
+        baselines = load_baselines({task: json.loads(options) for task, options in args.task_options})
     write_downstream(args.best, selected, settings.controls or [], settings.tasks,
-                     output_paths(args, DOWNSTREAM_OUTPUTS))
+                     output_paths(args, DOWNSTREAM_OUTPUTS), baselines)
 
 
 def _table_html_args(p: argparse.ArgumentParser) -> None:

@@ -94,17 +94,24 @@ def plot_topk(table: pd.DataFrame, path: Path) -> None:
 
 def plot_downstream(table: pd.DataFrame, path: Path) -> None:
     """Each task's main test metric (the first column of the task), one small panel per task, bars by model;
-    published rows hatched. Panels wrap four to a row so the figure stays page-wide however many tasks run."""
+    published rows hatched. Panels wrap four to a row so the figure stays page-wide however many tasks run.
+
+    The table's ``chance`` and ``majority`` rows (if any) are no bars but dashed lines across their task's panel, so
+    a bar that does not clear them reads at once as no better than guessing."""
+    baselines = {"chance": ("#555555", "--"), "majority": ("#b22222", (0, (2, 2)))}
     metrics = [column for column in table.columns if column not in ("role", "model")]
     first_of_task: dict[str, str] = {}
     for column in metrics:
         first_of_task.setdefault(column.split(" ")[0], column)
+    levels = {role: table[table["role"] == role] for role in baselines}
+    table = table[~table["role"].isin(list(baselines))].reset_index(drop=True)
     models = list(dict.fromkeys(table["model"]))
     published = set(table.loc[table["role"] == "published", "model"])
     colours = model_colours(models, published, set(table.loc[table["role"] == "selected", "model"]))
     columns = min(4, len(first_of_task))
     rows = math.ceil(len(first_of_task) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(3.1 * columns, 2.7 * rows + 0.6), squeeze=False, sharey=True)
+    drawn: set[str] = set()
     for ax, (task, column) in zip(axes.flat, first_of_task.items()):
         scores = table[column].astype(float) * 100
         for position, (model, score) in enumerate(zip(table["model"], scores)):
@@ -112,6 +119,11 @@ def plot_downstream(table: pd.DataFrame, path: Path) -> None:
                 continue
             bar = ax.bar(position, score, color=colours[model], hatch="//" if model in published else None)
             ax.bar_label(bar, fmt="%.1f", fontsize=7, padding=1)
+        for role, (colour, style) in baselines.items():
+            level = levels[role][column].astype(float)
+            if not level.empty and not math.isnan(level.iloc[0]):
+                ax.axhline(level.iloc[0] * 100, color=colour, linestyle=style, linewidth=1.2, zorder=3)
+                drawn.add(role)
         ax.set(title=f"{task} ({column.split(' ', 1)[1]})", ylim=(0, 110), xticks=[])
         ax.title.set_fontsize(9)
     for ax in axes.flat[len(first_of_task):]:
@@ -121,6 +133,10 @@ def plot_downstream(table: pd.DataFrame, path: Path) -> None:
     handles = [plt.Rectangle((0, 0), 1, 1, facecolor=colours[model], hatch="//" if model in published else None)
                for model in models]
     labels = [f"{model} (published)" if model in published else model for model in models]
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(models), 4), fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.05 + 0.04 * math.ceil(len(models) / 4), 1, 1))
+    for role, (colour, style) in baselines.items():
+        if role in drawn:
+            handles.append(plt.Line2D([0], [0], color=colour, linestyle=style, linewidth=1.2))
+            labels.append(f"{role} (test split)")
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.05 + 0.04 * math.ceil(len(labels) / 4), 1, 1))
     save_figure(fig, path, tight=False)
