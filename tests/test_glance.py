@@ -36,3 +36,21 @@ def test_no_published_note_without_published_rows_and_no_downstream_section_with
                        CONTROLS[CONTROLS["role"] != "published"], None, None)
     assert "passes the selection gate" in page and "reference study" not in page
     assert "Downstream" not in page and "Top-K" not in page
+
+
+def test_a_tie_is_said_in_words_and_never_as_the_best():
+    tie = {**SELECTION, "tie": True, "runner_up": "dedup-ep4",
+           "tie_note": "Tie: dedup-lr1e-04 and dedup-ep4 are within noise on development (margin 0.000 < 0.041)."}
+    page = glance_page(tie, CONTROLS, None, None)
+    assert "Tie: dedup-lr1e-04 and dedup-ep4 are within noise on development (margin 0.000 &lt; 0.041)." in page
+    assert "tied within noise with the runner-up" in page and "the best of those that failed" not in page
+    assert "the best of those that failed" in glance_page(SELECTION, CONTROLS, None, None)
+
+
+def test_the_gate_note_with_its_base_vs_random_context_reaches_the_page():
+    context = ("Context: base 0.427 vs random-init 0.431 (mean dev): on this data the base model is no better "
+               "than a randomly initialised one, so beating it says little.")
+    selection = {"model": "dedup-lr1e-04", "tie": False, "tie_note": "Not a tie: dedup-lr1e-04 leads.",
+                 "gate": {"selected_passes": True, "note": f"Gate: 1 candidate(s) beat base. {context}"}}
+    page = glance_page(selection, CONTROLS, None, None)
+    assert context in page and "Not a tie" in page

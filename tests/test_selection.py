@@ -8,6 +8,7 @@ import pytest
 from tweetbert.analysis.selection import (
     REFERENCE_RESULTS, aggregate, control_table, html_with_bold, markdown_with_bold, select_best, write_selection,
 )
+from tweetbert.analysis.ties import dev_examples
 from tweetbert.errors import InputError
 from tweetbert.modeling.candidates import Candidate
 
@@ -205,3 +206,68 @@ def test_the_selection_note_says_which_data_played_each_split_role(tmp_path):
     paths = write_selection(files, TARGETS, selection_files(tmp_path / "out"), require_beats=["base"], published=None)
     html = paths["controls_html"].read_text()
     assert "jts1k: validation = t.csv, 5/100 of it (seed 0); dev = valid-v1.3.json; test = t.csv, 15/100." in html
+
+
+def with_dev_examples(files, examples):
+    """Record the dev split size in each best.json, as sweep/best.py does under ``splits``."""
+    for path in files:
+        record = json.loads(path.read_text())
+        record["splits"] = {role: {"examples": examples if role == "dev" else 100, "source": f"{role}.json"}
+                            for role in ("train", "validation", "dev", "test")}
+        path.write_text(json.dumps(record))
+    return files
+
+
+def test_equal_means_are_a_tie_and_the_notes_name_the_order_rule_not_the_best(tmp_path):
+    results = {"base": {"jts1k": 0.5, "jtdd": 0.5},
+               slug("dedup", 2): {"jts1k": 0.8, "jtdd": 0.7}, slug("dedup", 4): {"jts1k": 0.7, "jtdd": 0.8}}
+    files = with_dev_examples(write_results(tmp_path / "in", results), 10_000)
+    paths = write_selection(files, TARGETS, selection_files(tmp_path / "out"), require_beats=["base"],
+                            published=None)
+    best = json.loads(paths["best_model"].read_text())
+    assert best["model"] == slug("dedup", 2) and best["tie"] is True
+    assert best["runner_up"] == slug("dedup", 4) and best["runner_up_dev"] == pytest.approx(0.75)
+    assert best["dev_margin"] == pytest.approx(0.0) and best["dev_noise"] > 0
+    for key in ("controls_html", "controls_markdown"):
+        text = paths[key].read_text()
+        assert f"Tie: {slug('dedup', 2)} and {slug('dedup', 4)} are within noise on development" in text
+        assert "fewer pre-training epochs (2 vs 4)" in text and "best of them" not in text
+    # equal means tie even when no dev split size is known
+    assert select_best(aggregate(write_results(tmp_path / "bare", results)), TARGETS)["tie"] is True
+
+
+def test_a_near_tie_within_noise_is_a_tie_and_a_clear_winner_is_not(tmp_path):
+    near = {slug("dedup", 1): {"jts1k": 0.77, "jtdd": 0.77}, slug("dedup", 2): {"jts1k": 0.76, "jtdd": 0.76}}
+    files = with_dev_examples(write_results(tmp_path / "near", near), 300)
+    choice = select_best(aggregate(files), TARGETS, examples=dev_examples(files))
+    # se of each mean = sqrt(2 * p(1-p)/300) / 2, about 0.017; 1.96 * sqrt(2) * that is about 0.047 > 0.01
+    se = (2 * 0.77 * 0.23 / 300) ** 0.5 / 2, (2 * 0.76 * 0.24 / 300) ** 0.5 / 2
+    assert choice["dev_noise"] == pytest.approx(1.96 * (se[0] ** 2 + se[1] ** 2) ** 0.5)
+    assert choice["tie"] is True and choice["dev_margin"] == pytest.approx(0.01)
+    assert "because its mean dev is higher" in choice["tie_note"]
+    clear = with_dev_examples(write_results(tmp_path / "clear", {
+        slug("dedup", 1): {"jts1k": 0.90, "jtdd": 0.88}, slug("dedup", 2): {"jts1k": 0.70, "jtdd": 0.72}}), 300)
+    choice = select_best(aggregate(clear), TARGETS, examples=dev_examples(clear))
+    assert choice["tie"] is False and choice["dev_margin"] == pytest.approx(0.18) and choice["dev_noise"] < 0.18
+    assert choice["tie_note"].startswith("Not a tie")
+    # the same small margin on a large dev split is not a tie either
+    big = with_dev_examples(write_results(tmp_path / "big", near), 1_000_000)
+    assert select_best(aggregate(big), TARGETS, examples=dev_examples(big))["tie"] is False
+
+
+def test_beating_base_is_put_in_context_of_base_vs_random_init(tmp_path):
+    results = {"base": {"jts1k": 0.427, "jtdd": 0.751}, "random": {"jts1k": 0.431, "jtdd": 0.756},
+               slug("dedup", 1): {"jts1k": 0.60, "jtdd": 0.80}}
+    files = with_dev_examples(write_results(tmp_path / "in", results), 500)
+    paths = write_selection(files, TARGETS, selection_files(tmp_path / "out"), require_beats=["base"],
+                            published=None)
+    best = json.loads(paths["best_model"].read_text())
+    assert best["base_vs_random"]["base"] == pytest.approx(0.589)
+    assert best["base_vs_random"]["random"] == pytest.approx(0.5935)
+    assert best["base_vs_random"]["margin"] == pytest.approx(-0.0045)
+    line = ("base 0.589 vs random-init 0.594 (mean dev): on this data the base model is no better than a randomly "
+            "initialised one, so beating it says little.")
+    assert line in best["gate"]["note"] and line in paths["controls_markdown"].read_text()
+    assert best["tie"] is False and best["runner_up"] is None  # one candidate: nothing to tie with
+    without_random = {model: by_task for model, by_task in results.items() if model != "random"}
+    assert select_best(aggregate(write_results(tmp_path / "b", without_random)), TARGETS)["base_vs_random"] is None

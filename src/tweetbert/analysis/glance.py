@@ -1,7 +1,9 @@
 """The report's first page: the study's question answered at a glance.
 
-Which candidate was selected and whether it passed the selection gate; its test scores on the target tasks next
-to the controls and the published numbers; the headline rows of the top-K probe and of the downstream benchmark.
+Which candidate was selected, whether it passed the selection gate and whether the selection is a tie within
+noise (with the base model against the random-init control, which says what "beats base" is worth); its test
+scores on the target tasks next to the controls and the published numbers; the headline rows of the top-K probe
+and of the downstream benchmark.
 Every number here is read from a table another stage wrote; this page only chooses the rows a reader wants first.
 """
 
@@ -53,16 +55,25 @@ def downstream_headline(downstream: pd.DataFrame) -> pd.DataFrame:
 
 
 def _gate_sentence(selection: Mapping[str, Any]) -> str:
-    gate = selection["gate"]
+    gate, tie = selection["gate"], selection.get("tie", False)
+    failed = ("a top scorer of those that failed, tied within noise with the runner-up" if tie
+              else "the best of those that failed")
     verdict = ("passes the selection gate" if gate["selected_passes"]
-               else "does NOT pass the selection gate: no candidate did, so it is the best of those that failed")
+               else f"does NOT pass the selection gate: no candidate did, so it is {failed}")
     return f"Selected candidate: {selection['model']} — it {verdict}. {gate['note']}"
+
+
+def _tie_paragraph(selection: Mapping[str, Any]) -> str:
+    """best_model.json's tie sentence (the selection is a tie, or by how much it is not); empty for older records."""
+    note = selection.get("tie_note")
+    return f"<p><b>{html.escape(note)}</b></p>" if note and selection.get("tie") else (
+        f"<p>{html.escape(note)}</p>" if note else "")
 
 
 def glance_page(selection: Mapping[str, Any], controls: pd.DataFrame, topk: pd.DataFrame | None,
                 downstream: pd.DataFrame | None) -> str:
     target = target_table(controls)
-    sections = [f"<h2>{html.escape(_gate_sentence(selection))}</h2>",
+    sections = [f"<h2>{html.escape(_gate_sentence(selection))}</h2>", _tie_paragraph(selection),
                 table_fragment(target, title="Target tasks: test scores (fractions; bold: best per column)",
                                best_columns=[c for c in target.columns if c not in ("role", "model")],
                                note="Published: the reference study's test scores on these tasks."

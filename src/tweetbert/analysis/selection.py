@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from tweetbert.analysis.ties import base_context_note, base_vs_random, dev_examples, tie_record
 from tweetbert.errors import InputError
 from tweetbert.modeling.candidates import Candidate
 from tweetbert.reference_results import reference_results
@@ -145,15 +146,27 @@ def gate_note(selection: Mapping[str, Any]) -> str:
     if not gate["require_beats"]:
         return "No gate: selection.require_beats is empty."
     controls = ", ".join(gate["require_beats"])
+    tie = selection.get("tie", False)
     if gate["selected_passes"]:
+        which = (f"the selected model ties {selection['runner_up']} for the top of them (see the tie note)" if tie
+                 else "the selected model is the best of them")
+        context = f" {base_context_note(selection.get('base_vs_random'))}" if "base" in gate["require_beats"] else ""
         return (f"Gate: {len(gate['passed'])} candidate(s) beat {controls} on every target task (dev); "
-                f"the selected model is the best of them.")
+                f"{which}.{context}").rstrip()
+    which = (f"one of the two top-scoring candidates (tied with {selection['runner_up']})" if tie
+             else "the best-scoring candidate")
     return (f"NO CANDIDATE PASSES THE GATE: none beats {controls} on every target task (dev). "
-            f"The selected model is the best-scoring candidate and does not pass the gate.")
+            f"The selected model is {which} and does not pass the gate.")
+
+
+def selection_note(selection: Mapping[str, Any]) -> str:
+    """The gate sentence, then whether the selection is a tie (and by what criterion)."""
+    return f"{gate_note(selection)} {selection.get('tie_note', '')}".rstrip()
 
 
 def select_best(table: pd.DataFrame, target_tasks: Sequence[str], rule: str = "mean_dev",
-                require_beats: Sequence[str] = ()) -> dict[str, Any]:
+                require_beats: Sequence[str] = (), *,
+                examples: Mapping[tuple[str, str], int] | None = None) -> dict[str, Any]:
     """The candidate (never a control) with the highest score over the target tasks' dev values, with the ranking.
 
     The gate of the reference study comes first: only candidates that beat every control in ``require_beats`` on
@@ -161,6 +174,9 @@ def select_best(table: pd.DataFrame, target_tasks: Sequence[str], rule: str = "m
     workflow finishes) with ``gate.selected_passes`` false, so every later output can say so.
     Ties go to the better secondary statistic (the minimum for ``mean_dev``), then to fewer pre-training epochs
     (cheaper to reproduce), then to slug order, so the choice never depends on file order.
+    ``tie`` says whether the runner-up is within noise of the selected model on mean dev (criterion in
+    :mod:`tweetbert.analysis.ties`; ``examples``, the dev split sizes by (model, task), give the noise), and
+    ``base_vs_random`` compares the ``base`` and ``random`` controls where both have every target task.
     """
     if rule not in RULES:
         raise ValueError(f"unknown selection rule {rule!r} (known: {sorted(RULES)})")
@@ -186,6 +202,9 @@ def select_best(table: pd.DataFrame, target_tasks: Sequence[str], rule: str = "m
                           "selected_passes": passes[ranking[0]]},
                  "ranking": [{"model": model, "score": scored[model][0], "passes_gate": passes[model]}
                              for model in ranking]}
+    selection |= tie_record(ranking, passes, values, tasks, rule, epochs, examples)
+    complete = [m for m in controls if set(tasks) <= set(table.loc[table["model"] == m, "task"])]
+    selection["base_vs_random"] = base_vs_random(_dev_by_model(table, complete, tasks), tasks, examples)
     selection["gate"]["note"] = gate_note(selection)
     return selection
 
@@ -306,7 +325,7 @@ def write_tsv(table: pd.DataFrame, path: Path) -> None:
 
 SELECTION_OUTPUTS = {
     "aggregate": "TSV of every sweep's best trial",
-    "best_model": "JSON record of the selection: model, gate and ranking",
+    "best_model": "JSON record of the selection: model, gate, ranking, tie and base vs random-init",
     "controls": "TSV of the candidates vs the controls (and the published results)",
     "controls_html": "the same table as HTML, best per column bold",
     "controls_markdown": "the same table as Markdown",
@@ -325,16 +344,17 @@ def write_selection(best_files: Sequence[Path], target_tasks: Sequence[str], pat
     for path in paths.values():
         path.parent.mkdir(parents=True, exist_ok=True)
     table = aggregate(best_files)
-    selection = select_best(table, target_tasks, rule, require_beats)
+    selection = select_best(table, target_tasks, rule, require_beats, examples=dev_examples(best_files))
     controls = control_table(table, target_tasks, published, rule=rule, require_beats=require_beats)
     write_tsv(table, paths["aggregate"])
     paths["best_model"].write_text(json.dumps(selection, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_tsv(controls, paths["controls"])
-    note = (f"{gate_note(selection)} Dev: the development score of each sweep's best trial, on the model its "
+    note = (f"{selection_note(selection)} Dev: the development score of each sweep's best trial, on the model its "
             f"training ended with; test: that same model, scored once. Bold: best per column. Published rows are "
             f"test scores of the reference study. {split_notes(best_files, selection['target_tasks'])}").rstrip()
     paths["controls_html"].write_text(html_with_bold(controls, note=note), encoding="utf-8")
-    paths["controls_markdown"].write_text(f"{gate_note(selection)}\n\n{markdown_with_bold(controls)}", encoding="utf-8")
+    paths["controls_markdown"].write_text(f"{selection_note(selection)}\n\n{markdown_with_bold(controls)}",
+                                          encoding="utf-8")
     plot_candidates(table, selection, paths["candidates_scatter"])
     plot_dev_by_epochs(table, selection["target_tasks"], paths["epochs"])
     return paths
