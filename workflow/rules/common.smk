@@ -337,13 +337,18 @@ def get_task_files(task):
     return files + ([hydrated] if hydrated else [])
 
 
+def get_task_options(task):
+    """A task's loader options as its stages get them: as configured, with `demo` resolved to the generated file."""
+    options = dict(config["tasks"][task])
+    if get_task_path(task) is not None:
+        options["path"] = get_task_path(task)
+    return options
+
+
 def get_task_args(wildcards):
-    options = dict(config["tasks"][wildcards.task])
-    if get_task_path(wildcards.task) is not None:
-        options["path"] = get_task_path(wildcards.task)
     pairs = [
         f"{key}={json.dumps(value, ensure_ascii=False)}"
-        for key, value in options.items()
+        for key, value in get_task_options(wildcards.task).items()
     ]
     quoted = [f"--task-option {shlex.quote(pair)}" for pair in pairs]
     return " ".join([f"--task {wildcards.task}", *quoted])
@@ -438,13 +443,7 @@ def get_evaluation_text_args():
 def get_downstream_controls():
     """The configured comparison models, or by default the controls that are the base model itself."""
     named = config["downstream"]["controls"]
-    if named is not None:
-        return list(named)
-    return [
-        name
-        for name, location in sorted(config["controls"].items())
-        if location in ("base", config["base_model"])
-    ]
+    return list(named) if named is not None else get_base_controls()
 
 
 def get_downstream_control_best():
@@ -467,9 +466,7 @@ def get_downstream_task_args():
     """`--task-options TASK=JSON` per benchmark task: its loader options as fine-tuning gets them (get_task_args)."""
     args = []
     for task in config["downstream"]["tasks"]:
-        options = dict(config["tasks"][task])
-        if get_task_path(task) is not None:
-            options["path"] = get_task_path(task)
+        options = get_task_options(task)
         pair = f"{task}={json.dumps(options, ensure_ascii=False, sort_keys=True)}"
         args.append(f"--task-options {shlex.quote(pair)}")
     return " ".join(args)
@@ -502,7 +499,7 @@ def get_downstream_peer_jobs(wildcards):
     )
 
 
-def get_study_base_controls():
+def get_base_controls():
     """The controls that are the base model itself (`base`, or the base model's own location)."""
     return [
         name
@@ -521,7 +518,7 @@ def get_study_outputs(wildcards):
         results("finetune/studies/trial_counts.html"),
         *expand(
             results("finetune/studies/{model}/{task}/{view}.png"),
-            model=[get_selected_model(), *get_study_base_controls()],
+            model=[get_selected_model(), *get_base_controls()],
             task=config["target_tasks"],
             view=["history", "importance", "intermediate"],
         ),

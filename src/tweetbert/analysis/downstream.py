@@ -9,7 +9,6 @@ or below the higher of them is marked, so a model that learnt nothing is not rea
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from tweetbert.analysis.baselines import BASELINES, Baselines, floor
-from tweetbert.analysis.selection import PUBLISHED, REFERENCE_RESULTS, aggregate, split_notes, write_tsv
+from tweetbert.analysis.selection import (
+    PUBLISHED, REFERENCE_RESULTS, aggregate, html_of_cells, markdown_of_cells, split_notes, write_tsv,
+)
 from tweetbert.reference_results import reference_results
 from tweetbert.settings import mirrors, setting
 
@@ -145,24 +146,12 @@ def _cells(table: pd.DataFrame, digits: int) -> list[list[tuple[str, bool]]]:
 
 def downstream_markdown(table: pd.DataFrame, digits: int = 3) -> str:
     """A pipe table: best model score per column bold, scores at or below chance marked."""
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(table.columns) - 2))
-             + "|"]
-    for cells in _cells(table, digits):
-        lines.append("| " + " | ".join(f"**{text}**" if bold else text.replace("|", "\\|") for text, bold in cells)
-                     + " |")
-    return "\n".join(lines) + "\n"
+    return markdown_of_cells(list(table.columns), _cells(table, digits))
 
 
 def downstream_html(table: pd.DataFrame, note: str, digits: int = 3) -> str:
     """A standalone HTML page of the table (Snakemake reports embed it as is), marked like the Markdown."""
-    head = "".join(f"<th>{html.escape(name)}</th>" for name in table.columns)
-    rows = ["<tr>" + "".join(f"<td>{'<b>' + html.escape(text) + '</b>' if bold else html.escape(text)}</td>"
-                             for text, bold in cells) + "</tr>" for cells in _cells(table, digits)]
-    style = ("body{font-family:sans-serif}table{border-collapse:collapse}"
-             "th,td{border:1px solid #ccc;padding:3px 8px}td:nth-child(n+3){text-align:right}")
-    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Downstream benchmarks</title>"
-            f"<style>{style}</style></head><body>\n<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
-            + "\n".join(rows) + f"\n</tbody>\n</table>\n<p>{html.escape(note)}</p>\n</body></html>\n")
+    return html_of_cells(list(table.columns), _cells(table, digits), title="Downstream benchmarks", note=note)
 
 
 DOWNSTREAM_OUTPUTS = {

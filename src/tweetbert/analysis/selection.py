@@ -276,9 +276,12 @@ def _formatted_with_best(table: pd.DataFrame, digits: int) -> tuple[list[str], l
     return list(table.columns), body
 
 
-def markdown_with_bold(table: pd.DataFrame, digits: int = 3) -> str:
-    """A pipe table for READMEs and logs, the best value of each metric column in **bold**."""
-    header, body = _formatted_with_best(table, digits)
+Cells = list[list[tuple[str, bool]]]
+"""A table body as rows of (text, bold) cells."""
+
+
+def markdown_of_cells(header: Sequence[str], body: Cells) -> str:
+    """A pipe table of formatted cells, bold ones in **bold**; the first two columns are text, the rest numbers."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
     for cells in body:
         lines.append("| " + " | ".join(f"**{text}**" if bold else text.replace("|", "\\|") for text, bold in cells)
@@ -286,10 +289,8 @@ def markdown_with_bold(table: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join(lines) + "\n"
 
 
-def html_with_bold(table: pd.DataFrame, digits: int = 3, *, title: str = "Selected model vs controls",
-                   note: str = "Bold: best per column. Published rows are test scores of the reference study.") -> str:
-    """A standalone HTML page (Snakemake reports embed ``.html`` as is), the best of each metric column in bold."""
-    header, body = _formatted_with_best(table, digits)
+def html_of_cells(header: Sequence[str], body: Cells, *, title: str, note: str) -> str:
+    """A standalone HTML page (Snakemake reports embed ``.html`` as is) of formatted cells, bold ones in bold."""
     head = "".join(f"<th>{html.escape(name)}</th>" for name in header)
     rows = []
     for cells in body:
@@ -301,6 +302,17 @@ def html_with_bold(table: pd.DataFrame, digits: int = 3, *, title: str = "Select
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
             f"<style>{style}</style></head><body>\n<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
             + "\n".join(rows) + f"\n</tbody>\n</table>\n<p>{html.escape(note)}</p>\n</body></html>\n")
+
+
+def markdown_with_bold(table: pd.DataFrame, digits: int = 3) -> str:
+    """A pipe table for READMEs and logs, the best value of each metric column in **bold**."""
+    return markdown_of_cells(*_formatted_with_best(table, digits))
+
+
+def html_with_bold(table: pd.DataFrame, digits: int = 3, *, title: str = "Selected model vs controls",
+                   note: str = "Bold: best per column. Published rows are test scores of the reference study.") -> str:
+    """A standalone HTML page, the best of each metric column in bold."""
+    return html_of_cells(*_formatted_with_best(table, digits), title=title, note=note)
 
 
 def split_notes(best_files: Sequence[Path], tasks: Sequence[str]) -> str:
