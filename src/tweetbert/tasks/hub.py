@@ -27,8 +27,18 @@ from typing import Any
 from tweetbert.errors import ConfigError, InputError
 from tweetbert.tables import Fields
 from tweetbert.tasks.loaders import (
-    _SPLIT_NAMES, CONFIG_PREFIX, DEFAULT_SPLIT_COLUMN, EMOTIONS, JCOMMONSENSEQA_CHOICES, Table, _all_or_none_labelled,
-    _wrime_group, load_jglue, load_table, load_wrime_emotion, load_wrime_sentiment,
+    _SPLIT_NAMES,
+    CONFIG_PREFIX,
+    DEFAULT_SPLIT_COLUMN,
+    EMOTIONS,
+    JCOMMONSENSEQA_CHOICES,
+    Table,
+    _all_or_none_labelled,
+    _wrime_group,
+    load_jglue,
+    load_table,
+    load_wrime_emotion,
+    load_wrime_sentiment,
 )
 from tweetbert.tasks.squad import load_jsquad
 from tweetbert.tasks.types import SPLITS, TaskData
@@ -191,8 +201,9 @@ def _tables(name: str, options: Mapping[str, Any], roles: Mapping[str, str], ren
             raise InputError(where, f"a split name without a role (those with one: {sorted(roles)})")
         dataset = dataset.flatten()
         columns = list(dataset.column_names)
-        labels = {column: list(feature.names) for column, feature in dataset.features.items()
-                  if isinstance(feature, ClassLabel)}
+        labels = {column: list(getattr(feature, "feature", feature).names)  # a list of ClassLabel: annotators
+                  for column, feature in dataset.features.items()
+                  if isinstance(getattr(feature, "feature", feature), ClassLabel)}
         for ours, theirs in rename.items():
             if theirs not in columns:
                 raise InputError(where, f"missing column (named by columns.{ours}; the dataset has: "

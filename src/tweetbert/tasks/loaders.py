@@ -18,6 +18,7 @@ from typing import Any
 
 from tweetbert.errors import ConfigError, InputError
 from tweetbert.tables import SUFFIX_FORMATS, Fields, category_text, read_delimited, read_jsonl, read_table
+from tweetbert.tasks import annotators
 from tweetbert.tasks.splits import resolve_splits
 from tweetbert.tasks.types import Example, ProblemType, TaskData
 
@@ -292,7 +293,8 @@ def load_table(name: str, options: Mapping[str, Any], tables: Sequence[Table] | 
     ``split_column`` is used where present; only a non-default name must exist; null ignores any split column.
     Tweet datasets are published as ids: with ``hydrated`` set, ``path`` is the published id/label table and the
     texts come from the hydrated table, joined on ``id_column``; items that could not be hydrated (deleted or
-    private tweets) are left out and counted per split in the split's source.
+    private tweets) are left out and counted per split in the split's source. With ``annotators`` set, the label
+    cell lists every annotator's label and the gold label is their aggregate (:mod:`tweetbert.tasks.annotators`).
     """
     if tables is None:
         path = Path(options["path"])
@@ -300,6 +302,7 @@ def load_table(name: str, options: Mapping[str, Any], tables: Sequence[Table] | 
         tables = [Table(path, columns, records, header_row)]
     text_column, label_column, target_column = options["text_column"], options["label_column"], options["target_column"]
     hydrated = _hydrated_texts(name, options) if options["hydrated"] is not None else None
+    rule = annotators.parse_option(_config_key(name, annotators.OPTION), options[annotators.OPTION])
     split_columns = []
     for table in tables:
         split_column = options["split_column"] if table.role is None else None
@@ -314,13 +317,18 @@ def load_table(name: str, options: Mapping[str, Any], tables: Sequence[Table] | 
             if column is not None and table.records and column not in table.columns:
                 raise InputError(table.where, "missing column", row=table.header_row, column=column)
     everything = [record for table in tables for record in table.records]
+    panels = annotators.read_panels(everything, label_column) if rule else {}
     if options["labels"] is not None:
         label_names = [category_text(label) for label in options["labels"]]
     else:
-        label_names = _sorted_labels({record.category(label_column) for record in everything})
+        label_names = _sorted_labels({label for panel in panels.values() for label in panel if label is not None}
+                                     if rule else {record.category(label_column) for record in everything})
+    vote = annotators.Vote(_config_key(name, annotators.OPTION), rule, label_column, label_names, everything,
+                           panels) if rule else None
     published: dict[str, list[Example]] = {}
     split_values: dict[str, set[str]] = {}
     listed: dict[str, int] = {}
+    found: dict[str, int] = {}
     origins: dict[str, str] = {}
     for table, split_column in zip(tables, split_columns):
         path, records = table.where, table.records
@@ -339,11 +347,13 @@ def load_table(name: str, options: Mapping[str, Any], tables: Sequence[Table] | 
                 text = hydrated.get(record.category(options["id_column"]))
                 if text is None:
                     continue
+            found[role] = found.get(role, 0) + 1
             example: Example = {"text": text}
             if target_column is not None:
                 example["text_pair"] = record.text(target_column)
-            example["label"] = record.choice(label_column, label_names)
-            published.setdefault(role, []).append(example)
+            example["label"] = vote(record) if vote else record.choice(label_column, label_names)
+            if example["label"] is not None:  # None: a tie the annotators rule drops
+                published.setdefault(role, []).append(example)
         if table.role is not None:
             origins[table.role] = table.origin
         elif split_column is None:
@@ -352,14 +362,17 @@ def load_table(name: str, options: Mapping[str, Any], tables: Sequence[Table] | 
             origins.update({role: f"{_name(path)}, rows with {split_column} = {'/'.join(sorted(values))}"
                             for role, values in split_values.items()})
     if hydrated is not None:
-        if not published:
+        if not found:
             raise InputError(options["hydrated"], f"none of the {len(everything):,} tweet ids of {tables[0].where} is "
                                                   f"in the hydrated table", column=options["id_column"])
-        found = {role: len(examples) for role, examples in published.items()}
         origins = {role: f"{origin}; {_attrition(listed, found)[role]}" for role, origin in origins.items()}
+    metadata = {annotators.OPTION: vote.summary()} if vote else {}
+    if vote:
+        origins = {role: f"{origin}; {annotators.describe(metadata[annotators.OPTION])}" for role, origin in
+                   origins.items()}
     splits, sources = resolve_splits(published, origins, ProblemType.SINGLE_LABEL, seed=int(options["seed"]),
                                      path=tables[0].where)
-    return TaskData(name, ProblemType.SINGLE_LABEL, splits, sources, label_names)
+    return TaskData(name, ProblemType.SINGLE_LABEL, splits, sources, label_names, metadata)
 
 
 def check_options(name: str, options: Mapping[str, Any]) -> None:
@@ -374,6 +387,8 @@ def check_options(name: str, options: Mapping[str, Any]) -> None:
         _wrime_group(name, options)
     if "threshold" in options:
         _wrime_threshold(name, options["threshold"])
+    if annotators.OPTION in options:
+        annotators.parse_option(_config_key(name, annotators.OPTION), options[annotators.OPTION])
     if "file_pattern" in options:
         _jglue_pattern(name, options["file_pattern"])
     if "format" in options and not reads_datasets(options):

@@ -20,7 +20,12 @@ from typing import Any
 from tweetbert.errors import ConfigError
 from tweetbert.tasks import hub
 from tweetbert.tasks.loaders import (
-    CONFIG_PREFIX, DEFAULT_SPLIT_COLUMN, load_jglue, load_table, load_wrime_emotion, load_wrime_sentiment,
+    CONFIG_PREFIX,
+    DEFAULT_SPLIT_COLUMN,
+    load_jglue,
+    load_table,
+    load_wrime_emotion,
+    load_wrime_sentiment,
 )
 from tweetbert.tasks.metrics import METRICS
 from tweetbert.tasks.splits import sample_splits
@@ -38,7 +43,8 @@ Loader = Callable[[str, Mapping[str, Any]], TaskData]
 
 _COMMON = {"path": REQUIRED, "hub": None, "seed": 0, "max_examples": None}
 _TABLE = {**_COMMON, "format": None, "text_column": "text", "label_column": "label", "target_column": None,
-          "split_column": DEFAULT_SPLIT_COLUMN, "labels": None, "hydrated": None, "id_column": "id"}
+          "split_column": DEFAULT_SPLIT_COLUMN, "labels": None, "hydrated": None, "id_column": "id",
+          "annotators": None}
 _WRIME = {**_COMMON, "annotator": "Avg. Readers_", "columns": None}
 _JSQUAD = {**_COMMON, "file_pattern": "{split}-v1.3.json"}
 _JGLUE = {**_JSQUAD, "columns": None}

@@ -137,4 +137,4 @@ def sample_splits(data: TaskData, max_examples: int, seed: int) -> TaskData:
             kept = np.sort(rng.choice(len(examples), size=max_examples, replace=False))
             splits[role] = [examples[i] for i in kept.tolist()]
             sources[role] += f"; {max_examples} of its {len(examples)} sampled (max_examples, seed {seed})"
-    return TaskData(data.name, data.problem_type, splits, sources, data.label_names)
+    return TaskData(data.name, data.problem_type, splits, sources, data.label_names, data.metadata)

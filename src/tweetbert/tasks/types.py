@@ -13,7 +13,7 @@ Examples are plain dicts, by problem type:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -47,13 +47,18 @@ class ProblemType(StrEnum):
 
 @dataclass
 class TaskData:
-    """A task's examples in the four roles, with the origin of each split so a report can say what was carved."""
+    """A task's examples in the four roles, with the origin of each split so a report can say what was carved.
+
+    ``metadata`` holds what the loader learnt about the published data beyond the examples (``annotators``: how
+    per-annotator labels became gold labels and their agreement, :mod:`tweetbert.tasks.annotators`).
+    """
 
     name: str
     problem_type: ProblemType
     splits: dict[str, list[Example]]
     sources: dict[str, str]
     label_names: list[str] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if tuple(self.splits) != SPLITS or tuple(self.sources) != SPLITS:
