@@ -34,6 +34,7 @@ localrules:
     select_best,
     downstream,
     pretrain_exploration,
+    pretrain_loss_curves,
     pretrain_cost,
     study_plots,
     trial_counts,

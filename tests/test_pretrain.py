@@ -493,3 +493,32 @@ def test_calibration_on_cpu_defers_to_the_configured_batch_size(base_dir):
         pytest.skip("the CPU branch")
     assert calibrate_batch_size(base_dir, 64) == {"device": "cpu", "batch_size": None, "max_fitting": None,
                                                   "max_seq_length": 64, "peak_memory_gb": None}
+
+
+def test_loss_curve_panels_draw_each_runs_written_curve_in_its_corpus_colour(reference, tmp_path, capsys):
+    import shutil
+
+    from tweetbert.cli import main
+    from tweetbert.plots.palette import CORPORA, TRAIN_LOSS
+    from tweetbert.plots.pretrain import plot_loss_curves
+
+    runs = {"dedup-lr1e-03-ep2": "dedup", "balanced-lr1e-03-ep2": "balanced"}
+    curves = []
+    for run in runs:
+        (tmp_path / run).mkdir()
+        curves.append(shutil.copy(reference["out"] / "loss_curve.tsv", tmp_path / run / "loss_curve.tsv"))
+    plot = tmp_path / "loss_curves.png"
+    assert main(["pretrain-loss-curves", "--curves", *map(str, curves), "--plot", str(plot),
+                 *(f"--corpus={run}={corpus}" for run, corpus in runs.items())]) == 0
+    assert plot.stat().st_size > 0
+    curve = pd.read_csv(curves[0], sep="\t")
+    fig = plot_loss_curves({run: curve for run in runs}, runs, tmp_path / "again.png")
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert sorted(ax.get_title() for ax in panels) == sorted(runs)
+    for ax in panels:
+        train, validation = ax.get_lines()
+        assert train.get_color() == TRAIN_LOSS and validation.get_color() == CORPORA[runs[ax.get_title()]]
+        assert list(validation.get_ydata()) == pytest.approx(curve["validation_loss"].dropna().tolist())
+    assert main(["pretrain-loss-curves", "--curves", str(curves[0]), "--plot", str(plot),
+                 "--corpus=other=dedup"]) == 2
+    assert "no --corpus dedup-lr1e-03-ep2=CORPUS" in capsys.readouterr().err

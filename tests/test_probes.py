@@ -8,11 +8,21 @@ import pytest
 import torch
 
 from tweetbert.analysis.acceptability_sheet import (
-    ANNOTATION_CRITERIA, OPEN_MARK, build_key, sheet_html, token_spans, write_kit,
+    ANNOTATION_CRITERIA,
+    OPEN_MARK,
+    build_key,
+    sheet_html,
+    token_spans,
+    write_kit,
 )
 from tweetbert.analysis.evaluation_texts import read_evaluation_texts
 from tweetbert.analysis.masked_words import (
-    MaskedLM, gold_ranks, is_word_token, pick, shared_targets, whole_word_positions,
+    MaskedLM,
+    gold_ranks,
+    is_word_token,
+    pick,
+    shared_targets,
+    whole_word_positions,
 )
 from tweetbert.analysis.probe_words import HIRAGANA, KATAKANA, probe_items, resolve_sets
 from tweetbert.analysis.probes import write_probes
@@ -282,3 +292,21 @@ def test_rank_k_replacements_differ_between_ranks(tiny_lm, texts):
     kept = key[key["k"] == 1]
     assert (kept["replacement"] == kept["original"]).mean() >= (key[key["k"] == 100]["replacement"]
                                                                  == key[key["k"] == 100]["original"]).mean()
+
+
+
+def test_a_set_one_model_reads_wholly_as_unknown_keeps_the_other_models_own_silhouette(tiny_base_model, tmp_path):
+    from tweetbert.analysis.probes import INPUT_EMBEDDING, _score_note
+
+    set_plots = {name: tmp_path / f"tsne_{name}.png" for name in PROBE_SETS}
+    paths = write_probes({"base": tiny_base_model}, PROBE_ITEMS, PROBE_SETS, files_in(tmp_path, PROBE_FILES),
+                         set_plots, seed=0)
+    scores = pd.read_csv(paths["scores"], sep="\t").set_index(["set", "representation"])
+    basic, with_emoji = scores.loc[("basic", INPUT_EMBEDDING)], scores.loc[("with_emoji", INPUT_EMBEDDING)]
+    assert basic["own_silhouette"] == pytest.approx(basic["silhouette"]), "one model: its own items are everyone's"
+    assert pd.isna(with_emoji["own_silhouette"]) and with_emoji["note"] == "base reads all 12 items as [UNK]"
+    labels = np.array(["romaji", "romaji", "emoji"])
+    assert _score_note(None, 0.4, "adapted", ["base"], labels, 26) == "base reads all 26 items as [UNK]"
+    assert _score_note(None, None, "base", ["base"], labels, 26) == "base reads all 26 items as [UNK]"
+    assert _score_note(None, None, "adapted", [], np.array(["romaji"] * 3), 3) == "one class: nothing to separate"
+    assert _score_note(0.2, 0.3, "adapted", [], labels, 26) == ""

@@ -1,6 +1,6 @@
 # Modeling, per corpus and candidate run: the base model migrated onto the new vocabulary, the corpus tokenised
 # once for all its runs, continued MLM pre-training (batch size calibrated on a GPU when asked), and the table and
-# plots of every grid point by phase (exploration, candidates).
+# plots of every grid point by phase (exploration, candidates), and every run's loss curves.
 
 
 rule migrate_embeddings:
@@ -137,3 +137,25 @@ rule pretrain_exploration:
         " --weight-decay-plot {output.weight_decay} --epochs-plot {output.epochs} 2> {log}"
         " && tweetbert table-html --table {output.table} --html {output.table_html}"
         " --title 'Pre-training runs: every grid point by phase' 2>> {log}"
+
+
+rule pretrain_loss_curves:
+    input:
+        expand(results("pretrain/runs/{run}/loss_curve.tsv"), run=RUNS),
+    output:
+        report(
+            results("pretrain/loss_curves.png"),
+            caption="../report/pretrain_loss_curves.rst",
+            category="3. Pre-training",
+            labels={"figure": "loss curves"},
+        ),
+    log:
+        logs("pretrain_loss_curves.log"),
+    conda:
+        "../envs/tweetbert-cpu.yaml"
+    params:
+        corpora=" ".join(
+            f"--corpus {slug}={run.corpus}" for slug, run in RUN_BY_SLUG.items()
+        ),
+    shell:
+        "tweetbert pretrain-loss-curves --curves {input} {params.corpora} --plot {output} 2> {log}"

@@ -3,8 +3,11 @@
 Each item is encoded alone (``[CLS] item [SEP]``) and read two ways: the [CLS] output of the last layer, and the
 item's input-embedding row (the mean of its tokens' rows). The picture comes from t-SNE; the number from the
 silhouette score (cosine) in the model's own space, over the items that no model maps to [UNK] — an all-[UNK]
-item would share one vector with every other and fake a tight cluster. Items are encoded once; the joint map and
-each probe set (a group of classes, see ``probe_words``) get their own t-SNE and silhouette over their own items.
+item would share one vector with every other and fake a tight cluster. Where a model reads a whole set as [UNK]
+(the base model on romaji) no item is left to compare on, so each model's own silhouette, over the items it knows, is
+kept beside it (``own_silhouette``, with a note saying why the comparable one is missing) rather than hiding the one
+set where the adapted model separates. Items are encoded once; the joint map and each probe set (a group of classes,
+see ``probe_words``) get their own t-SNE and silhouette over their own items.
 """
 
 from __future__ import annotations
@@ -111,6 +114,7 @@ def probe_models(models: Mapping[str, str | Path], items: Sequence[tuple[str, st
     known_to_all = ~np.logical_or.reduce([unknown for _, unknown in encoded.values()])
     points, scores = [], []
     for set_name, member in members.items():
+        all_unknown = [name for name, (_, unknown) in encoded.items() if unknown[member].all()]
         for name, (vectors, unknown) in encoded.items():
             for representation in REPRESENTATIONS:
                 chosen = vectors[representation][member]
@@ -118,16 +122,38 @@ def probe_models(models: Mapping[str, str | Path], items: Sequence[tuple[str, st
                 points.append(pd.DataFrame({"set": set_name, "model": name, "representation": representation,
                                             "class": labels[member], "item": words[member], "x": xy[:, 0],
                                             "y": xy[:, 1], "unknown": unknown[member]}))
+                score = separation(chosen, labels[member], known_to_all[member])
+                own = separation(chosen, labels[member], ~unknown[member])
                 scores.append({"set": set_name, "model": name, "representation": representation,
-                               "silhouette": separation(chosen, labels[member], known_to_all[member]),
+                               "silhouette": score, "own_silhouette": own,
                                "items": int(member.sum()), "unknown_items": int(unknown[member].sum()),
-                               "scored_items": int(known_to_all[member].sum())})
+                               "scored_items": int(known_to_all[member].sum()),
+                               "note": _score_note(score, own, name, all_unknown, labels[member], int(member.sum()))})
     return pd.concat(points, ignore_index=True), pd.DataFrame(scores)
+
+
+def _score_note(score: float | None, own: float | None, model: str, all_unknown: Sequence[str],
+                labels: np.ndarray, items: int) -> str:
+    """Why a map has no comparable silhouette: a model that reads every item as [UNK] (the base model on romaji)
+    leaves no item to compare on, yet the other model's own separation is worth showing, marked as such."""
+    if score is not None:
+        return ""
+    if len(set(labels)) < 2:
+        return "one class: nothing to separate"
+    if model in all_unknown:
+        return f"{model} reads all {items} items as [UNK]"
+    others = [name for name in all_unknown if name != model]
+    if own is not None and others:
+        return f"{', '.join(others)} read{'s' * (len(others) == 1)} all {items} items as [UNK]"
+    if own is not None:
+        return "too few items every model knows"
+    return "too few known items"
 
 
 PROBE_OUTPUTS = {
     "coordinates": "TSV of every item's t-SNE coordinates per set, model and representation",
-    "scores": "TSV of the word classes' silhouette per set, model and representation",
+    "scores": "TSV of the word classes' silhouette per set, model and representation (comparable, over the items "
+              "every model knows; and each model's own, over the items it knows, with a note where they differ)",
     "summary": "JSON summary: class sizes, each set's classes and the silhouettes",
     "plot": "PNG of the joint t-SNE maps (every class) side by side",
 }
@@ -153,10 +179,15 @@ def write_probes(models: Mapping[str, str | Path], items: Sequence[tuple[str, st
                "sets": {name: list(classes) for name, classes in sets.items()},
                "silhouette": {set_name: {f"{row.model} / {row.representation}": row.silhouette
                                          for row in group.itertuples()}
-                              for set_name, group in scores.groupby("set", sort=False)}}
+                              for set_name, group in scores.groupby("set", sort=False)},
+               "own_silhouette": {set_name: {f"{row.model} / {row.representation}": row.own_silhouette
+                                             for row in group.itertuples()}
+                                  for set_name, group in scores.groupby("set", sort=False)}}
     paths["summary"].write_text(json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                 encoding="utf-8")
+    classes = list(dict.fromkeys(label for label, _ in items))  # every class: one colour per class on every map
     for set_name, path in [(JOINT_SET, paths["plot"]), *set_plots.items()]:
         title = None if set_name == JOINT_SET else f"probe set {set_name}: {', '.join(sets[set_name])}"
-        plot_tsne(coordinates[coordinates["set"] == set_name], scores[scores["set"] == set_name], path, title=title)
+        plot_tsne(coordinates[coordinates["set"] == set_name], scores[scores["set"] == set_name], path, title=title,
+                  classes=classes)
     return paths

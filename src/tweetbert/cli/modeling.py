@@ -1,5 +1,5 @@
 """Modeling stages: migrate-embeddings, calibrate-batch-size, tokenize-corpus, pretrain-candidate,
-pretrain-exploration, export and candidates (the grid's slugs)."""
+pretrain-exploration, pretrain-loss-curves, export and candidates (the grid's slugs)."""
 
 from __future__ import annotations
 
@@ -183,6 +183,36 @@ def pretrain_exploration(args: argparse.Namespace) -> None:
     plot_lr_wd_heatmap(table, args.heatmap)
     plot_loss_by_weight_decay(table, args.learning_rate, args.weight_decay_plot)
     plot_loss_by_epochs(table, args.epochs_plot)
+
+
+def _loss_curves_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--curves", required=True, nargs="+", type=Path,
+                   help="each training run's loss_curve.tsv, in pretrain/runs/<run>/ (the folder names the panel)")
+    p.add_argument("--corpus", required=True, action="append", type=key_value, metavar="RUN=CORPUS",
+                   help="the corpus each run trained on, from the expanded grid (repeatable; colours its panel)")
+    p.add_argument("--plot", required=True, type=Path, help="PNG: one panel per run, training and validation loss")
+
+
+@command("pretrain-loss-curves", "One panel per pre-training run: training and validation loss against the step.",
+         _loss_curves_args)
+def pretrain_loss_curves(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from tweetbert.errors import InputError
+    from tweetbert.modeling.pretrain_record import CURVE_COLUMNS
+    from tweetbert.plots.pretrain import plot_loss_curves
+
+    corpora = dict(args.corpus)
+    curves = {}
+    for path in sorted(args.curves, key=lambda path: path.parent.name):
+        curve = pd.read_csv(path, sep="\t")
+        missing = [column for column in CURVE_COLUMNS if column not in curve.columns]
+        if missing:
+            raise InputError(path, f"not a loss curve: no column {', '.join(missing)}")
+        if path.parent.name not in corpora:
+            raise InputError(path, f"no --corpus {path.parent.name}=CORPUS for this run")
+        curves[path.parent.name] = curve
+    plot_loss_curves(curves, {run: corpora[run] for run in curves}, args.plot)
 
 
 def _export_args(p: argparse.ArgumentParser) -> None:

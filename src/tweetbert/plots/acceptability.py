@@ -11,6 +11,7 @@ import pandas as pd
 import seaborn as sns
 
 from tweetbert.plots import save_figure
+from tweetbert.plots.palette import ADAPTED, PUBLISHED_SHADE
 from tweetbert.report_labels import ACCEPTABLE, MEAN, NOT_ACCEPTABLE
 
 PUBLISHED_LABEL = "published (reference study)"
@@ -18,11 +19,11 @@ _WIDTH = 0.38
 
 
 def plot_acceptability_by_k(by_k: pd.DataFrame, published: Mapping[int, float] | None, path: Path, *,
-                            kappa: float | None = None, published_kappa: float | None = None) -> None:
+                            kappa: float | None = None, published_kappa: float | None = None) -> plt.Figure:
     """Bars of the mean acceptability (%) per K, the value on each bar, each annotator as a dot on our bar, and the
     published values beside ours for the K the reference study has. The title gives the annotators' agreement
     (mean Cohen's kappa; the study's beside it), without which the means cannot be weighed."""
-    adapted, published_shade = sns.color_palette("tab10")[1], sns.color_palette("pastel")[1]  # one model, one colour
+    adapted, published_shade = ADAPTED, PUBLISHED_SHADE[ADAPTED]  # one model, one colour
     mean = by_k[by_k["annotator"] == MEAN].sort_values("k")
     annotators = by_k[by_k["annotator"] != MEAN]
     n_annotators = annotators["annotator"].nunique()
@@ -55,10 +56,10 @@ def plot_acceptability_by_k(by_k: pd.DataFrame, published: Mapping[int, float] |
     if published_kappa is not None:
         agreement += f"; reference study {published_kappa:.2f}"
     ax.set_title(f"Acceptability of the rank-K prediction in place of the masked word\n{agreement}", fontsize=9)
-    save_figure(fig, path)
+    return save_figure(fig, path)
 
 
-def plot_annotators(labels: pd.DataFrame, path: Path) -> None:
+def plot_annotators(labels: pd.DataFrame, path: Path) -> plt.Figure:
     """One panel per annotator: per K, the count of acceptable (bottom) and not acceptable (top) labels."""
     annotators = sorted(labels["annotator"].unique())
     ks = sorted(int(k) for k in labels["k"].unique())
@@ -89,4 +90,4 @@ def plot_annotators(labels: pd.DataFrame, path: Path) -> None:
     axes.flat[0].legend(fontsize=8, loc="upper center", ncol=2)
     for ax in list(axes.flat)[len(annotators):]:
         ax.set_visible(False)
-    save_figure(fig, path)
+    return save_figure(fig, path)

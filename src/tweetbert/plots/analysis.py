@@ -11,18 +11,35 @@ import pandas as pd
 import seaborn as sns
 
 from tweetbert.plots import save_figure
+from tweetbert.plots.palette import UNKNOWN_MARKER, class_colours, model_colours
 
 
-def plot_tsne(coordinates: pd.DataFrame, scores: pd.DataFrame, path: Path, title: str | None = None) -> None:
+def _silhouette_text(row: object) -> str:
+    """A panel's silhouette: the comparable one (over the items every model knows) where there is one, else this
+    model's over its own known items, flagged as not comparable, else why there is none."""
+    score, own = getattr(row, "silhouette", None), getattr(row, "own_silhouette", None)
+    if score is not None and not pd.isna(score):
+        return f"silhouette (cosine) {score:.3f}"
+    if own is not None and not pd.isna(own):
+        known = int(row.items) - int(row.unknown_items)
+        return f"silhouette {own:.3f} over its {known} known items\n(not comparable: {row.note})"
+    note = getattr(row, "note", "")
+    return f"no silhouette: {note}" if isinstance(note, str) and note else "silhouette n/a"
+
+
+def plot_tsne(coordinates: pd.DataFrame, scores: pd.DataFrame, path: Path, title: str | None = None,
+              classes: Sequence[str] | None = None) -> plt.Figure:
     """One panel per model (columns) and representation (rows), coloured by class; [UNK] items drawn as crosses.
 
-    ``title`` (a probe set's name and classes) goes above the panels; each panel's own title carries its silhouette.
+    ``classes`` is every class of the probe (default: those in ``coordinates``): a class's colour comes from its
+    place there, so it is the same on the joint map and on each set's. ``title`` (a probe set's name and classes)
+    goes above the panels; each panel's own title carries its silhouette.
     """
     models = list(dict.fromkeys(coordinates["model"]))
     representations = list(dict.fromkeys(coordinates["representation"]))
-    classes = list(dict.fromkeys(coordinates["class"]))
-    palette = dict(zip(classes, sns.color_palette("tab10" if len(classes) <= 10 else "tab20", len(classes))))
-    silhouette = {(row.model, row.representation): row.silhouette for row in scores.itertuples()}
+    present = list(dict.fromkeys(coordinates["class"]))
+    palette = class_colours(list(classes) if classes is not None else present)
+    rows = {(row.model, row.representation): row for row in scores.itertuples()}
     fig, axes = plt.subplots(len(representations), len(models), figsize=(5.2 * len(models), 4.6 * len(representations)),
                              squeeze=False)
     for r, representation in enumerate(representations):
@@ -33,44 +50,25 @@ def plot_tsne(coordinates: pd.DataFrame, scores: pd.DataFrame, path: Path, title
                 part = panel[panel["unknown"] == unknown]
                 ax.scatter(part["x"], part["y"], c=[palette[c] for c in part["class"]], s=14 if not unknown else 22,
                            marker=marker, alpha=0.8, linewidths=0)
-            score = silhouette[(model, representation)]
-            score_text = "n/a" if score is None or pd.isna(score) else f"{score:.3f}"
-            ax.set_title(f"{model} — {representation}\nsilhouette (cosine) {score_text}", fontsize=10)
+            ax.set_title(f"{model} — {representation}\n{_silhouette_text(rows[(model, representation)])}",
+                         fontsize=9)
             ax.set_xticks([])
             ax.set_yticks([])
-    handles = [plt.Line2D([], [], marker="o", linestyle="", color=palette[c], label=c) for c in classes]
-    handles.append(plt.Line2D([], [], marker="X", linestyle="", color="grey", label="[UNK] in this model"))
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=palette[c], label=c) for c in present]
+    handles.append(plt.Line2D([], [], marker="X", linestyle="", color=UNKNOWN_MARKER,
+                              label="[UNK] in this model\n(cross in its class's colour)"))
     axes[0][-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=9)
     if title:
         fig.suptitle(title, fontsize=11)
-    save_figure(fig, path)
-
-
-def model_colours(names: Sequence[str], published: set[str], adapted: set[str]) -> dict[str, tuple]:
-    """One colour per model in every chart: the adapted model orange, the base model blue, other controls the next
-    tab10 colours; a published row takes the pastel shade of the model it stands for (the study's tweet model
-    orange, Japanese BERT blue)."""
-    strong, pastel = sns.color_palette("tab10"), sns.color_palette("pastel")
-    colours, others = {}, iter(range(2, 10))
-    for name in names:
-        lower = name.lower().removeprefix("published: ")
-        if name in published:
-            shade = 1 if lower.startswith("tweet model") else 0 if "japanese bert" in lower else next(others)
-            colours[name] = pastel[shade]
-        elif name in adapted:
-            colours[name] = strong[1]
-        elif lower == "base":
-            colours[name] = strong[0]
-        else:
-            colours[name] = strong[next(others)]
-    return colours
+    return save_figure(fig, path)
 
 
 def _grouped_bars(frame: pd.DataFrame, x: str, y: str, hue: str, published: set[str], adapted: set[str],
                   ax: plt.Axes) -> None:
     """Bars of ``y`` by ``x`` and ``hue`` with their values; hues in ``published`` pastel and hatched."""
     hues = list(dict.fromkeys(frame[hue]))
-    sns.barplot(frame, x=x, y=y, hue=hue, hue_order=hues, palette=model_colours(hues, published, adapted), ax=ax)
+    sns.barplot(frame, x=x, y=y, hue=hue, hue_order=hues, palette=model_colours(hues, published, adapted),
+                saturation=1, ax=ax)  # seaborn would dull the model's colour
     for container, name in zip(ax.containers, hues):
         ax.bar_label(container, fmt="%.1f", fontsize=7, padding=1)
         if name in published:
@@ -79,7 +77,7 @@ def _grouped_bars(frame: pd.DataFrame, x: str, y: str, hue: str, published: set[
     ax.legend(fontsize=8, loc="upper left", frameon=False)
 
 
-def plot_topk(table: pd.DataFrame, path: Path) -> None:
+def plot_topk(table: pd.DataFrame, path: Path) -> plt.Figure:
     """Accuracy@K per model as grouped bars with their values; published rows of the reference study hatched."""
     frame = table.assign(percent=table["accuracy"] * 100, K=table["k"].astype(str))
     fig, ax = plt.subplots(figsize=(2.0 + 1.6 * frame["K"].nunique(), 4.2))
@@ -89,10 +87,10 @@ def plot_topk(table: pd.DataFrame, path: Path) -> None:
     ax.set_ylim(0, 105)
     ax.set_ylabel("masked-token accuracy (%)")
     ax.set_xlabel("K (original token within the top K predictions)")
-    save_figure(fig, path)
+    return save_figure(fig, path)
 
 
-def plot_downstream(table: pd.DataFrame, path: Path) -> None:
+def plot_downstream(table: pd.DataFrame, path: Path) -> plt.Figure:
     """Each task's main test metric (the first column of the task), one small panel per task, bars by model;
     published rows hatched. Panels wrap four to a row so the figure stays page-wide however many tasks run.
 
@@ -139,4 +137,4 @@ def plot_downstream(table: pd.DataFrame, path: Path) -> None:
             labels.append(f"{role} (test split)")
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.05 + 0.04 * math.ceil(len(labels) / 4), 1, 1))
-    save_figure(fig, path, tight=False)
+    return save_figure(fig, path, tight=False)

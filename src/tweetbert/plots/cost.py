@@ -9,15 +9,15 @@ import pandas as pd
 import seaborn as sns
 
 from tweetbert.plots import save_figure
+from tweetbert.plots.palette import HIGHLIGHT as _HIGHLIGHT
+from tweetbert.plots.palette import corpus_colours
 
-_HIGHLIGHT = "crimson"
 
-
-def plot_score_by_cost(table: pd.DataFrame, path: Path, *, score_label: str, device: str) -> None:
+def plot_score_by_cost(table: pd.DataFrame, path: Path, *, score_label: str, device: str) -> plt.Figure:
     """Score (y) by device-hours (x), coloured by corpus; each point labelled with its epochs, the candidates of one
     setting joined in epoch order (so a line's slope is what more epochs bought), the selected one ringed."""
     corpora = sorted(table["corpus"].unique())
-    palette = dict(zip(corpora, sns.color_palette("tab10", len(corpora))))
+    palette = corpus_colours(corpora)
     fig, ax = plt.subplots(figsize=(7.2, 4.8))
     for _, rows in table.sort_values("epochs").groupby("setting"):
         if len(rows) > 1:
@@ -34,4 +34,4 @@ def plot_score_by_cost(table: pd.DataFrame, path: Path, *, score_label: str, dev
     ax.set_ylabel(score_label)
     ax.legend(fontsize=8)
     ax.set_title("Selection score by pre-training cost (labels: epochs; lines join one setting's epochs)", fontsize=9)
-    save_figure(fig, path)
+    return save_figure(fig, path)

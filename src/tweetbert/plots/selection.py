@@ -12,15 +12,13 @@ import pandas as pd
 import seaborn as sns
 
 from tweetbert.plots import save_figure
+from tweetbert.plots.palette import HIGHLIGHT, corpus_colours
 from tweetbert.report_labels import CANDIDATE, CONTROL
-
-_HIGHLIGHT = "crimson"
 
 
 def _palette(table: pd.DataFrame) -> dict[str, Any]:
-    """One colour per corpus, fixed by corpus order so both figures agree."""
-    corpora = sorted(table.loc[table["kind"] == CANDIDATE, "corpus"].unique())
-    return dict(zip(corpora, sns.color_palette("tab10", len(corpora))))
+    """Each corpus's colour in every chart of the report (:mod:`tweetbert.plots.palette`)."""
+    return corpus_colours(sorted(table.loc[table["kind"] == CANDIDATE, "corpus"].unique()))
 
 
 def _dev_wide(table: pd.DataFrame, tasks: Sequence[str]) -> pd.DataFrame:
@@ -33,7 +31,7 @@ def _metric_label(table: pd.DataFrame, task: str) -> str:
     return f"{task} dev {table.loc[table['task'] == task, 'main_metric'].iloc[0]}"
 
 
-def plot_candidates(table: pd.DataFrame, selection: Mapping[str, Any], path: Path) -> None:
+def plot_candidates(table: pd.DataFrame, selection: Mapping[str, Any], path: Path) -> plt.Figure:
     """Candidates by corpus against the labelled controls on the first two target tasks (a strip plot for one)."""
     tasks = list(selection["target_tasks"])[:2]
     wide = _dev_wide(table, tasks)
@@ -50,7 +48,7 @@ def plot_candidates(table: pd.DataFrame, selection: Mapping[str, Any], path: Pat
             ax.annotate(row["model"], (row[x], row[y]), xytext=(4, 4), textcoords="offset points",
                         fontsize=8)
         chosen = wide[wide["model"] == selection["model"]]
-        ax.scatter(chosen[x], chosen[y], s=220, facecolors="none", edgecolors=_HIGHLIGHT, linewidths=2,
+        ax.scatter(chosen[x], chosen[y], s=220, facecolors="none", edgecolors=HIGHLIGHT, linewidths=2,
                    label="selected")
         ax.set_xlabel(_metric_label(table, x))
         ax.set_ylabel(_metric_label(table, y))
@@ -70,17 +68,17 @@ def plot_candidates(table: pd.DataFrame, selection: Mapping[str, Any], path: Pat
             ax.annotate(row["model"], (row["x"], row[task]), xytext=(6, 0), textcoords="offset points", fontsize=8,
                         va="center")
         chosen = wide[wide["model"] == selection["model"]]
-        ax.scatter(chosen["x"], chosen[task], s=220, facecolors="none", edgecolors=_HIGHLIGHT, linewidths=2,
+        ax.scatter(chosen["x"], chosen[task], s=220, facecolors="none", edgecolors=HIGHLIGHT, linewidths=2,
                    label="selected", zorder=3)
         ax.set_xticks(range(len(order)), order)
         ax.set_xlabel("corpus")
         ax.set_ylabel(_metric_label(table, task))
         ax.legend(fontsize=8)
     ax.set_title(f"Candidates vs controls (ringed: {selection['model']})", fontsize=9)
-    save_figure(fig, path)
+    return save_figure(fig, path)
 
 
-def plot_dev_by_epochs(table: pd.DataFrame, target_tasks: Sequence[str], path: Path) -> None:
+def plot_dev_by_epochs(table: pd.DataFrame, target_tasks: Sequence[str], path: Path) -> plt.Figure:
     """Downstream dev metric against pre-training epochs, one panel per task (target tasks first), per corpus.
 
     Dots are all candidates; the line follows the best candidate at each epoch count.
@@ -105,4 +103,4 @@ def plot_dev_by_epochs(table: pd.DataFrame, target_tasks: Sequence[str], path: P
         ax.set_title(task + (" (target)" if task in target_tasks else ""))
     for ax in list(axes.flat)[len(tasks):]:
         ax.set_visible(False)
-    save_figure(fig, path)
+    return save_figure(fig, path)

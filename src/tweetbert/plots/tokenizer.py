@@ -13,9 +13,10 @@ import pandas as pd
 import seaborn as sns
 
 from tweetbert.plots import save_figure
+from tweetbert.plots.palette import family_colours, tokenizer_colours
 
 
-def plot_char_coverage(table: pd.DataFrame, coverage: float, path: Path) -> None:
+def plot_char_coverage(table: pd.DataFrame, coverage: float, path: Path) -> plt.Figure:
     """Cumulative share of occurrences by character rank, with the cut-off; and which families the cut keeps."""
     fig, (curve, families) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": (3, 2)})
     curve.plot(table["rank"], table["cumulative_share"] * 100, color="tab:blue")
@@ -35,10 +36,10 @@ def plot_char_coverage(table: pd.DataFrame, coverage: float, path: Path) -> None
                   ax=families)
     families.set(xscale="log", xlabel="distinct characters", ylabel="", title="Characters by family")
     families.legend(title=None)
-    save_figure(fig, path)
+    return save_figure(fig, path)
 
 
-def plot_length_histogram(table: pd.DataFrame, max_length: int, coverage: float, path: Path) -> None:
+def plot_length_histogram(table: pd.DataFrame, max_length: int, coverage: float, path: Path) -> plt.Figure:
     """Tweets per length with the cumulative share on a twin axis and the chosen maximum length."""
     fig, ax = plt.subplots(figsize=(9, 4.5))
     ax.bar(table["length"], table["tweets"], width=1.0, color="tab:blue", alpha=0.7, label="tweets")
@@ -50,47 +51,52 @@ def plot_length_histogram(table: pd.DataFrame, max_length: int, coverage: float,
                label=f"max_seq_length = {max_length} ({coverage * 100:g}% of tweets)")
     handles = ax.get_legend_handles_labels()[0] + cumulative.get_legend_handles_labels()[0]
     ax.legend(handles=handles, loc="center right")
-    save_figure(fig, path)
+    return save_figure(fig, path)
 
 
-def plot_vocab_composition(composition: pd.DataFrame, path: Path) -> None:
+def plot_vocab_composition(composition: pd.DataFrame, path: Path) -> plt.Figure:
     """Share of each tokenizer's vocabulary by character family, stacked; families no tokenizer has are left out."""
     shares = composition.pivot(index="tokenizer", columns="family", values="share")
     shares = shares.loc[list(dict.fromkeys(composition["tokenizer"])), list(dict.fromkeys(composition["family"]))]
     shares = shares.loc[:, shares.sum() > 0] * 100
     fig, ax = plt.subplots(figsize=(10, max(3.6, 1.2 + 0.6 * len(shares))))  # room for the legend
-    shares.plot(kind="barh", stacked=True, ax=ax, color=sns.color_palette("tab10", shares.shape[1]), width=0.7)
+    colours = family_colours(shares.columns)  # a family named like a probe class has that class's colour
+    shares.plot(kind="barh", stacked=True, ax=ax, color=[colours[family] for family in shares.columns], width=0.7)
     ax.invert_yaxis()  # first tokenizer on top, as in the tables
     ax.set(xlabel="share of vocabulary entries (%)", ylabel="", xlim=(0, 100), title="Vocabulary composition")
     ax.legend(title="family", bbox_to_anchor=(1.01, 1), loc="upper left")
-    save_figure(fig, path)
+    return save_figure(fig, path)
 
 
-def plot_overlap(summary: pd.DataFrame, base: str, path: Path) -> None:
+def plot_overlap(summary: pd.DataFrame, base: str, path: Path) -> plt.Figure:
     """Overlap with the base vocabulary, unknown-token rate and tokens per word, one panel each."""
     panels = (("overlap_with_base", 100, f"vocabulary shared with {base} (%)", "{:.1f}"),
               ("unk_rate", 100, "[UNK] among tokens (%)", "{:.2f}"),
               ("tokens_per_word", 1, "tokens per MeCab word", "{:.3f}"))
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.5))
+    colours = tokenizer_colours(summary["tokenizer"], base)
     for ax, (column, scale, label, fmt) in zip(axes, panels):
         values = summary[column] * scale
-        sns.barplot(x=summary["tokenizer"], y=values, color="tab:blue", ax=ax)
-        ax.bar_label(ax.containers[0], labels=[fmt.format(v) for v in values], padding=2, fontsize=9)
+        bars = ax.bar(range(len(values)), values, color=[colours[name] for name in summary["tokenizer"]], width=0.7)
+        ax.set_xticks(range(len(values)), list(summary["tokenizer"]))
+        ax.bar_label(bars, labels=[fmt.format(v) for v in values], padding=2, fontsize=9)
         top = values.max()
         ax.set_ylim(0, (top if top > 0 else 1.0) * 1.15)  # headroom for the labels
         ax.set(xlabel="", ylabel=label)
     fig.suptitle("Tokenizers compared")
-    save_figure(fig, path)
+    return save_figure(fig, path)
 
 
-def plot_length_distributions(lengths: pd.DataFrame, path: Path) -> None:
+def plot_length_distributions(lengths: pd.DataFrame, path: Path) -> plt.Figure:
     """Length distribution of the same tweets under each tokenizer, as histograms and cumulative curves."""
     order = list(dict.fromkeys(lengths["tokenizer"]))
     fig, (hist, ecdf) = plt.subplots(1, 2, figsize=(12, 4))
     sns.histplot(data=lengths, x="length", weights="tweets", hue="tokenizer", hue_order=order, discrete=True,
+                 palette=tokenizer_colours(order),
                  element="step", fill=False, stat="percent", common_norm=False, ax=hist)
     hist.set(xlabel="length in tokens (with [CLS] and [SEP])", ylabel="tweets (%)", title="Tweet length")
-    sns.ecdfplot(data=lengths, x="length", weights="tweets", hue="tokenizer", hue_order=order, ax=ecdf)
+    sns.ecdfplot(data=lengths, x="length", weights="tweets", hue="tokenizer", hue_order=order,
+                 palette=tokenizer_colours(order), ax=ecdf)
     ecdf.set(xlabel="length in tokens (with [CLS] and [SEP])", ylabel="share of tweets at most this long",
              title="Cumulative distribution")
-    save_figure(fig, path)
+    return save_figure(fig, path)
