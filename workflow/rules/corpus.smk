@@ -1,4 +1,5 @@
-# Corpus refinement: ingest -> normalize -> dedup (sharded) -> balance -> split, plus calibration and stats.
+# Corpus refinement: ingest -> normalize -> dedup (sharded) -> balance -> split, plus calibration, stats and the
+# benchmark contamination check (whose matches the split drops with contamination.remove).
 
 
 rule ingest:
@@ -205,6 +206,54 @@ rule corpus_stats:
         " --title 'Corpus refinement in numbers' 2>> {log}"
 
 
+rule contamination:
+    input:
+        tasks=get_all_task_files,
+        corpus=results("corpus/normalized.parquet"),
+        signatures=expand(
+            results("corpus/dedup/signatures/shard-{shard}"), shard=SIGNATURE_SHARDS
+        ),
+    output:
+        matches=results("corpus/contamination/matches.tsv"),
+        examples=results("corpus/contamination/examples.tsv"),
+        rows=results("corpus/contamination/rows.npy"),
+        html=report(
+            results("corpus/contamination/contamination.html"),
+            caption="../report/contamination.rst",
+            category="1. Corpus",
+            subcategory="Benchmark contamination",
+            labels={"figure": "matches by task and split"},
+        ),
+        examples_html=report(
+            results("corpus/contamination/examples.html"),
+            caption="../report/contamination_examples.rst",
+            category="1. Corpus",
+            subcategory="Benchmark contamination",
+            labels={"figure": "examples"},
+        ),
+    log:
+        logs("contamination.log"),
+    benchmark:
+        results("benchmarks/contamination.tsv")
+    conda:
+        "../envs/tweetbert-cpu.yaml"
+    threads: PARALLEL_THREADS
+    params:
+        tasks=get_all_task_options,
+        settings=settings("tweetbert.corpus.contamination.ContaminationSettings"),
+        normalize=settings("tweetbert.corpus.normalize.NormalizeOptions"),
+        dedup=settings("tweetbert.corpus.dedup.DedupParams"),
+    shell:
+        "tweetbert contamination --tasks {params.tasks} --corpus {input.corpus}"
+        " --signatures {input.signatures} --workers {threads} --settings {params.settings}"
+        " --normalize-settings {params.normalize} --dedup-settings {params.dedup}"
+        " --matches {output.matches} --matched-examples {output.examples} --rows {output.rows} 2> {log}"
+        " && tweetbert table-html --table {output.matches} --html {output.html}"
+        " --title 'Benchmark texts found in the pre-training corpus' 2>> {log}"
+        " && tweetbert table-html --table {output.examples} --html {output.examples_html}"
+        " --title 'Benchmark texts found in the pre-training corpus: examples' 2>> {log}"
+
+
 rule split:
     input:
         corpus=get_split_input,
@@ -212,6 +261,7 @@ rule split:
         signatures=expand(
             results("corpus/dedup/signatures/shard-{shard}"), shard=SIGNATURE_SHARDS
         ),
+        exclude=get_contamination_rows,
     output:
         corpus=results("corpus/{corpus}/split.parquet"),
         stats=results("corpus/{corpus}/split.json"),
@@ -230,9 +280,11 @@ rule split:
     params:
         settings=settings("tweetbert.corpus.split.SplitSettings"),
         dedup=settings("tweetbert.corpus.dedup.DedupParams"),
+        exclude=get_exclude_args,
     shell:
         "tweetbert split --corpus {input.corpus} --annotated {input.annotated}"
         " --signatures {input.signatures} --output {output.corpus} --stats {output.stats}"
-        " --table {output.table} --settings {params.settings} --dedup-settings {params.dedup} 2> {log}"
+        " --table {output.table} --settings {params.settings} --dedup-settings {params.dedup}"
+        " {params.exclude} 2> {log}"
         " && tweetbert table-html --table {output.table} --html {output.table_html}"
         " --title 'Split sizes and leakage checks ({wildcards.corpus})' 2>> {log}"

@@ -1,4 +1,4 @@
-# Generated demo inputs: raw tweets with planted duplicates, task files, general-domain text and the tiny base
+# Generated demo inputs: raw tweets with planted duplicates and planted task texts, task files, general-domain text and the tiny base
 # model built from it, and stand-in annotations of the acceptability sheet.
 
 
@@ -6,6 +6,7 @@ rule demo_data:
     output:
         tweets=results("demo/tweets.jsonl"),
         truth=results("demo/duplicate_clusters.tsv"),
+        planted=results("demo/planted_task_texts.tsv"),
         tune_target=results("demo/tune_target.jsonl"),
         tune_control=results("demo/tune_control.jsonl"),
         general_text=results("demo/general_text.txt"),

@@ -1,4 +1,5 @@
-"""Corpus stages: ingest, normalize, dedup (signatures, bands, merge), tune-dedup, balance, corpus-stats, split."""
+"""Corpus stages: ingest, normalize, dedup (signatures, bands, merge), tune-dedup, balance, corpus-stats,
+contamination, split."""
 
 from __future__ import annotations
 
@@ -187,6 +188,8 @@ def _split_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", required=True, type=Path, help="corpus Parquet with a split column")
     p.add_argument("--stats", required=True, type=Path, help="JSON with split sizes and leakage counts")
     p.add_argument("--table", required=True, type=Path, help="TSV of split sizes and leakage counts, for the report")
+    p.add_argument("--exclude-rows", type=Path, default=None,
+                   help="contamination's rows.npy: tweets matching a benchmark's texts, dropped before splitting")
     from tweetbert.corpus.dedup import DedupParams
     from tweetbert.corpus.split import SplitSettings
 
@@ -199,6 +202,7 @@ def _split_args(p: argparse.ArgumentParser) -> None:
 def split(args: argparse.Namespace) -> None:
     import pandas as pd
 
+    from tweetbert.corpus.contamination import excluded_rows
     from tweetbert.corpus.dedup import DedupParams
     from tweetbert.corpus.split import SplitSettings, require_every_split, split_corpus_file
     from tweetbert.errors import CheckFailed
@@ -211,10 +215,65 @@ def split(args: argparse.Namespace) -> None:
         write_json(stats, args.stats)
         rows = [(name, count, f"{count / max(stats['rows'], 1):.4f}") for name, count in stats["splits"].items()]
         rows += [(key.replace("_", " "), value, "") for key, value in stats["leakage"].items()]
+        if "benchmark_tweets_removed" in stats:
+            rows.append(("benchmark tweets removed", stats["benchmark_tweets_removed"], ""))
         pd.DataFrame(rows, columns=["split", "tweets", "share"]).to_csv(args.table, sep="\t", index=False)
         crossing = {key: value for key, value in stats["leakage"].items() if value}
         if crossing:
             raise CheckFailed(f"duplicates cross splits in {args.corpus}: {crossing} (see {args.stats})")
 
     split_corpus_file(args.corpus, args.annotated, args.signatures, args.output, dedup, settings.ratios, settings.seed,
-                      check=check)
+                      check=check, exclude_rows=excluded_rows(args.exclude_rows))
+
+
+CONTAMINATION_OUTPUTS = {
+    "matches": "TSV per task and split: examples, exact and near matches, matched tweets",
+    "matched_examples": "TSV of matched examples with one matching tweet each",
+    "rows": ".npy of the matched rows of the normalised corpus (what the split stage drops)",
+}
+
+
+def _contamination_args(p: argparse.ArgumentParser) -> None:
+    from tweetbert.corpus.contamination import ContaminationSettings
+    from tweetbert.corpus.normalize import NormalizeOptions
+    from tweetbert.settings import json_object
+
+    p.add_argument("--tasks", required=True, type=json_object, metavar="JSON",
+                   help="the tasks to check: a JSON object of task name -> its loader options (config tasks.*)")
+    p.add_argument("--corpus", required=True, type=Path, help="normalised corpus Parquet (the signatures' rows)")
+    p.add_argument("--signatures", required=True, type=Path, nargs="+", help="the dedup stage's signature shards")
+    p.add_argument("--workers", type=int, default=1, help="MeCab/MinHash processes for the task texts")
+    add_settings_options(p, ContaminationSettings)
+    add_settings_options(p, NormalizeOptions, option="--normalize-settings", flags=False)
+    _dedup_options_as(p, "--dedup-settings")
+    output_options(p, CONTAMINATION_OUTPUTS)
+
+
+def _dedup_options_as(parser: argparse.ArgumentParser, option: str) -> None:
+    from tweetbert.corpus.dedup import DedupParams
+
+    add_settings_options(parser, DedupParams, option=option, flags=False)
+
+
+@command("contamination", "Task texts (every split) found in the pre-training corpus: exact and MinHash near matches.",
+         _contamination_args)
+def contamination(args: argparse.Namespace) -> None:
+    import logging
+
+    from tweetbert.corpus.contamination import ContaminationSettings, TaskTexts, write_contamination
+    from tweetbert.corpus.dedup import DedupParams
+    from tweetbert.corpus.normalize import NormalizeOptions
+    from tweetbert.demo import task_specs  # noqa: F401  (registers the demo's tasks, which its config names)
+    from tweetbert.tasks.registry import load_task
+    from tweetbert.tasks.types import SPLITS
+
+    splits = {}
+    for name, options in args.tasks.items():
+        data = load_task(name, options)
+        splits[name] = {split: data[split] for split in SPLITS}
+    texts = TaskTexts.from_examples(splits, settings_from_args(args, NormalizeOptions, option="--normalize-settings"))
+    totals = write_contamination(texts, args.corpus, args.signatures,
+                                 settings_from_args(args, DedupParams, option="--dedup-settings"),
+                                 settings_from_args(args, ContaminationSettings),
+                                 output_paths(args, CONTAMINATION_OUTPUTS), workers=args.workers)
+    logging.getLogger(__name__).info("contamination: %s", totals)

@@ -26,7 +26,8 @@ def demo_data(args: argparse.Namespace) -> None:
     from tweetbert.demo.calibration import write_calibration_sets
 
     settings = settings_from_args(args, DemoDataSettings)
-    paths = write_demo_data(args.out_dir, seed=settings.seed, n_tweets=settings.n_tweets)
+    paths = write_demo_data(args.out_dir, seed=settings.seed, n_tweets=settings.n_tweets,
+                            planted_task_texts=settings.planted_task_texts)
     write_calibration_sets(paths["tweets"], paths["duplicate_clusters"], args.out_dir / "tune_target.jsonl",
                            args.out_dir / "tune_control.jsonl", CALIBRATION_SIZE, settings.seed)
 

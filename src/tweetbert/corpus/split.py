@@ -208,24 +208,35 @@ def annotated_rows(corpus: Path, ids: pa.ChunkedArray, positions: np.ndarray, an
 
 
 def split_corpus_file(corpus: Path, annotated: Path, shard_dirs: list[Path], output: Path, params: DedupParams,
-                      ratios: Mapping[str, float], seed: int, check: Callable[[dict], None] | None = None) -> dict:
+                      ratios: Mapping[str, float], seed: int, check: Callable[[dict], None] | None = None,
+                      exclude_rows: np.ndarray | None = None) -> dict:
     """Splits the non-duplicate rows of ``corpus``, streaming the text through to ``output``; returns the stats.
 
-    ``check(stats)`` runs before anything is written: a failed check leaves no output behind.
+    ``exclude_rows`` (rows of the dedup-annotated corpus: the tweets that match a benchmark's texts) are dropped
+    before splitting and counted in the stats. ``check(stats)`` runs before anything is written: a failed check
+    leaves no output behind.
     """
-    duplicate = corpus_column(corpus, "is_duplicate").to_numpy(zero_copy_only=False)
-    positions = np.flatnonzero(~duplicate)
-    ids = corpus_column(corpus, "id").filter(pa.array(~duplicate))
+    keep = ~corpus_column(corpus, "is_duplicate").to_numpy(zero_copy_only=False)
+    positions = np.flatnonzero(keep)
+    ids = corpus_column(corpus, "id").filter(pa.array(keep))
     rows = annotated_rows(corpus, ids, positions, annotated)
     del ids
+    removed = 0
+    if exclude_rows is not None:
+        matched = np.isin(rows, exclude_rows)
+        removed = int(matched.sum())
+        keep[positions[matched]] = False
+        positions, rows = positions[~matched], rows[~matched]
     cluster_id = corpus_column(corpus, "cluster_id").to_numpy()[positions]
     split, stats = split_rows(cluster_id, DuplicateIndex.from_shards(shard_dirs, rows), params, ratios, seed)
+    if exclude_rows is not None:
+        stats["benchmark_tweets_removed"] = removed
     if check is not None:
         check(stats)
     with CorpusWriter(output, [*SPLIT_COLUMNS, "split"]) as writer:
         start = done = 0
         for batch in corpus_batches(corpus, SPLIT_COLUMNS):
-            kept = batch.filter(pa.array(~duplicate[start:start + batch.num_rows]))
+            kept = batch.filter(pa.array(keep[start:start + batch.num_rows]))
             writer.write(kept.append_column("split", pa.array(split[done:done + kept.num_rows], pa.large_string())))
             start, done = start + batch.num_rows, done + kept.num_rows
     return stats

@@ -26,7 +26,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -304,11 +304,14 @@ class _TextStore:
         self.pending = []
 
 
-def _generate_texts(rng: np.random.Generator, n_tweets: int, scratch: BinaryIO) -> tuple[np.ndarray, ...]:
-    """Writes every text to ``scratch`` in generation order; (ends, key_hash, cluster, bot) as ``_TextStore``."""
+def _generate_texts(rng: np.random.Generator, n_tweets: int, scratch: BinaryIO, planted: Sequence[str] = (),
+                    ) -> tuple[np.ndarray, ...]:
+    """Writes every text to ``scratch`` in generation order; (ends, key_hash, cluster, bot) as ``_TextStore``.
+    ``planted`` texts (copies of task texts) take the place of as many natural one-off tweets, a cluster each."""
     store = _TextStore(scratch, n_tweets)
     handles = _make_handles(rng, 4000)
     counts = _shares(n_tweets)
+    counts["natural"] -= len(planted)
     weights = np.array([bot.weight for bot in BOTS])
     bot_sizes = np.floor(counts["bot"] * weights / weights.sum()).astype(int)
     bot_sizes[0] += counts["bot"] - bot_sizes.sum()
@@ -343,6 +346,9 @@ def _generate_texts(rng: np.random.Generator, n_tweets: int, scratch: BinaryIO) 
     for _ in range(counts["natural"]):
         store.add([_compose(next(rows), handles, sentences=(2, 4), min_slots=10).text()], next_cluster)
         next_cluster += 1
+    for text in planted:
+        store.add([text], next_cluster)
+        next_cluster += 1
     store.flush()
     store.progress.close()
     return store.ends[: store.n + 1], store.key_hash[: store.n], store.cluster[: store.n], store.bot[: store.n]
@@ -367,13 +373,16 @@ def _rows(scratch: BinaryIO, ends: np.ndarray, order: np.ndarray, seconds: np.nd
             bar.update(len(rows))
 
 
-def tweet_batches(n_tweets: int, seed: int, scratch: BinaryIO) -> Iterator[tuple[list, ...]]:
+def tweet_batches(n_tweets: int, seed: int, scratch: BinaryIO, planted: Sequence[str] = ()
+                  ) -> Iterator[tuple[list, ...]]:
     """Generates the corpus now and returns its rows as ``_rows`` batches; the texts wait in ``scratch`` (a binary
     file open for reading and writing) and memory holds integer arrays only, each dropped once used."""
     if n_tweets < 100:
         raise ValueError(f"n_tweets must be at least 100, not {n_tweets}")
+    if len(planted) > _shares(n_tweets)["natural"]:
+        raise ValueError(f"{len(planted)} planted texts exceed the {_shares(n_tweets)['natural']} one-off tweets")
     rng = np.random.default_rng(seed)
-    ends, key_hash, cluster, bot = _generate_texts(rng, n_tweets, scratch)
+    ends, key_hash, cluster, bot = _generate_texts(rng, n_tweets, scratch, planted)
     labels = _merge_exact(cluster, pd.factorize(key_hash)[0])
     del key_hash, cluster
     user_ids = _assign_users(rng, bot)
