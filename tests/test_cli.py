@@ -6,8 +6,9 @@ from tweetbert.cli import build_parser, main
 
 STAGES = ["demo-data", "ingest", "normalize", "dedup-signatures", "dedup-bands", "dedup", "tune-dedup", "balance",
           "corpus-stats", "split", "char-coverage", "train-tokenizer", "length-histogram", "tokenizer-stats",
-          "build-base-model", "migrate-embeddings", "candidates", "tokenize-corpus", "pretrain-candidate", "plan",
-          "pretrain-cost", "cluster-usage", "study-plots", "trial-counts"]
+          "build-base-model", "migrate-embeddings", "candidates", "tokenize-corpus", "pretrain-candidate",
+          "pretrain-loss-curves", "plan",
+          "pretrain-cost", "cluster-usage", "study-plots", "trial-counts", "contamination"]
 
 
 def test_help_lists_every_stage(capsys):

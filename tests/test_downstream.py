@@ -60,8 +60,9 @@ def test_a_missing_sweep_result_names_model_and_task(best_files):
 
 def downstream_files(directory):
     """The downstream files in one folder, named as the workflow's downstream rule names them."""
-    return {name: directory / f"downstream.{suffix}"
-            for name, suffix in (("table", "tsv"), ("markdown", "md"), ("html", "html"), ("plot", "png"))}
+    files = {name: directory / f"downstream.{suffix}"
+             for name, suffix in (("table", "tsv"), ("markdown", "md"), ("html", "html"), ("plot", "png"))}
+    return files | {"differences": directory / "differences.tsv"}
 
 
 def test_the_outputs_bold_the_best_per_column_and_are_byte_identical(best_files, tmp_path):
@@ -99,3 +100,18 @@ def test_chance_and_majority_rows_mark_scores_at_or_below_them(best_files, tmp_p
     markdown = paths["markdown"].read_text(encoding="utf-8")
     assert "| control | base | 0.600 (≤ chance) |" in markdown and "| majority | majority | 0.600 |" in markdown
     assert "(≤ chance)" in paths["html"].read_text(encoding="utf-8") and paths["plot"].stat().st_size > 0
+
+
+def test_the_page_gives_each_gain_over_a_control_with_its_paired_interval(best_files, tmp_path):
+    from test_bootstrap import gold, write_model
+
+    examples = gold(200)
+    predictions = [write_model(tmp_path / "p", SELECTED, "jts1k", examples, 0.9),
+                   write_model(tmp_path / "p", "base", "jts1k", examples, 0.88, offset=20)]  # 36 items differ
+    paths = write_downstream(best_files, SELECTED, ["base"], ["jts1k"], downstream_files(tmp_path / "out"),
+                             predictions=predictions, resamples=200, seed=0)
+    differences = pd.read_csv(paths["differences"], sep="\t")
+    accuracy = differences[differences["metric"] == "accuracy"].iloc[0]
+    assert accuracy["versus"] == "base" and accuracy["n"] == 200 and accuracy["verdict"] == "within noise"
+    assert accuracy["difference"] == pytest.approx(0.02) and accuracy["low"] < 0.02 < accuracy["high"]
+    assert "+0.020 [" in paths["html"].read_text(encoding="utf-8")

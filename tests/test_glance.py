@@ -54,3 +54,24 @@ def test_the_gate_note_with_its_base_vs_random_context_reaches_the_page():
                  "gate": {"selected_passes": True, "note": f"Gate: 1 candidate(s) beat base. {context}"}}
     page = glance_page(selection, CONTROLS, None, None)
     assert context in page and "Not a tie" in page
+
+
+def test_the_first_page_states_each_gain_with_its_interval_test_size_and_chance_flags():
+    controls = CONTROLS.assign(**{"jts1k test accuracy n": [225, 225, 225, None],
+                                  "jts1k test accuracy 95% low": [0.63, 0.63, 0.65, None],
+                                  "jts1k test accuracy 95% high": [0.75, 0.75, 0.77, None],
+                                  "jts1k seeds mean": [0.68, 0.68, 0.70, None],
+                                  "jts1k seeds sd": [0.01, 0.01, 0.02, None], "jts1k seeds": [2, 2, 2, None]})
+    differences = pd.DataFrame({"task": ["jts1k", "jts1k"], "metric": ["accuracy", "mcc"],
+                                "model": ["dedup-lr1e-04"] * 2, "versus": ["base", "base"], "n": [225, 225],
+                                "difference": [-0.02, -0.03], "low": [-0.07, -0.1], "high": [0.03, 0.04],
+                                "verdict": ["within noise"] * 2})
+    downstream = pd.DataFrame({"role": ["selected", "control", "chance"], "model": ["dedup-lr1e-04", "base", "chance"],
+                               "jsts pearson": [0.031, 0.2, 0.0],
+                               "jsts pearson at_or_below_chance": [True, False, None]})
+    page = glance_page(SELECTION, controls, None, downstream, differences, demo=True)
+    assert "-0.020 [-0.070, +0.030]" in page and "within noise" in page and "mcc" not in page
+    assert "jts1k 95% CI, n=225" in page and "[0.630, 0.750]" in page and "0.680 ± 0.010 (k=2)" in page
+    assert "At or below chance:</b> dedup-lr1e-04: jsts pearson 0.031." in page
+    assert "generated stand-ins" in page and '<a href="selection/controls.html">' in page
+    assert page.index("Gain of the selected model") < page.index("Target tasks: test scores")

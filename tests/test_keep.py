@@ -12,6 +12,7 @@ from tweetbert.finetune import load_model, weights_sha256
 from tweetbert.sweep.keep import keep_if_best, kept_best, kept_record
 from tweetbert.sweep.storage import open_storage
 from tweetbert.tasks import get_task
+from tweetbert.tasks.predictions import read_predictions
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -92,9 +93,15 @@ def _sweep_command(model, tmp_path, task: str = "sentiment3", n_trials: int = 3,
 
 def test_the_objective_dev_and_test_numbers_all_come_from_the_best_trials_model(tiny_base_model, tmp_path):
     write_tasks(tmp_path / "tasks", seed=0)
+    predictions = tmp_path / "test_predictions.json"
     assert main([*_sweep_command(tiny_base_model, tmp_path), "--name", "base", "--best", str(tmp_path / "best.json"),
-                 "--trials", str(tmp_path / "trials.tsv")]) == 0
+                 "--trials", str(tmp_path / "trials.tsv"), "--predictions", str(predictions), "--seeds", "2"]) == 0
     best = json.loads((tmp_path / "best.json").read_text())
+    assert read_predictions(predictions).scores() == best["test"]  # the bootstrap resamples the scored outputs
+    runs = best["seeds"]["runs"]
+    assert [run["seed"] for run in runs] == [0, 1] and runs[0]["test"] == best["test"]
+    assert best["seeds"]["test"]["accuracy"]["mean"] == pytest.approx(
+        (runs[0]["test"]["accuracy"] + runs[1]["test"]["accuracy"]) / 2)
     study = optuna.load_study(study_name="s", storage=open_storage(tmp_path / "study.journal"))
     kept = kept_record(tmp_path / "kept")
     assert best["trial"] == kept["trial"] == study.best_trial.number
@@ -114,5 +121,6 @@ def test_a_sweep_job_refuses_half_of_the_leading_jobs_options_before_any_trial(t
     write_tasks(tmp_path / "tasks", seed=0)
     assert main([*_sweep_command(tiny_base_model, tmp_path, "defamation"), "--best", str(tmp_path / "best.json")]) != 0
     assert main([*_sweep_command(tiny_base_model, tmp_path, "defamation"), "--summary", str(tmp_path / "j1.json"),
-                 "--name", "base", "--best", str(tmp_path / "best.json"), "--trials", str(tmp_path / "t.tsv")]) != 0
+                 "--name", "base", "--best", str(tmp_path / "best.json"), "--trials", str(tmp_path / "t.tsv"),
+                 "--predictions", str(tmp_path / "p.json")]) != 0
     assert not (tmp_path / "study.journal").exists()

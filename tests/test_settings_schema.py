@@ -20,9 +20,9 @@ from tweetbert.corpus.split import SplitSettings
 from tweetbert.corpus.stats import CorpusStatsSettings
 from tweetbert.corpus.tune import TuneDedupSettings
 from tweetbert.demo import DemoDataSettings
+from tweetbert.demo.base_model import DemoBaseModelSettings
 from tweetbert.errors import ConfigError
 from tweetbert.finetune.train import FinetuneSettings
-from tweetbert.demo.base_model import DemoBaseModelSettings
 from tweetbert.modeling.migrate import MigrateSettings
 from tweetbert.modeling.pretrain import PretrainSettings
 from tweetbert.settings import (
@@ -57,6 +57,7 @@ WORKFLOW_ONLY = {
     "probes.evaluation_texts": "the rule resolves it to --texts and --split, --text-column, --split-column",
     "acceptability.filled_sheets": "the acceptability report's input files",
     "downstream.n_trials": "the trial count of the benchmark sweeps (SweepSettings.n_trials, per task)",
+    "selection.seeds": "the sweep jobs' --seeds, for target tasks only",
 }
 # Fields whose schema default is a workflow choice the field cannot hold; the rule always derives the value.
 DERIVED_DEFAULTS = {

@@ -49,7 +49,8 @@ def test_one_job_runs_two_worker_processes_to_exactly_n_trials_and_scores_the_be
                "--task-option", "max_examples=40", "--storage", str(tmp_path / "study.journal"), "--study", "s",
                "--max-length", "32", "--keep-dir", str(tmp_path / "kept"), "--n-trials", "4", "--workers", "2",
                "--threads", "2", "--pruner", "none", "--space", space, "--name", "base",
-               "--best", str(tmp_path / "best.json"), "--trials", str(tmp_path / "trials.tsv")]
+               "--best", str(tmp_path / "best.json"), "--trials", str(tmp_path / "trials.tsv"),
+               "--predictions", str(tmp_path / "test_predictions.json")]
     run = subprocess.run(command, capture_output=True, text=True, timeout=HANG_GUARD_SECONDS,
                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert run.returncode == 0, run.stderr[-4000:]

@@ -157,6 +157,7 @@ rule downstream:
         best=get_downstream_best,
         peers=get_downstream_peer_jobs,
         tasks=get_downstream_task_files(),
+        predictions=get_downstream_predictions,
     output:
         table=report(
             results("analysis/downstream/downstream.html"),
@@ -174,6 +175,7 @@ rule downstream:
         ),
         tsv=results("analysis/downstream/downstream.tsv"),
         markdown=results("analysis/downstream/downstream.md"),
+        differences=results("analysis/downstream/differences.tsv"),
     log:
         logs("downstream.log"),
     conda:
@@ -186,6 +188,7 @@ rule downstream:
         tasks=get_downstream_task_args(),
     shell:
         "tweetbert downstream --best {input.controls} {input.best} --selection {input.selection} {params.tasks}"
+        " --predictions {input.predictions} --differences {output.differences}"
         " --settings {params.settings} --table {output.tsv} --markdown {output.markdown}"
         " --html {output.table} --plot {output.plot} 2> {log}"
 

@@ -108,6 +108,22 @@ def get_tune_table(which):
     return results(f"demo/tune_{which}.jsonl") if path == "demo" else path
 
 
+def get_all_task_files(wildcards):
+    """Every configured task's files (fine-tuning and benchmark tasks alike), each once."""
+    return list(dict.fromkeys(path for task in TASKS for path in get_task_files(task)))
+
+
+def get_contamination_rows(wildcards):
+    """The tweets matching a task's text, dropped before splitting where contamination.remove is set."""
+    if TASKS and config["contamination"]["remove"]:
+        return results("corpus/contamination/rows.npy")
+    return []
+
+
+def get_exclude_args(wildcards, input):
+    return f"--exclude-rows {input.exclude}" if input.exclude else ""
+
+
 def get_split_input(wildcards):
     if wildcards.corpus == "balanced":
         return results("corpus/balanced.parquet")
@@ -166,9 +182,7 @@ def get_task_vocabulary_input(wildcards):
         "tokenizers": expand(
             results("tokenizer/{corpus}/tokenizer"), corpus=config["corpora"]
         ),
-        "tasks": list(
-            dict.fromkeys(path for task in TASKS for path in get_task_files(task))
-        ),
+        "tasks": get_all_task_files(wildcards),
         **get_base_model_input(),
     }
 
@@ -374,6 +388,13 @@ def get_n_trials(task):
     return downstream_trials
 
 
+def get_seeds(wildcards):
+    """Seeds of the best configuration: selection.seeds for target tasks (the selection compares them), 1 otherwise."""
+    return (
+        config["selection"]["seeds"] if wildcards.task in config["target_tasks"] else 1
+    )
+
+
 def get_selection():
     """select_best's record (model, gate, ranking); known once that checkpoint has run."""
     with open(checkpoints.select_best.get().output.best, encoding="utf-8") as handle:
@@ -481,6 +502,14 @@ def get_downstream_best(wildcards):
     )
 
 
+def get_downstream_predictions(wildcards):
+    """The per-example test outputs of every benchmark sweep, beside each best.json: the bootstrap's items."""
+    return [
+        path.replace("best.json", "test_predictions.json")
+        for path in [*get_downstream_control_best(), *get_downstream_best(wildcards)]
+    ]
+
+
 def get_peer_jobs(models, tasks):
     """The further jobs' summaries of studies that span jobs (none by default): the stage reading a study's
     best.json asks for them too, so that every job of the study runs."""
@@ -534,6 +563,7 @@ def get_glance_input(wildcards):
     inputs = {
         "selection": results("selection/best_model.json"),
         "controls": results("selection/controls.tsv"),
+        "differences": results("selection/differences.tsv"),
         "topk": results("analysis/topk/topk.tsv"),
     }
     if config["downstream"]["tasks"]:
@@ -542,11 +572,12 @@ def get_glance_input(wildcards):
 
 
 def get_glance_args(wildcards, input):
-    return " ".join(
+    optional = [
         f"--{name} {input[name]}"
-        for name in ("topk", "downstream")
+        for name in ("topk", "downstream", "differences")
         if name in input.keys()
-    )
+    ]
+    return " ".join(optional + (["--demo"] if is_demo() else []))
 
 
 def get_analysis_outputs():
@@ -576,7 +607,9 @@ def get_final_outputs():
         ),
         *expand(results("migrate/{corpus}/migration.json"), corpus=config["corpora"]),
         *([results("tokenizer/task_vocabulary.png")] if TASKS else []),
+        *([results("corpus/contamination/contamination.html")] if TASKS else []),
         results("pretrain/candidates.tsv"),
+        results("pretrain/loss_curves.png"),
         *(
             [results("selection/best_model.json"), *get_analysis_outputs()]
             if config["target_tasks"]

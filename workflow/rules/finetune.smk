@@ -8,6 +8,7 @@ rule finetune_sweep:
     output:
         best=results("finetune/{model}/{task}/best.json"),
         trials=results("finetune/{model}/{task}/trials.tsv"),
+        predictions=results("finetune/{model}/{task}/test_predictions.json"),
     log:
         logs("finetune_sweep/{model}/{task}.log"),
     benchmark:
@@ -27,11 +28,12 @@ rule finetune_sweep:
         ),
         keep=results("finetune/{model}/{task}/kept"),
         job=get_leading_job_args,
+        seeds=get_seeds,
     shell:
         "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage:q}"
         " --study {wildcards.model}/{wildcards.task} --settings {params.settings} --keep-dir {params.keep}"
         " --threads {threads} {params.job} --name {wildcards.model} --best {output.best}"
-        " --trials {output.trials} > {log} 2>&1"
+        " --trials {output.trials} --predictions {output.predictions} --seeds {params.seeds} > {log} 2>&1"
 
 
 if SWEEP_PEER_JOBS:
@@ -73,6 +75,11 @@ checkpoint select_best:
             model=MODELS,
             task=config["target_tasks"],
         ),
+        predictions=expand(
+            results("finetune/{model}/{task}/test_predictions.json"),
+            model=MODELS,
+            task=config["target_tasks"],
+        ),
         peers=get_peer_jobs(MODELS, config["target_tasks"]),
     output:
         best=results("selection/best_model.json"),
@@ -91,6 +98,14 @@ checkpoint select_best:
             labels={"figure": "candidates vs controls"},
         ),
         controls_markdown=results("selection/controls.md"),
+        intervals=results("selection/intervals.tsv"),
+        differences=results("selection/differences.tsv"),
+        differences_html=report(
+            results("selection/differences.html"),
+            caption="../report/selection_differences.rst",
+            category="4. Fine-tuning",
+            labels={"figure": "selected minus controls"},
+        ),
         candidates_scatter=report(
             results("selection/candidates_scatter.png"),
             caption="../report/selection_scatter.rst",
@@ -110,8 +125,10 @@ checkpoint select_best:
     params:
         settings=settings("tweetbert.analysis.selection.SelectionSettings"),
     shell:
-        "tweetbert select-best --best {input.best} --settings {params.settings}"
+        "tweetbert select-best --best {input.best} --predictions {input.predictions} --settings {params.settings}"
         " --aggregate {output.aggregate} --best-model {output.best} --controls {output.controls}"
+        " --intervals {output.intervals} --differences {output.differences}"
+        " --differences-html {output.differences_html}"
         " --controls-html {output.controls_html} --controls-markdown {output.controls_markdown}"
         " --candidates-scatter {output.candidates_scatter} --epochs {output.epochs} 2> {log}"
         " && tweetbert table-html --table {output.aggregate} --html {output.aggregate_html}"

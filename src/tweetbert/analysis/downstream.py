@@ -16,9 +16,17 @@ from pathlib import Path
 import pandas as pd
 
 from tweetbert.analysis.baselines import BASELINES, Baselines, floor
+from tweetbert.analysis.bootstrap import bootstrap_tables, difference_text
 from tweetbert.analysis.selection import (
-    PUBLISHED, REFERENCE_RESULTS, aggregate, html_of_cells, markdown_of_cells, split_notes, write_tsv,
+    PUBLISHED,
+    REFERENCE_RESULTS,
+    aggregate,
+    html_of_cells,
+    markdown_of_cells,
+    split_notes,
+    write_tsv,
 )
+from tweetbert.plots.html_table import table_fragment
 from tweetbert.reference_results import reference_results
 from tweetbert.settings import mirrors, setting
 
@@ -45,6 +53,8 @@ JGLUE_TASKS = ("marc_ja", "jsts", "jcola", "jnli", "jsquad", "jcommonsenseqa")
 class DownstreamSettings:
     tasks: list[str] = setting([])
     controls: list[str] | None = None  # None: the controls that are the base model (the workflow resolves them)
+    bootstrap: int = setting(1000, key="selection.bootstrap")
+    seed: int = setting(0, key="seed")
 
 
 def _task_order(tasks: Sequence[str]) -> list[str]:
@@ -149,9 +159,22 @@ def downstream_markdown(table: pd.DataFrame, digits: int = 3) -> str:
     return markdown_of_cells(list(table.columns), _cells(table, digits))
 
 
-def downstream_html(table: pd.DataFrame, note: str, digits: int = 3) -> str:
-    """A standalone HTML page of the table (Snakemake reports embed it as is), marked like the Markdown."""
-    return html_of_cells(list(table.columns), _cells(table, digits), title="Downstream benchmarks", note=note)
+def downstream_html(table: pd.DataFrame, note: str, digits: int = 3, differences: pd.DataFrame | None = None,
+                    resamples: int = 0) -> str:
+    """A standalone HTML page of the table (Snakemake reports embed it as is), marked like the Markdown; with
+    ``differences``, a second table of the selected model minus each control with 95 % intervals."""
+    after = ""
+    if differences is not None and not differences.empty:
+        shown = pd.DataFrame({"task": differences["task"], "metric": differences["metric"],
+                              "versus": differences["versus"], "test n": differences["n"],
+                              "selected minus versus [95% CI]": [difference_text(row)
+                                                                 for _, row in differences.iterrows()],
+                              "verdict": differences["verdict"]})
+        after = table_fragment(shown, title="Selected model minus each control, on test", note=(
+            f"Paired bootstrap over the same test items ({resamples} resamples); 'within noise' when the "
+            "interval contains 0."))
+    return html_of_cells(list(table.columns), _cells(table, digits), title="Downstream benchmarks", note=note,
+                         after=after)
 
 
 DOWNSTREAM_OUTPUTS = {
@@ -159,14 +182,17 @@ DOWNSTREAM_OUTPUTS = {
     "markdown": "the table as Markdown, best per column bold",
     "html": "the table as HTML, best per column bold",
     "plot": "PNG of the main metric by task",
+    "differences": "TSV of the selected model minus each control per task and metric, with 95 % intervals",
 }
 
 
 def write_downstream(best_files: Sequence[Path], selected: str, controls: Sequence[str], tasks: Sequence[str],
-                     paths: Mapping[str, Path], baselines: Mapping[str, Baselines] | None = None) -> dict[str, Path]:
+                     paths: Mapping[str, Path], baselines: Mapping[str, Baselines] | None = None, *,
+                     predictions: Sequence[Path] = (), resamples: int = 0, seed: int = 0) -> dict[str, Path]:
     """The benchmark table (TSV, Markdown, HTML) and its plot at ``paths`` (:data:`DOWNSTREAM_OUTPUTS`); with
     ``baselines`` (by task) the chance and majority rows, the markers and the TSV's ``<column> at_or_below_chance``
-    columns."""
+    columns; with ``predictions`` and ``resamples``, the paired differences between the selected model and each
+    control."""
     from tweetbert.plots.analysis import plot_downstream
 
     table = downstream_table(aggregate(best_files), selected, controls, tasks, baselines=baselines)
@@ -178,6 +204,9 @@ def write_downstream(best_files: Sequence[Path], selected: str, controls: Sequen
         flags = at_or_below_chance(table)
         flagged = pd.concat([table, flags.rename(columns=lambda column: f"{column} {FLAG}")], axis=1)
     write_tsv(flagged, paths["table"])
+    differences = bootstrap_tables(list(predictions) if resamples else [], selected, controls, resamples=resamples,
+                                   seed=seed)[1]
+    write_tsv(differences, paths["differences"])
     paths["markdown"].write_text(downstream_markdown(table), encoding="utf-8")
     baseline_note = (" Chance and majority rows: each task's baselines from its own test split (chance: expected "
                      "score of uniform random guessing; majority: the most frequent test label, each label's "
@@ -186,6 +215,7 @@ def write_downstream(best_files: Sequence[Path], selected: str, controls: Sequen
     paths["html"].write_text(downstream_html(table, note=(
         f"Test scores. Selected: the candidate the sweeps chose ({selected}). Bold: best per column. "
         "Published rows: the reference study (Japanese BERT v3 on JGLUE; its WRIME-emotion F1 is shown under "
-        f"macro F1).{baseline_note} Splits: {split_notes(best_files, tasks)}")), encoding="utf-8")
+        f"macro F1).{baseline_note} Splits: {split_notes(best_files, tasks)}"), differences=differences,
+        resamples=resamples), encoding="utf-8")
     plot_downstream(table, paths["plot"])
     return paths

@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from tweetbert.analysis.ties import base_context_note, base_vs_random, dev_examples, tie_record
+from tweetbert.analysis.ties import base_context_note, base_vs_random, tie_record
+from tweetbert.analysis.uncertainty import seed_fields
 from tweetbert.errors import InputError
 from tweetbert.modeling.candidates import Candidate
 from tweetbert.reference_results import reference_results
@@ -36,6 +37,8 @@ class SelectionSettings:
     target_tasks: list[str] = setting([], key="target_tasks")
     rule: str = "mean_dev"
     require_beats: list[str] = setting(["base"])
+    bootstrap: int = 1000
+    seed: int = setting(0, key="seed")
 
 
 REFERENCE_RESULTS: dict[str, dict[str, float]] = reference_results()["target_tasks"]
@@ -98,17 +101,27 @@ def aggregate(best_files: Sequence[Path]) -> pd.DataFrame:
                "best_dev": float(record["best_dev"]), "n_trials": record.get("n_trials"),
                "parameters": record.get("parameters")}
         row.update({f"test_{name}": value for name, value in (record.get("test") or {}).items()})
+        row.update(seed_fields(record, path))
         rows.append(row)
     base = ["model", "task", "kind", "corpus", "epochs", "main_metric", "best_dev", "n_trials", "parameters"]
-    tests = sorted({key for row in rows for key in row if key.startswith("test_")})
-    table = pd.DataFrame(rows, columns=base + tests)
+    tests = sorted({key for row in rows for key in row if key.startswith("test_") and "seeds" not in key})
+    seeds = [c for c in SEED_COLUMNS if any(c in row for row in rows)]
+    table = pd.DataFrame(rows, columns=base + tests + seeds)
     table = table.astype({"epochs": "Int64", "n_trials": "Int64", "parameters": "Int64", "best_dev": "float64",
-                          **{column: "float64" for column in tests}})
+                          **{column: "float64" for column in tests + seeds if column != "seeds"},
+                          **({"seeds": "Int64"} if seeds else {})})
     return table.sort_values(["model", "task"], kind="stable").reset_index(drop=True)
 
 
+SEED_COLUMNS = ("seeds", "dev_seeds_mean", "dev_seeds_sd", "test_seeds_mean", "test_seeds_sd")
+"""Aggregate columns of sweeps whose best configuration was fine-tuned with several seeds (selection.seeds)."""
+
+
 def _dev_by_model(table: pd.DataFrame, models: Sequence[str], target_tasks: Sequence[str]) -> dict[str, list[float]]:
-    dev = {(row.model, row.task): row.best_dev for row in table.itertuples()}
+    """Each model's dev score per target task: the seeds' mean where there were seed runs, else the best trial's."""
+    seeded = table["dev_seeds_mean"] if "dev_seeds_mean" in table else pd.Series(float("nan"), index=table.index)
+    dev = {(model, task): (best if pd.isna(mean) else mean)
+           for model, task, best, mean in zip(table["model"], table["task"], table["best_dev"], seeded)}
     values: dict[str, list[float]] = {}
     for model in models:
         for task in target_tasks:
@@ -118,7 +131,7 @@ def _dev_by_model(table: pd.DataFrame, models: Sequence[str], target_tasks: Sequ
     return values
 
 
-def _main_metric(table: pd.DataFrame, task: str) -> str:
+def main_metric(table: pd.DataFrame, task: str) -> str:
     names = table.loc[table["task"] == task, "main_metric"]
     if names.empty:
         raise ValueError(f"no model has a result for target task {task!r}")
@@ -219,7 +232,7 @@ def control_table(table: pd.DataFrame, target_tasks: Sequence[str], published: M
     """
     tasks = _check_targets(target_tasks)
     selection = select_best(table, tasks, rule, require_beats)
-    metric = {task: _main_metric(table, task) for task in tasks}
+    metric = {task: main_metric(table, task) for task in tasks}
     dev_columns = {task: f"{task} dev {metric[task]}" for task in tasks}
     test_columns = {task: f"{task} test {metric[task]}" for task in tasks}
 
@@ -234,12 +247,14 @@ def control_table(table: pd.DataFrame, target_tasks: Sequence[str], published: M
             row[test_columns[task]] = (found[test_column].iloc[0] if len(found) and test_column in found else None)
         return row
 
-    rows = [measured("selected" if selection["gate"]["selected_passes"] else "selected (FAILS GATE)",
-                     selection["model"])]
+    selected_role = "selected" if selection["gate"]["selected_passes"] else "selected (FAILS GATE)"
     candidates = table[table["kind"] == CANDIDATE]
-    for corpus in sorted(candidates["corpus"].unique()):
-        best = select_best(candidates[candidates["corpus"] == corpus], tasks, rule)
-        rows.append(measured(f"best {corpus}", best["model"]))
+    best_of = {corpus: select_best(candidates[candidates["corpus"] == corpus], tasks, rule)["model"]
+               for corpus in sorted(candidates["corpus"].unique())}
+    # The selected model is also the best of its corpus: one row with both roles, not the same model twice.
+    also = [f"best {corpus}" for corpus, model in best_of.items() if model == selection["model"]]
+    rows = [measured(" · ".join([selected_role, *also]), selection["model"])]
+    rows += [measured(f"best {corpus}", model) for corpus, model in best_of.items() if model != selection["model"]]
     for model in sorted(table.loc[table["kind"] == CONTROL, "model"].unique()):
         rows.append(measured(CONTROL, model))
     if published:
@@ -289,8 +304,9 @@ def markdown_of_cells(header: Sequence[str], body: Cells) -> str:
     return "\n".join(lines) + "\n"
 
 
-def html_of_cells(header: Sequence[str], body: Cells, *, title: str, note: str) -> str:
-    """A standalone HTML page (Snakemake reports embed ``.html`` as is) of formatted cells, bold ones in bold."""
+def html_of_cells(header: Sequence[str], body: Cells, *, title: str, note: str, after: str = "") -> str:
+    """A standalone HTML page (Snakemake reports embed ``.html`` as is) of formatted cells, bold ones in bold;
+    ``after``: HTML that follows the table's note."""
     head = "".join(f"<th>{html.escape(name)}</th>" for name in header)
     rows = []
     for cells in body:
@@ -301,18 +317,12 @@ def html_of_cells(header: Sequence[str], body: Cells, *, title: str, note: str) 
              "th,td{border:1px solid #ccc;padding:3px 8px}td:nth-child(n+3){text-align:right}")
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
             f"<style>{style}</style></head><body>\n<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
-            + "\n".join(rows) + f"\n</tbody>\n</table>\n<p>{html.escape(note)}</p>\n</body></html>\n")
+            + "\n".join(rows) + f"\n</tbody>\n</table>\n<p>{html.escape(note)}</p>\n{after}</body></html>\n")
 
 
 def markdown_with_bold(table: pd.DataFrame, digits: int = 3) -> str:
     """A pipe table for READMEs and logs, the best value of each metric column in **bold**."""
     return markdown_of_cells(*_formatted_with_best(table, digits))
-
-
-def html_with_bold(table: pd.DataFrame, digits: int = 3, *, title: str = "Selected model vs controls",
-                   note: str = "Bold: best per column. Published rows are test scores of the reference study.") -> str:
-    """A standalone HTML page, the best of each metric column in bold."""
-    return html_of_cells(*_formatted_with_best(table, digits), title=title, note=note)
 
 
 def split_notes(best_files: Sequence[Path], tasks: Sequence[str]) -> str:
@@ -333,40 +343,3 @@ def split_notes(best_files: Sequence[Path], tasks: Sequence[str]) -> str:
 
 def write_tsv(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, sep="\t", index=False, na_rep="", lineterminator="\n")
-
-
-SELECTION_OUTPUTS = {
-    "aggregate": "TSV of every sweep's best trial",
-    "best_model": "JSON record of the selection: model, gate, ranking, tie and base vs random-init",
-    "controls": "TSV of the candidates vs the controls (and the published results)",
-    "controls_html": "the same table as HTML, best per column bold",
-    "controls_markdown": "the same table as Markdown",
-    "candidates_scatter": "PNG scatter of the candidates' dev metrics",
-    "epochs": "PNG of the dev metric by pre-training epochs",
-}
-
-
-def write_selection(best_files: Sequence[Path], target_tasks: Sequence[str], paths: Mapping[str, Path], *,
-                    rule: str = "mean_dev", require_beats: Sequence[str] = (),
-                    published: Mapping[str, Mapping[str, float]] | None = REFERENCE_RESULTS) -> dict[str, Path]:
-    """Every artefact of the selection step, at ``paths`` (one per name of :data:`SELECTION_OUTPUTS`); returns them."""
-    from tweetbert.plots.selection import plot_candidates, plot_dev_by_epochs  # matplotlib only when plotting
-
-    paths = {name: Path(paths[name]) for name in SELECTION_OUTPUTS}
-    for path in paths.values():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    table = aggregate(best_files)
-    selection = select_best(table, target_tasks, rule, require_beats, examples=dev_examples(best_files))
-    controls = control_table(table, target_tasks, published, rule=rule, require_beats=require_beats)
-    write_tsv(table, paths["aggregate"])
-    paths["best_model"].write_text(json.dumps(selection, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    write_tsv(controls, paths["controls"])
-    note = (f"{selection_note(selection)} Dev: the development score of each sweep's best trial, on the model its "
-            f"training ended with; test: that same model, scored once. Bold: best per column. Published rows are "
-            f"test scores of the reference study. {split_notes(best_files, selection['target_tasks'])}").rstrip()
-    paths["controls_html"].write_text(html_with_bold(controls, note=note), encoding="utf-8")
-    paths["controls_markdown"].write_text(f"{selection_note(selection)}\n\n{markdown_with_bold(controls)}",
-                                          encoding="utf-8")
-    plot_candidates(table, selection, paths["candidates_scatter"])
-    plot_dev_by_epochs(table, selection["target_tasks"], paths["epochs"])
-    return paths

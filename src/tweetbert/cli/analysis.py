@@ -118,6 +118,8 @@ def _downstream_args(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--best", required=True, type=Path, nargs="+", help="best.json of every model x task")
     p.add_argument("--selection", required=True, type=Path, help="best_model.json of select-best")
+    p.add_argument("--predictions", type=Path, nargs="*", default=[],
+                   help="test_predictions.json of every model x task (the paired bootstrap's items)")
     p.add_argument("--task-options", action="append", default=[], type=key_value, metavar="TASK=JSON",
                    help="a task's loader options as a JSON object, as fine-tuning got them: its test split gives "
                         "the chance and majority baselines (repeatable; none given: no baseline rows)")
@@ -139,7 +141,8 @@ def downstream(args: argparse.Namespace) -> None:
 
         baselines = load_baselines({task: json.loads(options) for task, options in args.task_options})
     write_downstream(args.best, selected, settings.controls or [], settings.tasks,
-                     output_paths(args, DOWNSTREAM_OUTPUTS), baselines)
+                     output_paths(args, DOWNSTREAM_OUTPUTS), baselines, predictions=args.predictions,
+                     resamples=settings.bootstrap, seed=settings.seed)
 
 
 def _table_html_args(p: argparse.ArgumentParser) -> None:
@@ -166,6 +169,9 @@ def _glance_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--controls", required=True, type=Path, help="select_best's controls.tsv")
     p.add_argument("--topk", type=Path, default=None, help="topk-accuracy's table, when the probe ran")
     p.add_argument("--downstream", type=Path, default=None, help="downstream's table, when benchmarks ran")
+    p.add_argument("--differences", type=Path, default=None,
+                   help="select_best's differences.tsv: the selected model minus each control, with intervals")
+    p.add_argument("--demo", action="store_true", help="say that the run's data are generated stand-ins")
     p.add_argument("--output", required=True, type=Path, help="the HTML page")
 
 
@@ -174,4 +180,5 @@ def _glance_args(p: argparse.ArgumentParser) -> None:
 def glance(args: argparse.Namespace) -> None:
     from tweetbert.analysis.glance import write_glance
 
-    write_glance(args.selection, args.controls, args.topk, args.downstream, args.output)
+    write_glance(args.selection, args.controls, args.topk, args.downstream, args.output,
+                 differences=args.differences, demo=args.demo)

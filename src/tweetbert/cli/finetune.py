@@ -44,6 +44,11 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     lead.add_argument("--name", help="the model's name in results (candidate slug or control name)")
     lead.add_argument("--best", type=Path, help="best.json: params, dev and test metrics of the best trial's model")
     lead.add_argument("--trials", type=Path, help="trials.tsv of the whole study")
+    lead.add_argument("--predictions", type=Path,
+                      help="JSON of the kept model's per-example test outputs (for the selection's bootstrap)")
+    lead.add_argument("--seeds", type=int, default=1,
+                      help="fine-tune the best configuration with this many seeds in all (selection.seeds), "
+                      "recording each seed's dev and test scores and their mean and sd in best.json")
     peer = p.add_argument_group("a further job of a study that spans jobs (sweep.jobs_per_study > 1)")
     p.add_argument("--job-index", type=int,
                    help="with sweep.jobs_per_study > 1, this job's index k (0 leads): its workers are j<k>w0, j<k>w1, ...")
@@ -62,9 +67,12 @@ def finetune_sweep(args: argparse.Namespace) -> None:
 
     settings = settings_from_args(args, SweepSettings)
     leads = args.best is not None
-    if {args.name is None, args.best is None, args.trials is None} != {not leads} or leads == (args.summary is not None):
-        raise CheckFailed("finetune-sweep: give --name, --best and --trials (the study's leading job) or --summary "
-                          "(a further job)")
+    lead_args = (args.name, args.best, args.trials, args.predictions)
+    if {arg is None for arg in lead_args} != {not leads} or leads == (args.summary is not None):
+        raise CheckFailed("finetune-sweep: give --name, --best, --trials and --predictions (the study's leading job) "
+                          "or --summary (a further job)")
+    if args.seeds < 1:
+        raise CheckFailed(f"finetune-sweep: --seeds must be at least 1, got {args.seeds}")
     devices = job_gpus(settings.gpus, os.environ.get("CUDA_VISIBLE_DEVICES"))
     narrow_to_first_gpu(devices)  # before anything starts CUDA in this process
     with surfacing_storage_errors():  # one line naming sweep.storage, not Optuna's masking traceback
@@ -74,8 +82,8 @@ def finetune_sweep(args: argparse.Namespace) -> None:
 def _run_sweep_job(args: argparse.Namespace, settings, devices: list[str], leads: bool) -> None:
     import optuna
 
-    from tweetbert.sweep.best import score_best_trial
     from tweetbert.finetune.train import prepare_task
+    from tweetbert.sweep.best import score_best_trial
     from tweetbert.sweep.job import StudyJob, run_study_job, worker_ids
     from tweetbert.sweep.storage import open_storage
 
@@ -90,16 +98,21 @@ def _run_sweep_job(args: argparse.Namespace, settings, devices: list[str], leads
     if not leads:
         write_json({"study": args.study, "job": args.job_index, "trials": len(study.trials)}, args.summary)
         return
-    best, trials = score_best_trial(study, prepared, name=args.name, keep_dir=args.keep_dir, seed=settings.seed)
+    best, trials = score_best_trial(study, prepared, name=args.name, keep_dir=args.keep_dir, seed=settings.seed,
+                                    predictions=args.predictions, model_dir=args.model, random_init=args.random_init,
+                                    seeds=args.seeds)
     args.trials.parent.mkdir(parents=True, exist_ok=True)
     trials.to_csv(args.trials, sep="\t", index=False, float_format="%.6g")
     write_json(best, args.best)
 
 
 def _select_args(p: argparse.ArgumentParser) -> None:
-    from tweetbert.analysis.selection import SELECTION_OUTPUTS, SelectionSettings
+    from tweetbert.analysis.selection import SelectionSettings
+    from tweetbert.analysis.selection_outputs import SELECTION_OUTPUTS
 
     p.add_argument("--best", required=True, type=Path, nargs="+", help="every model x task best.json")
+    p.add_argument("--predictions", type=Path, nargs="*", default=[],
+                   help="every model x target task test_predictions.json (the bootstrap's items)")
     add_settings_options(p, SelectionSettings)
     output_options(p, SELECTION_OUTPUTS)
 
@@ -107,11 +120,13 @@ def _select_args(p: argparse.ArgumentParser) -> None:
 @command("select-best", "Aggregate every sweep, compare candidates with controls and select the best candidate.",
          _select_args)
 def select_best(args: argparse.Namespace) -> None:
-    from tweetbert.analysis.selection import SELECTION_OUTPUTS, SelectionSettings, write_selection
+    from tweetbert.analysis.selection import SelectionSettings
+    from tweetbert.analysis.selection_outputs import SELECTION_OUTPUTS, write_selection
 
     settings = settings_from_args(args, SelectionSettings)
-    write_selection(args.best, settings.target_tasks, output_paths(args, SELECTION_OUTPUTS), rule=settings.rule,
-                    require_beats=settings.require_beats)
+    write_selection(args.best, settings.target_tasks, output_paths(args, SELECTION_OUTPUTS),
+                    predictions=args.predictions, rule=settings.rule, require_beats=settings.require_beats,
+                    resamples=settings.bootstrap, seed=settings.seed)
 
 
 def _study_plots_args(p: argparse.ArgumentParser) -> None:

@@ -4,7 +4,8 @@
   end): those are the values a pruner sees (callbacks get them as ``eval_<metric>`` in ``on_evaluate``);
 - **development** is scored once, on the model training ends with (the last epoch's weights; no epoch is restored),
   and that score is a trial's objective: no development example is seen while training runs;
-- **test** is scored only by :func:`score_split` on a kept model, once per (model, task).
+- **test** is scored only by :func:`predict_split` on a kept model (and on the reruns of its configuration with
+  other seeds), once per (model, task).
 
 A sweep's job tokenises the splits once (:class:`PreparedTask`) and each of its workers loads the model once
 (:class:`Finetuner`); nothing is checkpointed: a run returns the trained model so a sweep can keep the best trial's.
@@ -90,19 +91,18 @@ class PreparedTask:
     features: dict[str, list[Feature]]
     windows: dict[str, list[Window]]
 
-    def scorer(self, split: str) -> Scorer:
-        """The Trainer ``compute_metrics`` of one split; QA predictions (start and end logits per window) are
-        decoded into answer strings first."""
-        examples, metrics = self.task[split], self.spec.metrics
+    def outputs(self, split: str, predictions: Any) -> Any:
+        """The per-example outputs the metrics read: the head's raw outputs, or, for QA, the answer strings decoded
+        from the start and end logits of each window."""
         if split not in self.windows:
-            return lambda prediction: compute_metrics(metrics, prediction.predictions, examples)
-        windows = self.windows[split]
+            return predictions
+        start_logits, end_logits = predictions
+        return qa_answers(start_logits, end_logits, self.windows[split], self.task[split])
 
-        def score(prediction: EvalPrediction) -> dict[str, float]:
-            start_logits, end_logits = prediction.predictions
-            return compute_metrics(metrics, qa_answers(start_logits, end_logits, windows, examples), examples)
-
-        return score
+    def scorer(self, split: str) -> Scorer:
+        """The Trainer ``compute_metrics`` of one split."""
+        examples, metrics = self.task[split], self.spec.metrics
+        return lambda prediction: compute_metrics(metrics, self.outputs(split, prediction.predictions), examples)
 
 
 def prepare_task(model_dir: str | Path, task: TaskData, spec: TaskSpec, *, max_length: int = DEFAULT_MAX_LENGTH,
@@ -212,19 +212,26 @@ def _arguments(output_dir: Path, seed: int, batch_size: int, **training: Any) ->
     )
 
 
-def _predict(trainer: Trainer, prepared: PreparedTask, split: str) -> dict[str, float]:
+def _predict(trainer: Trainer, prepared: PreparedTask, split: str) -> tuple[dict[str, float], Any]:
     trainer.compute_metrics = prepared.scorer(split)
     output = trainer.predict(prepared.features[split], metric_key_prefix=split)
-    return {name: output.metrics[f"{split}_{name}"] for name in prepared.spec.metrics}
+    metrics = {name: output.metrics[f"{split}_{name}"] for name in prepared.spec.metrics}
+    return metrics, prepared.outputs(split, output.predictions)
+
+
+def predict_split(model: PreTrainedModel, prepared: PreparedTask, split: str, *, seed: int,
+                  output_dir: Path) -> tuple[dict[str, float], Any]:
+    """``model``'s metrics on one prepared split, and its per-example outputs (what a bootstrap resamples)."""
+    set_seed(seed)
+    trainer = Trainer(model=model, args=_arguments(output_dir, seed, EVAL_BATCH_SIZE),
+                      data_collator=PaddingCollator(prepared.pad_token_id))
+    return _predict(trainer, prepared, split)
 
 
 def score_split(model: PreTrainedModel, prepared: PreparedTask, split: str, *, seed: int,
                 output_dir: Path) -> dict[str, float]:
     """``model``'s metrics on one prepared split."""
-    set_seed(seed)
-    trainer = Trainer(model=model, args=_arguments(output_dir, seed, EVAL_BATCH_SIZE),
-                      data_collator=PaddingCollator(prepared.pad_token_id))
-    return _predict(trainer, prepared, split)
+    return predict_split(model, prepared, split, seed=seed, output_dir=output_dir)[0]
 
 
 class Finetuner:
@@ -285,7 +292,7 @@ class Finetuner:
                           compute_metrics=prepared.scorer("validation"), callbacks=[*within, *callbacks])
         trainer.train()
         train_loss, validation = _epoch_logs(trainer.state.log_history, spec)
-        dev = _predict(trainer, prepared, "dev")
+        dev = _predict(trainer, prepared, "dev")[0]
         return {
             "validation": validation,
             "train_loss": train_loss,
