@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from machine_load import load_report
 
 DUCKDB = """
 import duckdb, sys
@@ -90,4 +91,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with load_report():
+        main()

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import psutil
 import yaml
+from machine_load import load_report
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "configs" / "scale.yaml"
@@ -270,4 +271,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with load_report():
+        main()

@@ -48,24 +48,26 @@ from __future__ import annotations
 import os
 import sys
 
+from machine_load import load_report
+
 # Run as a script, this folder is sys.path[0]: a sibling benchmark named like a standard module (tokenize.py)
 # would shadow it for everything imported below (dataclasses -> inspect -> tokenize, pandas, ...).
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != _HERE]
 
-import argparse  # noqa: E402 (after the sys.path fix on purpose)
-import json  # noqa: E402
-import pickle  # noqa: E402
-import resource  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Iterator, Sequence  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import pickle
+import resource
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 NGRAM = 5
 THRESHOLD = 0.2
@@ -151,7 +153,7 @@ def stream_clusters(n_docs: int, minhash_chunks: Iterator[tuple[int, list]], que
             row = start + offset
             candidates = query(minhash)
             candidates_seen += len(candidates)
-            match = first_verified(candidates, lambda c: jaccard(minhash, representatives[c]) >= THRESHOLD)
+            match = first_verified(candidates, lambda c, m=minhash: jaccard(m, representatives[c]) >= THRESHOLD)
             if match is None:
                 insert(row, minhash)
                 representatives[row] = minhash
@@ -226,7 +228,7 @@ def run_nlp_dedup(texts: Sequence[str], python: Path) -> tuple[np.ndarray, dict]
         out = Path(tmp) / "out"
         command = [str(python), str(NLP_DEDUP_RUNNER), "--input", str(corpus), "--output", str(out),
                    "--ngram", str(NGRAM), "--threshold", str(THRESHOLD), "--num-perm", str(NUM_PERM)]
-        completed = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
         if completed.returncode != 0:
             raise RuntimeError(f"nlp-dedup failed (exit {completed.returncode}): {completed.stderr[-2000:]}")
         return np.load(out / "cluster.npy"), json.loads((out / "info.json").read_text())
@@ -236,7 +238,7 @@ def ensure_nlp_dedup(venv: Path) -> Path:
     """nlp-dedup's own venv, created from PyPI on first use; returns its interpreter or raises RuntimeError."""
     python = venv / "bin" / "python"
     if python.exists() and subprocess.run([str(python), "-c", "import nlp_dedup"],
-                                          capture_output=True).returncode == 0:
+                                          capture_output=True, check=False).returncode == 0:
         return python
     log(f"setting up nlp-dedup in {venv} (one-off, ~10 s)")
     manual = f"{sys.executable} -m venv {venv} && {python} -m pip install '{NLP_DEDUP_REQUIREMENT}'"
@@ -655,4 +657,5 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with load_report():
+        main()

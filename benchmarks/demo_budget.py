@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+from machine_load import load_report
 
 REPO = Path(__file__).resolve().parents[1]
 BUDGET_S = 5 * 60
@@ -136,4 +137,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with load_report():
+        main()

@@ -14,6 +14,7 @@ import sys
 import time
 
 import psutil
+from machine_load import load_report
 
 
 def tree(root: psutil.Process) -> list[psutil.Process]:
@@ -65,4 +66,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with load_report():
+        main()

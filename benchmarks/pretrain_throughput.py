@@ -60,6 +60,7 @@ import time
 from pathlib import Path
 
 from gpu_check import STUDY_CONFIG, Probe, eval_schedule, read_study  # the study's proportions, defined once
+from machine_load import load_report
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -449,4 +450,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with load_report():
+        main()

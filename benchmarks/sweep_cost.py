@@ -36,6 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine_load import load_report
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = REPO / "results" / "demo" / "demo" / "base_model"
 TASK_NAME = "sweep_cost_reviews"
@@ -229,4 +231,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with load_report():
+        main()

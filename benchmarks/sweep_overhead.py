@@ -34,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine_load import load_report
 from sweep_cost import ensure_model, log, write_reviews
 
 TASK_NAME = "sweep_overhead_reviews"
@@ -137,12 +138,12 @@ def main() -> None:
         once = time.perf_counter() - started
         best = float("-inf")
         for k, params in enumerate(configurations(args.trials, seed=0)):
-            def old_trial(out: Path) -> dict:
+            def old_trial(out: Path, params: dict = params) -> dict:
                 result = finetune(model, task, spec, params, seed=0, output_dir=out, max_length=args.max_length)
                 weights_sha256(result["model"])
                 return result
 
-            def new_trial(out: Path) -> dict:
+            def new_trial(out: Path, params: dict = params) -> dict:
                 nonlocal best
                 result = worker.run(params, output_dir=out)
                 if result["objective"] > best:  # kept: the only trials whose weights are hashed
@@ -179,4 +180,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with load_report():
+        main()

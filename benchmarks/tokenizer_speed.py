@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine_load import load_report
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
@@ -57,4 +59,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with load_report():
+        main()

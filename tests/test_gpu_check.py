@@ -15,6 +15,7 @@ SCRIPT = REPO / "benchmarks" / "gpu_check.sh"
 
 
 def _load_module():
+    sys.path.insert(0, str(REPO / "benchmarks"))  # as when run as a script: its sibling modules import
     spec = importlib.util.spec_from_file_location("gpu_check", REPO / "benchmarks" / "gpu_check.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["gpu_check"] = module  # dataclasses resolve their module by name
