@@ -35,7 +35,9 @@ demo: setup
 	$(BIN)/snakemake --cores 2 --report report.html
 	@echo "report: $(CURDIR)/report.html"
 
+# Lint first (ruff, as configured in pyproject.toml): a finding fails the run before the tests start.
 test: setup
+	$(BIN)/ruff check
 	$(BIN)/python -m pytest
 
 clean:

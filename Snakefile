@@ -4,9 +4,10 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-# config.yaml is the demo: it applies only when no --configfile is given, so a study's config is never mixed
-# with the demo's values (see run_name: each config also writes to its own results/<run_name>/).
-if not workflow.config_settings.configfiles:
+# config.yaml is the demo: it applies only when the command line gives no configuration (neither --configfile nor
+# --config, which fill `config` before this line runs), so a study's config is never mixed with the demo's values
+# (see run_name: each config also writes to its own results/<run_name>/).
+if not config:
 
     configfile: "config.yaml"
 

@@ -34,7 +34,7 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "HF_HUB_OFFLINE": "1"}
     command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
-    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
 def _with_config(workdir: Path, config: dict, *args: str) -> subprocess.CompletedProcess:

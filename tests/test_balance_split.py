@@ -7,7 +7,13 @@ import pytest
 from tweetbert.corpus.balance import balance_users
 from tweetbert.corpus.dedup import DedupParams, compute_signatures
 from tweetbert.corpus.split import (
-    DEFAULT_RATIOS, DuplicateIndex, assign_splits, check_ratios, leakage, require_every_split, split_corpus,
+    DEFAULT_RATIOS,
+    DuplicateIndex,
+    assign_splits,
+    check_ratios,
+    leakage,
+    require_every_split,
+    split_corpus,
 )
 from tweetbert.errors import ConfigError, InputError
 
@@ -99,7 +105,7 @@ def test_a_corpus_too_small_for_every_split_stops_naming_the_empty_ones():
     # 200 copies of one tweet (or 200 URL-only tweets, all "[URL]" once normalised) leave one tweet after dedup.
     texts = [TEXTS[0], TEXTS[2]]
     frame = pd.DataFrame({"id": ["1", "2"], "user_id": "u", "text": texts, "cluster_id": [0, 1]})
-    out, stats = split_corpus(frame, index_of(texts), DedupParams(), DEFAULT_RATIOS, seed=0)
+    _, stats = split_corpus(frame, index_of(texts), DedupParams(), DEFAULT_RATIOS, seed=0)
     with pytest.raises(InputError, match=r"2 tweet\(s\) left after dedup, in 2 group\(s\).* would be empty.*"
                                          r"split.ratios") as raised:
         require_every_split(stats, DEFAULT_RATIOS, "dedup.parquet")

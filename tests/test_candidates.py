@@ -10,6 +10,7 @@ from dry_run import SNAKEMAKE, demo_config, planned_jobs
 from tweetbert.cli import main
 from tweetbert.errors import ConfigError
 from tweetbert.modeling.candidates import Candidate, expand_grids, expand_phases, explored_runs, training_runs
+from tweetbert.modeling.exploration import candidate_table
 
 DEFAULTS = {"learning_rate": 1e-4, "weight_decay": 0.03, "epochs": 3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
 
@@ -137,11 +138,14 @@ def test_the_exploration_table_has_a_row_per_point_and_phase_and_every_plot_is_d
     phases = expand_phases([EXPLORATION, {"corpus": ["dedup"], "epochs": [1, 2]}], DEFAULTS, ["dedup"])
     candidate_runs = training_runs(phases["candidates"], epoch_checkpoints=False)
     runs = explored_runs(phases["exploration"], candidate_runs, epoch_checkpoints=False)
+    metrics = []
     for loss, (run, _) in enumerate(sorted({run.slug: (run, 0) for run, _ in [*runs.values(),
                                                                               *candidate_runs.values()]}.values())):
         write_run(tmp_path / "runs", run, 2.0 + loss)
-    args = ["pretrain-exploration", "--runs", str(tmp_path / "runs"), "--learning-rate", "1e-4",
-            "--table", str(tmp_path / "candidates.tsv"), "--heatmap", str(tmp_path / "heatmap.png"),
+        metrics += ["--metrics", f"{run.slug}={tmp_path / 'runs' / run.slug / 'metrics.json'}"]
+    args = ["pretrain-exploration", *metrics, "--learning-rate", "1e-4",
+            "--table", str(tmp_path / "candidates.tsv"), "--table-html", str(tmp_path / "candidates.html"),
+            "--heatmap", str(tmp_path / "heatmap.png"),
             "--weight-decay-plot", str(tmp_path / "wd.png"), "--epochs-plot", str(tmp_path / "epochs.png")]
     for option, of_phase in (("--explored", runs), ("--candidate", candidate_runs)):
         for slug, (run, epoch) in of_phase.items():
@@ -154,6 +158,21 @@ def test_the_exploration_table_has_a_row_per_point_and_phase_and_every_plot_is_d
     assert table["phase"].tolist() == ["exploration"] * 4 + ["candidates"] * 2
     for figure in ("heatmap.png", "wd.png", "epochs.png"):
         assert (tmp_path / figure).stat().st_size > 0
+
+
+def test_an_earlier_epoch_is_read_from_the_given_epoch_models_and_a_missing_one_is_named(tmp_path):
+    run = Candidate("dedup", 1e-4, 0.03, 3, 0.9, 0.999, 1e-8)
+    earlier = Candidate("dedup", 1e-4, 0.03, 2, 0.9, 0.999, 1e-8)
+    write_run(tmp_path / "runs", run, 3.0)
+    epoch_models = tmp_path / "elsewhere" / "epochs"  # any path: the table follows the options, not a layout
+    (epoch_models / "epoch-2").mkdir(parents=True)
+    (epoch_models / "epoch-2" / "metrics.json").write_text(json.dumps({"validation_loss": 2.5}))
+    points = {"candidates": {earlier.slug: (run, 2), run.slug: (run, 3)}}
+    table = candidate_table(points, {run.slug: tmp_path / "runs" / run.slug / "metrics.json"},
+                            {run.slug: epoch_models})
+    assert dict(zip(table["candidate"], table["validation_loss"])) == {earlier.slug: 2.5, run.slug: 3.0}
+    with pytest.raises(ConfigError, match="--epoch-models"):
+        candidate_table(points, {run.slug: tmp_path / "runs" / run.slug / "metrics.json"}, {})
 
 
 @pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")

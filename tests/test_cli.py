@@ -65,3 +65,13 @@ def test_sweep_and_selection_stages_are_listed(capsys):
     out = capsys.readouterr().out
     for stage in ("finetune-sweep", "select-best", "pretrain-candidate", "calibrate-batch-size"):
         assert stage in out
+
+
+def test_help_lists_the_stages_in_the_dags_order(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.startswith("    ")
+              and line.split()[0][0].isalpha()]
+    firsts = [listed.index(command) for command in ("ingest", "train-tokenizer", "pretrain-candidate",
+                                                    "finetune-sweep", "probe-embeddings", "demo-data")]
+    assert firsts == sorted(firsts)

@@ -5,7 +5,12 @@ import pandas as pd
 import pytest
 
 from tweetbert.corpus.dedup import (
-    DedupParams, compute_signatures, deduplicate, merge_clusters, write_band_links, write_signature_shard,
+    DedupParams,
+    compute_signatures,
+    deduplicate,
+    merge_clusters,
+    write_band_links,
+    write_signature_shard,
 )
 from tweetbert.corpus.io import read_corpus, write_corpus
 from tweetbert.errors import ConfigError

@@ -80,7 +80,7 @@ def test_streamed_files_are_json_dumps_and_to_csv_of_the_frames_whatever_the_bat
     assert (demo_dir / "duplicate_clusters.tsv").read_bytes() == truth.to_csv(sep="\t", index=False,
                                                                               lineterminator="\n").encode()
     monkeypatch.setattr(demo_tweets, "_BATCH", 97)  # batch edges fall anywhere, mid-cluster and mid-bot
-    paths = write_tweets(tmp_path, seed=0, n_tweets=N_TWEETS)
+    write_tweets(tmp_path, seed=0, n_tweets=N_TWEETS)
     assert _files(tmp_path) == {name: _files(demo_dir)[name] for name in ("duplicate_clusters.tsv", "tweets.jsonl")}
 
 

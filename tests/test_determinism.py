@@ -12,11 +12,11 @@ STAGES = [
     "dedup-signatures --corpus {d}/normalized.parquet --output {d}/sig-1 --shards 2 --shard 1 --workers 1",
     "dedup-bands --signatures {d}/sig-0 {d}/sig-1 --output {d}/links-0.npy --groups 2 --group 0",
     "dedup-bands --signatures {d}/sig-0 {d}/sig-1 --output {d}/links-1.npy --groups 2 --group 1",
-    "dedup --corpus {d}/normalized.parquet --signatures {d}/sig-0 {d}/sig-1 --links {d}/links-0.npy {d}/links-1.npy"
-    " --output {d}/dedup.parquet --stats {d}/dedup.json",
+    ("dedup --corpus {d}/normalized.parquet --signatures {d}/sig-0 {d}/sig-1 --links {d}/links-0.npy {d}/links-1.npy"
+     " --output {d}/dedup.parquet --stats {d}/dedup.json"),
     "balance --input {d}/dedup.parquet --output {d}/balanced.parquet --stats {d}/balance.json --max-per-user 10",
-    "split --corpus {d}/balanced.parquet --annotated {d}/dedup.parquet --signatures {d}/sig-0 {d}/sig-1"
-    " --output {d}/split.parquet --stats {d}/split.json --table {d}/split.tsv",
+    ("split --corpus {d}/balanced.parquet --annotated {d}/dedup.parquet --signatures {d}/sig-0 {d}/sig-1"
+     " --output {d}/split.parquet --stats {d}/split.json --table {d}/split.tsv --table-html {d}/split.html"),
 ]
 
 

@@ -95,8 +95,8 @@ def test_chance_and_majority_rows_mark_scores_at_or_below_them(best_files, tmp_p
     assert table.loc["chance", "jts1k accuracy"] == 0.5 and table.loc["majority", "jts1k accuracy"] == 0.6
     assert table.loc["chance", "role"] == "chance" and pd.isna(table.loc["majority", "jsquad f1"])
     flags = table["jts1k accuracy at_or_below_chance"]
-    assert flags[SELECTED] == False and flags["base"] == True  # noqa: E712  (base's 0.60 = majority)
-    assert pd.isna(flags["chance"]) and table["jsquad f1 at_or_below_chance"][SELECTED] == False  # noqa: E712
+    assert flags[SELECTED] == False and flags["base"] == True
+    assert pd.isna(flags["chance"]) and table["jsquad f1 at_or_below_chance"][SELECTED] == False
     markdown = paths["markdown"].read_text(encoding="utf-8")
     assert "| control | base | 0.600 (≤ chance) |" in markdown and "| majority | majority | 0.600 |" in markdown
     assert "(≤ chance)" in paths["html"].read_text(encoding="utf-8") and paths["plot"].stat().st_size > 0

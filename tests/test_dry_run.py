@@ -17,11 +17,29 @@ def test_every_learning_rate_of_a_grid_trains_as_its_own_candidate(tmp_path):
     trained = {}
     for job in jobs:
         words = shlex.split(job.command)
-        run = words[words.index("--output") + 1].rsplit("/", 1)[1]
+        run = words[words.index("--name") + 1]
+        assert words[words.index("--output-model") + 1].endswith(f"/runs/{run}/model")
         trained[run] = json.loads(words[words.index("--settings") + 1])["learning_rate"]
     assert trained == {"dedup-lr1.5e-04-wd0.03-ep1-b1_0.9-b2_0.999-eps1e-08": 1.5e-4,
                        "dedup-lr2.5e-04-wd0.03-ep1-b1_0.9-b2_0.999-eps1e-08": 2.5e-4,
                        "dedup-lr3e-04-wd0.03-ep1-b1_0.9-b2_0.999-eps1e-08": 3e-4}
+
+
+def test_a_candidate_is_fine_tuned_from_the_declared_output_of_the_run_that_makes_it(tmp_path):
+    jobs = dry_run(tmp_path, demo_config())  # epoch checkpoints: the demo's ep1 candidates are epochs of ep2 runs
+    run = "dedup-lr5e-04-wd0.03-ep2-b1_0.9-b2_0.999-eps1e-08"
+    pretrain = next(job for job in jobs if job.rule == "pretrain_candidate" and f"--name {run}" in job.command)
+    epochs = f"results/dry/pretrain/runs/{run}/epochs"
+    assert f"{epochs}," in pretrain.text or f"{epochs}\n" in pretrain.text  # an output of the run's own job
+    for candidate, model, declared in ((run.replace("-ep2-", "-ep1-"), f"{epochs}/epoch-1", epochs),
+                                       (run, f"results/dry/pretrain/runs/{run}/model",
+                                        f"results/dry/pretrain/runs/{run}/model")):
+        sweep = next(job for job in jobs if job.rule == "finetune_sweep" and f"--name {candidate} " in job.command)
+        inputs = next(line for line in sweep.text.splitlines() if line.startswith("input:"))
+        assert declared in inputs.split(": ", 1)[1].split(", ") and "metrics.json" not in inputs
+        assert shlex.split(sweep.command)[shlex.split(sweep.command).index("--model") + 1] == model
+    table = next(job for job in jobs if job.rule == "pretrain_exploration")
+    assert f"--epoch-models {run}={epochs}" in table.command and epochs in table.text.splitlines()[0]
 
 
 def test_a_new_dedup_threshold_rebands_without_recomputing_signatures(tmp_path):

@@ -8,8 +8,17 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer, TrainerCallback
 
 from tweetbert.demo import write_tasks
 from tweetbert.finetune import (
-    Encoder, Finetuner, PaddingCollator, build_features, finetune, load_model, prepare_task, qa_answers, qa_features,
-    score_split, weights_sha256,
+    Encoder,
+    Finetuner,
+    PaddingCollator,
+    build_features,
+    finetune,
+    load_model,
+    prepare_task,
+    qa_answers,
+    qa_features,
+    score_split,
+    weights_sha256,
 )
 from tweetbert.finetune.features import truncate_pair
 from tweetbert.tasks import ProblemType, TaskData, get_task, load_task

@@ -71,7 +71,7 @@ def test_bad_jsonl_rows_name_file_row_and_column_or_are_counted_when_skipping(tm
 
 def test_bad_csv_rows_are_located(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_bytes("id,user_id,text\n1,u,ok\n2,u,too,many\n3,u,\xff\n".encode("utf-8").replace(b"\xc3\xbf", b"\xff"))
+    path.write_bytes("id,user_id,text\n1,u,ok\n2,u,too,many\n3,u,\xff\n".encode().replace(b"\xc3\xbf", b"\xff"))
     with pytest.raises(InputError, match=r"row 2.*more field"):
         read_tweets(path)
     frame, report = read_tweets(path, on_bad_row="skip")

@@ -19,7 +19,7 @@ def test_the_locks_are_what_pyproject_toml_resolves_to():
     assert shutil.which("uv", path=str(bin_dir)), "uv is missing: it comes with the `test` extra"
     run = subprocess.run([str(REPO / "requirements" / "lock.sh"), "--check"], capture_output=True, text=True,
                          env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
-                         timeout=HANG_GUARD_SECONDS)
+                         timeout=HANG_GUARD_SECONDS, check=False)
     assert run.returncode == 0, (run.stdout + run.stderr)[-6000:]
 
 

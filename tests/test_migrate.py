@@ -1,5 +1,6 @@
-"""The demo base model (loads offline, learns, reproducible) and embedding migration (shared tokens keep exactly
-what the base model computes for them; new rows initialised per method; everything else untouched)."""
+"""Embedding migration to a new vocabulary (shared tokens keep exactly what the base model computes for them; new
+rows initialised per method; everything else untouched), on the demo base model, which is first checked to load
+offline, learn and rebuild identically."""
 
 import json
 import os

@@ -37,7 +37,7 @@ from tweetbert.modeling.masking import IGNORE_INDEX, WholeWordMasking
 from tweetbert.modeling.pretrain import PretrainSettings, pretrain
 from tweetbert.modeling.pretrain_data import epoch_batches, model_inputs
 from tweetbert.modeling.pretrain_model import MaskedOnlyMLM, decay_groups, linear_schedule, resolve_warmup
-from tweetbert.modeling.pretrain_record import PHASES, RESUME_METRIC, TIMING_METRICS
+from tweetbert.modeling.pretrain_record import PHASES, RESUME_METRIC, TIMING_METRICS, RunOutputs
 from tweetbert.modeling.tokens import load_tokens, tokenize_corpus, truncate
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -248,6 +248,25 @@ def test_damaged_token_data_or_another_vocabulary_is_refused_naming_the_file(tok
     (other_model / "vocab.txt").write_text("[PAD]\n[UNK]\n", encoding="utf-8")
     with pytest.raises(InputError, match="another vocabulary than the model's"):
         load_tokens(tokens, other_model)
+
+
+def test_each_output_is_written_at_its_own_path_and_the_epochs_output_follows_epoch_checkpoints(tmp_path, base_dir,
+                                                                                              tokens):
+    outputs = RunOutputs("a-run", tmp_path / "models" / "final", tmp_path / "records" / "m.json",
+                         tmp_path / "records" / "curve.tsv", tmp_path / "models" / "by-epoch")
+    with pytest.raises(ValueError, match="must be left out"):
+        pretrain(base_dir, tokens, outputs, tmp_path / "checkpoints", replace(SETTINGS, epoch_checkpoints=False))
+    with pytest.raises(ValueError, match="must be given"):
+        pretrain(base_dir, tokens, replace(outputs, epochs=None), tmp_path / "checkpoints", SETTINGS)
+    with pytest.raises(ValueError, match="lies inside the output"):
+        pretrain(base_dir, tokens, outputs, tmp_path / "models" / "by-epoch" / "checkpoints", SETTINGS)
+    settings = replace(SETTINGS, learning_rate=0.5, warmup_steps=0, eval_every=5, early_stopping_patience=2)
+    metrics = pretrain(base_dir, tokens, outputs, tmp_path / "checkpoints", settings, progress=False)
+    assert json.loads(outputs.metrics.read_text()) == metrics
+    assert (outputs.model / "model.safetensors").exists() and "a-run" in (outputs.model / "README.md").read_text()
+    assert pd.read_csv(outputs.loss_curve, sep="\t").shape[0] > 0
+    assert outputs.epochs.is_dir()  # declared by the workflow, so there even when no epoch ended
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["models", "records"]  # checkpoints removed
 
 
 def test_short_run_writes_a_loadable_model_metrics_curve_and_epoch_models(reference, base_dir):

@@ -13,7 +13,7 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def readme_snakemake_commands() -> list[str]:
-    blocks = re.findall(r"```bash\n(.*?)```", README, flags=re.S)
+    blocks = re.findall(r"```bash\n(.*?)```", README, flags=re.DOTALL)
     lines = [line.split(" #")[0].strip() for block in blocks for line in block.splitlines()]
     return [line for line in lines if line.startswith("snakemake ")]
 

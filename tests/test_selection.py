@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from tweetbert.analysis.selection import REFERENCE_RESULTS, aggregate, control_table, markdown_with_bold, select_best
+from tweetbert.analysis.selection import REFERENCE_RESULTS, aggregate, control_table, select_best
 from tweetbert.analysis.selection_outputs import SELECTION_OUTPUTS, write_selection
 from tweetbert.analysis.ties import dev_examples
 from tweetbert.errors import InputError
 from tweetbert.modeling.candidates import Candidate
+from tweetbert.plots.html_table import markdown_table
 
 TARGETS = ["jts1k", "jtdd"]
 
@@ -114,7 +115,7 @@ def test_control_table_rows_and_published_rows_only_for_present_tasks(tmp_path):
 def test_renderings_bold_the_best_of_each_column(tmp_path):
     results = {slug("dedup", 1): {"jts1k": 0.70}, "base": {"jts1k": 0.80}}
     controls = control_table(aggregate(write_results(tmp_path, results)), ["jts1k"], None)
-    markdown = markdown_with_bold(controls)
+    markdown = markdown_table(controls, best_columns=list(controls.columns[3:]))
     assert "| control | base |  | **0.800** | **0.790** |" in markdown
     assert "| 0.700 | 0.690 |" in markdown
 
@@ -126,12 +127,12 @@ def test_no_bold_where_every_model_ties_and_the_parameter_count_is_shown(tmp_pat
         path.write_text(json.dumps({**record, "parameters": 110_617_344}))
     controls = control_table(aggregate(files), ["jts1k"], None)
     assert set(controls["parameters"]) == {"110.6M"}
-    assert "**" not in markdown_with_bold(controls)
+    assert "**" not in markdown_table(controls, best_columns=list(controls.columns[3:]))
 
 
 def selection_files(directory):
     """The selection's files in one folder, named as the workflow's select_best rule names them."""
-    names = {"aggregate": "aggregate.tsv", "best_model": "best_model.json", "controls": "controls.tsv",
+    names = {"aggregate": "aggregate.tsv", "aggregate_html": "aggregate.html", "best_model": "best_model.json", "controls": "controls.tsv",
              "controls_html": "controls.html", "controls_markdown": "controls.md", "intervals": "intervals.tsv",
              "differences": "differences.tsv", "differences_html": "differences.html",
              "candidates_scatter": "candidates_scatter.png", "epochs": "epochs.png"}

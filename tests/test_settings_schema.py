@@ -6,38 +6,40 @@ import json
 
 import pytest
 
-from tweetbert.analysis.acceptability_sheet import AcceptabilitySheetSettings
-from tweetbert.analysis.downstream import DownstreamSettings
-from tweetbert.analysis.probes import ProbeSettings
-from tweetbert.analysis.selection import SelectionSettings
-from tweetbert.analysis.topk import TopKSettings
+from tweetbert.analysis.settings import (
+    AcceptabilitySheetSettings,
+    DownstreamSettings,
+    ProbeSettings,
+    SelectionSettings,
+    TopKSettings,
+)
 from tweetbert.config import load_schema
-from tweetbert.corpus.balance import BalanceSettings
-from tweetbert.corpus.dedup import DedupParams, DedupSignatureSettings
+from tweetbert.corpus.dedup import DedupParams
 from tweetbert.corpus.ingest import IngestSettings
 from tweetbert.corpus.normalize import NormalizeOptions
+from tweetbert.corpus.settings import MAX_NGRAM as CORPUS_MAX_NGRAM
+from tweetbert.corpus.settings import BalanceSettings, CorpusStatsSettings, DedupSignatureSettings, TuneDedupSettings
+from tweetbert.corpus.shingles import MAX_NGRAM
 from tweetbert.corpus.split import SplitSettings
-from tweetbert.corpus.stats import CorpusStatsSettings
-from tweetbert.corpus.tune import TuneDedupSettings
-from tweetbert.demo import DemoDataSettings
-from tweetbert.demo.base_model import DemoBaseModelSettings
+from tweetbert.demo.settings import DemoBaseModelSettings, DemoDataSettings
 from tweetbert.errors import ConfigError
-from tweetbert.finetune.train import FinetuneSettings
-from tweetbert.modeling.migrate import MigrateSettings
+from tweetbert.finetune.settings import FinetuneSettings
 from tweetbert.modeling.pretrain import PretrainSettings
+from tweetbert.modeling.settings import MigrateSettings
 from tweetbert.settings import (
     add_settings_options,
     config_key,
     config_settings,
+    explicit_default,
+    mirrors,
     schema_node,
+    setting,
     settings_from,
     settings_from_args,
 )
-from tweetbert.sweep.workers import SweepSettings
-from tweetbert.tokenization.coverage import CharCoverageSettings
-from tweetbert.tokenization.lengths import LengthHistogramSettings
+from tweetbert.sweep.settings import SweepSettings
+from tweetbert.tokenization.settings import CharCoverageSettings, LengthHistogramSettings, TokenizerTrainSettings
 from tweetbert.tokenization.task_vocabulary import TaskVocabularySettings
-from tweetbert.tokenization.train import TokenizerTrainSettings
 
 SETTINGS = [IngestSettings, NormalizeOptions, DedupParams, DedupSignatureSettings, TuneDedupSettings, BalanceSettings,
             CorpusStatsSettings, SplitSettings, CharCoverageSettings, TokenizerTrainSettings, LengthHistogramSettings,
@@ -66,6 +68,8 @@ DERIVED_DEFAULTS = {
 }
 
 SCHEMA = load_schema()
+# Values for the settings that have no default (the study's own choice).
+REQUIRED = {ProbeSettings: {"noun_classes": {}, "sets": {}}}
 
 
 def _field_default(field):
@@ -75,7 +79,7 @@ def _field_default(field):
 
 
 @pytest.mark.parametrize("cls", SETTINGS, ids=lambda cls: cls.__name__)
-def test_every_field_has_a_schema_key_with_the_same_default(cls):
+def test_every_field_has_a_schema_key_and_takes_its_default_unless_derived(cls):
     for field in dataclasses.fields(cls):
         key = config_key(cls, field.name)
         node = schema_node(SCHEMA, key)
@@ -83,9 +87,40 @@ def test_every_field_has_a_schema_key_with_the_same_default(cls):
         assert node.get("description"), f"{key} has no description"
         if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             continue
-        if key in DERIVED_DEFAULTS:
-            continue
-        assert _field_default(field) == node["default"], f"{cls.__name__}.{field.name} vs schema {key}"
+        assert explicit_default(field) == (key in DERIVED_DEFAULTS), f"{cls.__name__}.{field.name}: own default"
+        if key not in DERIVED_DEFAULTS:
+            assert _field_default(field) == node["default"], f"{cls.__name__}.{field.name} vs schema {key}"
+
+
+@pytest.mark.parametrize("cls", SETTINGS, ids=lambda cls: cls.__name__)
+def test_the_schema_defaults_have_the_fields_types(cls):
+    defaults = {field.name: _field_default(field) for field in dataclasses.fields(cls)
+                if field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING}
+    settings_from(cls, {**defaults, **REQUIRED.get(cls, {})})
+
+
+def test_a_default_comes_from_the_schema_and_mirrors_must_be_below_dataclass():
+    @dataclasses.dataclass(frozen=True)
+    @mirrors("dedup")
+    class Probe:
+        num_perm: int = setting()
+        seed: int = setting(key="seed")
+
+    assert Probe() == Probe(num_perm=SCHEMA["properties"]["dedup"]["properties"]["num_perm"]["default"],
+                            seed=SCHEMA["properties"]["seed"]["default"])
+    with pytest.raises(KeyError, match="no default for dedup.nonsense"):
+        mirrors("dedup")(type("Bad", (), {"__annotations__": {"nonsense": "int"}, "nonsense": setting()}))
+    with pytest.raises(TypeError, match="below @dataclass"):
+        mirrors("dedup")(dataclasses.dataclass(type("Late", (), {})))
+
+
+def test_the_shingle_weights_cover_the_schemas_longest_ngram():
+    assert CORPUS_MAX_NGRAM == MAX_NGRAM
+
+
+def test_bad_pretrain_settings_are_a_config_error_naming_the_first_key():
+    with pytest.raises(ConfigError, match=r"'pretrain.fixed.epochs'.*epochs must be at least 1.*mlm_probability"):
+        PretrainSettings(epochs=0, mlm_probability=1.5)
 
 
 def test_every_key_of_a_mirrored_section_is_a_field_or_workflow_only():

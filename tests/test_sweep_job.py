@@ -52,7 +52,7 @@ def test_one_job_runs_two_worker_processes_to_exactly_n_trials_and_scores_the_be
                "--best", str(tmp_path / "best.json"), "--trials", str(tmp_path / "trials.tsv"),
                "--predictions", str(tmp_path / "test_predictions.json")]
     run = subprocess.run(command, capture_output=True, text=True, timeout=HANG_GUARD_SECONDS,
-                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"}, check=False)
     assert run.returncode == 0, run.stderr[-4000:]
     assert "Traceback" not in run.stderr
     assert "INFO w1 tweetbert.sweep.workers: worker w1: study s has" in run.stderr  # the spawned worker took part

@@ -12,10 +12,16 @@ from tweetbert.errors import ConfigError, InputError
 from tweetbert.tasks import TASKS, ProblemType, compute_metrics, load_task
 from tweetbert.tasks.loaders import EMOTIONS, WRIME_GROUPS
 from tweetbert.tasks.metrics import (
-    accuracy, best_over_answers, char_f1, exact_match, matthews_corrcoef, multilabel_f1, pearson, spearman,
+    accuracy,
+    best_over_answers,
+    char_f1,
+    exact_match,
+    matthews_corrcoef,
+    multilabel_f1,
+    pearson,
+    spearman,
     top1_accuracy,
 )
-
 
 # --- fixtures in the published formats ------------------------------------------------------------------------
 

@@ -12,13 +12,13 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from tweetbert.corpus.io import write_corpus  # noqa: E402
-from tweetbert.corpus.normalize import normalize_texts  # noqa: E402
-from tweetbert.demo import generate_general_text, generate_tweets  # noqa: E402
-from tweetbert.errors import InputError  # noqa: E402
-from tweetbert.tokenization import coverage, lengths, stats  # noqa: E402
-from tweetbert.tokenization.fast import chunks, read_vocab  # noqa: E402
-from tweetbert.tokenization.train import count_words, save_japanese_tokenizer, train_wordpiece  # noqa: E402
+from tweetbert.corpus.io import write_corpus
+from tweetbert.corpus.normalize import normalize_texts
+from tweetbert.demo import generate_general_text, generate_tweets
+from tweetbert.errors import InputError
+from tweetbert.tokenization import coverage, lengths, stats
+from tweetbert.tokenization.fast import chunks, read_vocab
+from tweetbert.tokenization.train import count_words, save_japanese_tokenizer, train_wordpiece
 
 VOCAB_SIZE = 3000
 

@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from tweetbert.errors import ConfigError
 from tweetbert.schema import load_schema
 
+
 def _fill_defaults(value: Any, schema: dict) -> Any:
     if schema.get("type") == "object" and isinstance(value, dict):
         for key, sub in schema.get("properties", {}).items():
@@ -62,7 +63,7 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
 def _check_values(config: dict) -> None:
     """The checks of the modules that use each value, run now (each raises ConfigError naming its key)."""
     from tweetbert.analysis.probe_words import resolve_sets
-    from tweetbert.corpus.dedup import DedupParams
+    from tweetbert.corpus.settings import DedupParams
     from tweetbert.corpus.split import check_ratios
     from tweetbert.sweep.space import parse_space
     from tweetbert.sweep.storage import journal_path

@@ -1,8 +1,12 @@
 """Stage settings: frozen dataclasses that mirror a config section, turned into CLI options and read back.
 
-A stage's settings are declared once, as a dataclass marked with :func:`mirrors`; the schema stays the one place
-for config defaults and descriptions. From the dataclass this module builds a subcommand's options (help from the
-schema) and a ``--settings JSON`` option taking the whole section, as the workflow's rules pass it.
+A stage's settings are declared once, as a dataclass marked with :func:`mirrors`; the schema is the one place for
+config defaults and descriptions: a field declared with :func:`setting` takes its default from the schema when the
+class is made. From the dataclass this module builds a subcommand's options (help from the schema) and a
+``--settings JSON`` option taking the whole section, as the workflow's rules pass it.
+
+The dataclasses live in each stage package's ``settings`` module, which imports neither torch, transformers nor
+optuna (tests/test_settings_light.py), so the workflow and a subcommand's ``--help`` load them cheaply.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -17,28 +22,74 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from tweetbert.errors import ConfigError
+from tweetbert.schema import load_schema
 
 T = TypeVar("T")
 
 _KEY = "config_key"
 
 
+_EXPLICIT = "explicit_default"
+_FROM_SCHEMA = object()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Pending:
+    """What :func:`setting` leaves in the class body until :func:`mirrors` knows the section and fills the default."""
+
+    default: Any
+    key: str | None
+
+
+@functools.cache
+def shared_schema() -> dict:
+    """The schema parsed once per process, for reading only (:func:`tweetbert.schema.load_schema` gives a copy)."""
+    return load_schema()
+
+
+def schema_default(key: str) -> Any:
+    """A fresh copy of the schema's default of a dotted config key; KeyError when the schema has none."""
+    node = schema_node(shared_schema(), key)
+    if node is None or "default" not in node:
+        raise KeyError(f"the config schema has no default for {key}")
+    return copy.deepcopy(node["default"])
+
+
 def mirrors(section: str) -> Callable[[type[T]], type[T]]:
-    """Class decorator: the dotted config section (``dedup``, ``pretrain.fixed``) whose keys the fields are."""
+    """Class decorator, placed below ``@dataclass``: the dotted config section (``dedup``, ``pretrain.fixed``)
+    whose keys the fields are; fills each :func:`setting` field's default from the schema."""
 
     def mark(cls: type[T]) -> type[T]:
-        cls.config_section = section
+        if dataclasses.is_dataclass(cls):
+            raise TypeError(f"{cls.__name__}: put @mirrors below @dataclass, so the defaults it fills are seen")
+        cls.config_section = section  # type: ignore[attr-defined]
+        for name, value in list(vars(cls).items()):
+            if isinstance(value, _Pending):
+                explicit = value.default is not _FROM_SCHEMA
+                default = value.default if explicit else schema_default(value.key or f"{section}.{name}")
+                setattr(cls, name, _field(default, value.key, explicit))
         return cls
 
     return mark
 
 
-def setting(default: Any, *, key: str | None = None) -> Any:
-    """A field whose default may be a list or mapping, or whose config key lies outside the section (``seed``)."""
-    metadata = {_KEY: key} if key else {}
+def setting(default: Any = _FROM_SCHEMA, *, key: str | None = None) -> Any:
+    """A field mirroring a config key (``key`` when it lies outside the section, e.g. ``seed``), its default the
+    schema's. Give ``default`` only where the schema's is a workflow choice the field cannot hold (``auto``): the
+    rule then always derives the value, and the CLI used stand-alone falls back on this one."""
+    return _Pending(default, key)
+
+
+def _field(default: Any, key: str | None, explicit: bool) -> Any:
+    metadata = {**({_KEY: key} if key else {}), **({_EXPLICIT: True} if explicit else {})}
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda: copy.deepcopy(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
+
+
+def explicit_default(field: dataclasses.Field) -> bool:
+    """Whether a field states its own default instead of the schema's (see :func:`setting`)."""
+    return bool(field.metadata.get(_EXPLICIT))
 
 
 def config_key(cls: type, name: str) -> str:
@@ -94,9 +145,7 @@ def add_settings_options(parser: argparse.ArgumentParser, cls: type, *, option: 
 
     Fields in ``skip`` are left to the subcommand (values it derives, e.g. from a file).
     """
-    from tweetbert.schema import load_schema
-
-    schema = load_schema()
+    schema = shared_schema()
     group = parser.add_argument_group(f"settings (config: {cls.config_section})")
     names = [field.name for field in dataclasses.fields(cls)]
     group.add_argument(option, type=json_object, default={}, metavar="JSON", dest=_dest(option),

@@ -44,13 +44,12 @@ rule probe_embeddings:
     params:
         models=get_probe_model_args,
         set_plots=get_probe_set_plot_args(),
-        settings=settings("tweetbert.analysis.probes.ProbeSettings"),
+        settings=settings(ProbeSettings),
     shell:
-        "tweetbert probe-embeddings {params.models} --settings {params.settings}"
+        "tweetbert probe-embeddings {params.models:q} --settings {params.settings}"
         " --coordinates {output.coordinates} --scores {output.scores} --summary {output.summary}"
-        " --plot {output.plot} {params.set_plots} 2> {log}"
-        " && tweetbert table-html --table {output.scores} --html {output.scores_html}"
-        " --title 'Class separation: silhouette by probe set, model and representation' 2>> {log}"
+        " --plot {output.plot} --scores-html {output.scores_html} {params.set_plots:q}"
+        " --threads {threads} 2> {log}"
 
 
 rule topk_accuracy:
@@ -79,11 +78,11 @@ rule topk_accuracy:
     params:
         models=get_probe_model_args,
         texts=get_evaluation_text_args(),
-        settings=settings("tweetbert.analysis.topk.TopKSettings"),
+        settings=settings(TopKSettings),
     shell:
-        "tweetbert topk-accuracy {params.models} --texts {input.texts} {params.texts}"
+        "tweetbert topk-accuracy {params.models:q} --texts {input.texts:q} {params.texts:q}"
         " --settings {params.settings} --table {output.table} --examples {output.examples}"
-        " --stats {output.stats} --plot {output.plot} 2> {log}"
+        " --stats {output.stats} --plot {output.plot} --threads {threads} 2> {log}"
 
 
 rule acceptability_sheet:
@@ -110,11 +109,9 @@ rule acceptability_sheet:
     params:
         model=get_selected_location,
         texts=get_evaluation_text_args(),
-        settings=settings(
-            "tweetbert.analysis.acceptability_sheet.AcceptabilitySheetSettings"
-        ),
+        settings=settings(AcceptabilitySheetSettings),
     shell:
-        "tweetbert acceptability-sheet --model {params.model} --texts {input.texts} {params.texts}"
+        "tweetbert acceptability-sheet --model {params.model:q} --texts {input.texts:q} {params.texts:q}"
         " --settings {params.settings} --key {output.key} --sheet {output.sheet} --html {output.page}"
         " --stats {output.stats} 2> {log}"
 
@@ -182,12 +179,12 @@ rule downstream:
         "../envs/tweetbert-cpu.yaml"
     params:
         settings=settings(
-            "tweetbert.analysis.downstream.DownstreamSettings",
+            DownstreamSettings,
             controls=get_downstream_controls(),
         ),
         tasks=get_downstream_task_args(),
     shell:
-        "tweetbert downstream --best {input.controls} {input.best} --selection {input.selection} {params.tasks}"
+        "tweetbert downstream --best {input.controls} {input.best} --selection {input.selection} {params.tasks:q}"
         " --predictions {input.predictions} --differences {output.differences}"
         " --settings {params.settings} --table {output.tsv} --markdown {output.markdown}"
         " --html {output.table} --plot {output.plot} 2> {log}"
@@ -211,4 +208,4 @@ rule results_at_a_glance:
         optional=get_glance_args,
     shell:
         "tweetbert glance --selection {input.selection} --controls {input.controls}"
-        " {params.optional} --output {output} 2> {log}"
+        " {params.optional:q} --output {output} 2> {log}"

@@ -1,5 +1,4 @@
 # Config validation, target lists, input functions and wildcard constraints shared by every rule file.
-import importlib
 import json
 import os
 import re
@@ -7,16 +6,48 @@ import shlex
 
 from snakemake.exceptions import WorkflowError
 
-from tweetbert.cli.modeling import DERIVED_PRETRAIN_SETTINGS
+# The stages' settings modules import neither torch nor transformers (tests/test_settings_light.py).
+from tweetbert.analysis.settings import (
+    AcceptabilitySheetSettings,
+    DownstreamSettings,
+    ProbeSettings,
+    SelectionSettings,
+    TopKSettings,
+)
 from tweetbert.config import check_input_files, validate_config
+from tweetbert.corpus.settings import (
+    BalanceSettings,
+    ContaminationSettings,
+    CorpusStatsSettings,
+    DedupParams,
+    DedupSignatureSettings,
+    IngestSettings,
+    NormalizeOptions,
+    SplitSettings,
+    TuneDedupSettings,
+)
 
 # Registers the demo's tasks (sentiment3, defamation), which the demo config names.
 from tweetbert.demo import task_specs
+from tweetbert.demo.settings import DemoBaseModelSettings, DemoDataSettings
 from tweetbert.errors import ConfigError
 from tweetbert.modeling.candidates import expand_phases, explored_runs, training_runs
+from tweetbert.modeling.settings import (
+    DERIVED_PRETRAIN_SETTINGS,
+    MigrateSettings,
+    PretrainSettings,
+)
 from tweetbert.settings import config_settings
+from tweetbert.sweep.settings import SweepSettings
+from tweetbert.tokenization.settings import (
+    CharCoverageSettings,
+    LengthHistogramSettings,
+    TaskVocabularySettings,
+    TokenizerTrainSettings,
+)
 
-config = validate_config(config)
+# In place: `config` stays the dict Snakemake holds, so whatever reads the workflow's config sees the defaults.
+config.update(validate_config(config))
 check_input_files(config)
 
 PRETRAIN = config["pretrain"]["fixed"]
@@ -76,20 +107,18 @@ wildcard_constraints:
     run="|".join(RUNS),
     model="|".join(map(re.escape, MODELS)),
     task="|".join(map(re.escape, TASKS)) or "no-task",
-    job=r"j\d+",
+    job="|".join(SWEEP_PEER_JOBS) or "no-job",
     group=r"\d+",
 
 
-def settings(name, derive=None, skip=(), **given):
+def settings(dataclass, derive=None, skip=(), **given):
     """params.settings of a rule: the shell-quoted JSON of exactly the fields (less `skip`) of the stage's settings
-    dataclass `module.Class`, from the config unless given, or derived from the wildcards by `derive`. A function
-    itself, so a stage module (some import torch) is imported only when one of its jobs needs its command line.
+    dataclass, from the config unless given, or derived from the wildcards by `derive`. A function, so that derived
+    values are computed per job.
     """
-    module_name, _, class_name = name.rpartition(".")
 
     def quoted(wildcards):
         values = {**given, **(derive(wildcards) if derive else {})}
-        dataclass = getattr(importlib.import_module(module_name), class_name)
         return shlex.quote(config_settings(dataclass, config, skip=skip, **values))
 
     return quoted
@@ -121,7 +150,8 @@ def get_contamination_rows(wildcards):
 
 
 def get_exclude_args(wildcards, input):
-    return f"--exclude-rows {input.exclude}" if input.exclude else ""
+    """Arguments as a list, which the shell command quotes one by one ({params.x:q})."""
+    return ["--exclude-rows", input.exclude] if input.exclude else []
 
 
 def get_split_input(wildcards):
@@ -169,12 +199,10 @@ def get_tokenizer_stats_input(wildcards):
 
 
 def get_tokenizer_stats_args(wildcards):
-    names = [f"--tokenizer base={get_base_model()}"]
-    names += [
-        f"--tokenizer {c}={results(f'tokenizer/{c}/tokenizer')}"
-        for c in config["corpora"]
-    ]
-    return " ".join(names)
+    names = ["--tokenizer", f"base={get_base_model()}"]
+    for corpus in config["corpora"]:
+        names += ["--tokenizer", f"{corpus}={results(f'tokenizer/{corpus}/tokenizer')}"]
+    return names
 
 
 def get_task_vocabulary_input(wildcards):
@@ -188,11 +216,11 @@ def get_task_vocabulary_input(wildcards):
 
 
 def get_all_task_options(wildcards):
-    """Every configured task's loader options, its path resolved, as the shell-quoted JSON of --tasks."""
+    """Every configured task's loader options, its path resolved, as the JSON of --tasks (quoted by {params.x:q})."""
     options = {
         task: {**config["tasks"][task], "path": get_task_path(task)} for task in TASKS
     }
-    return shlex.quote(json.dumps(options, ensure_ascii=False, sort_keys=True))
+    return json.dumps(options, ensure_ascii=False, sort_keys=True)
 
 
 def get_length_input(corpus):
@@ -250,34 +278,79 @@ def get_run_settings(wildcards):
     return {name: getattr(run, name) for name in names}
 
 
-def get_runs_dir(wildcards, input):
-    """The folder holding every run's folder, from the runs' metrics files."""
-    return os.path.dirname(os.path.dirname(input[0]))
-
-
 def get_pretrain_metrics():
     return expand(results("pretrain/runs/{run}/metrics.json"), run=RUNS)
 
 
+def get_epoch_outputs():
+    """pretrain_candidate's folder of epoch models (epoch-k/ each), an output with epoch checkpoints only. One folder,
+    not one output per epoch model: a rule's outputs cannot depend on its run's number of epochs, and Snakemake
+    matches no input inside another job's directory output."""
+    if PRETRAIN["epoch_checkpoints"]:
+        return {"epochs": directory(results("pretrain/runs/{run}/epochs"))}
+    return {}
+
+
+def get_epoch_output_args(wildcards, output):
+    return ["--epoch-models", output.epochs] if PRETRAIN["epoch_checkpoints"] else []
+
+
+def get_runs_with_epoch_points():
+    """The training runs some grid point takes an earlier epoch of: the exploration table reads their epoch models."""
+    return sorted(
+        {
+            run.slug
+            for run, epoch in [*RUN_OF_EXPLORED.values(), *RUN_OF_CANDIDATE.values()]
+            if epoch != run.epochs
+        }
+    )
+
+
+def get_exploration_input(wildcards):
+    return {
+        "metrics": get_pretrain_metrics(),
+        "epochs": expand(
+            results("pretrain/runs/{run}/epochs"), run=get_runs_with_epoch_points()
+        ),
+    }
+
+
 def get_exploration_args():
     """Every grid point of both phases as SLUG=RUN:EPOCH, for the exploration table and plots."""
-    return " ".join(
-        f"--{option} {slug}={run.slug}:{epoch}"
-        for option, runs in (
-            ("explored", RUN_OF_EXPLORED),
-            ("candidate", RUN_OF_CANDIDATE),
-        )
-        for slug, (run, epoch) in sorted(runs.items())
-    )
+    args = []
+    for option, runs in (
+        ("explored", RUN_OF_EXPLORED),
+        ("candidate", RUN_OF_CANDIDATE),
+    ):
+        for slug, (run, epoch) in sorted(runs.items()):
+            args += [f"--{option}", f"{slug}={run.slug}:{epoch}"]
+    return args
+
+
+def get_exploration_file_args(wildcards, input):
+    """Each run's metrics.json and, where a point is an earlier epoch of it, its epoch models, as RUN=PATH."""
+    args = []
+    for option, paths in (("metrics", input.metrics), ("epoch-models", input.epochs)):
+        for path in paths:
+            args += [f"--{option}", f"{os.path.basename(os.path.dirname(path))}={path}"]
+    return args
+
+
+def get_candidate_model(model):
+    """(the declared output holding a candidate's model, the model's directory): its run's model/ for the run's last
+    epoch, else the run's epochs/ folder (see get_epoch_outputs), whose epoch-k/ it is.
+    """
+    run, epoch = RUN_OF_CANDIDATE[model]
+    if epoch == run.epochs:
+        return (results(f"pretrain/runs/{run.slug}/model"),) * 2
+    epochs = results(f"pretrain/runs/{run.slug}/epochs")
+    return epochs, os.path.join(epochs, f"epoch-{epoch}")
 
 
 def get_model_location(model):
     """(directory or hub id, whether to initialise it randomly) of a candidate or control."""
     if model in RUN_OF_CANDIDATE:
-        run, epoch = RUN_OF_CANDIDATE[model]
-        if epoch == run.epochs:
-            return results(f"pretrain/runs/{run.slug}/model"), False
-        return results(f"pretrain/runs/{run.slug}/epochs/epoch-{epoch}"), False
+        return get_candidate_model(model)[1], False
     location = config["controls"][model]
     if location in ("base", "random"):
         return get_base_model(), location == "random"
@@ -287,8 +360,7 @@ def get_model_location(model):
 def get_finetune_input(wildcards):
     inputs = {}
     if wildcards.model in RUN_OF_CANDIDATE:
-        run, _ = RUN_OF_CANDIDATE[wildcards.model]
-        inputs["run"] = results(f"pretrain/runs/{run.slug}/metrics.json")
+        inputs["model"] = get_candidate_model(wildcards.model)[0]
     else:
         location, _ = get_model_location(wildcards.model)
         if location == get_base_model():
@@ -301,7 +373,7 @@ def get_finetune_input(wildcards):
 
 def get_model_args(wildcards):
     location, random_init = get_model_location(wildcards.model)
-    return f"--model {location}" + (" --random-init" if random_init else "")
+    return ["--model", location] + (["--random-init"] if random_init else [])
 
 
 DEMO_TASK_FILES = {
@@ -364,8 +436,9 @@ def get_task_args(wildcards):
         f"{key}={json.dumps(value, ensure_ascii=False)}"
         for key, value in get_task_options(wildcards.task).items()
     ]
-    quoted = [f"--task-option {shlex.quote(pair)}" for pair in pairs]
-    return " ".join([f"--task {wildcards.task}", *quoted])
+    return ["--task", wildcards.task] + [
+        arg for pair in pairs for arg in ("--task-option", pair)
+    ]
 
 
 def get_study_storage(wildcards):
@@ -377,7 +450,7 @@ def get_study_storage(wildcards):
 
 def get_leading_job_args(wildcards):
     """The leading job of a study that spans jobs numbers its workers j0w0, j0w1, ...; a study's only job w0, w1."""
-    return "--job-index 0" if SWEEP_PEER_JOBS else ""
+    return ["--job-index", "0"] if SWEEP_PEER_JOBS else []
 
 
 def get_n_trials(task):
@@ -406,10 +479,9 @@ def get_selected_model():
 
 
 def get_selected_input(wildcards):
-    """The selected candidate's pre-training run and the base model, the two models every probe compares."""
-    run, _ = RUN_OF_CANDIDATE[get_selected_model()]
+    """The selected candidate's model and the base model, the two models every probe compares."""
     return {
-        "run": results(f"pretrain/runs/{run.slug}/metrics.json"),
+        "model": get_candidate_model(get_selected_model())[0],
         **get_base_model_input(),
     }
 
@@ -419,7 +491,7 @@ def get_probe_model_args(wildcards):
     selection = get_selection()
     location, _ = get_model_location(selection["model"])
     label = "adapted" if selection["gate"]["selected_passes"] else "adapted_fails_gate"
-    return f"--model base={get_base_model()} --model {label}={location}"
+    return ["--model", f"base={get_base_model()}", "--model", f"{label}={location}"]
 
 
 def get_probe_set_plots():
@@ -431,9 +503,10 @@ def get_probe_set_plots():
 
 
 def get_probe_set_plot_args():
-    return " ".join(
-        f"--set-plot {name}={path}" for name, path in get_probe_set_plots().items()
-    )
+    args = []
+    for name, path in get_probe_set_plots().items():
+        args += ["--set-plot", f"{name}={path}"]
+    return args
 
 
 def get_selected_location(wildcards):
@@ -452,13 +525,17 @@ def get_evaluation_texts(wildcards):
 def get_evaluation_text_args():
     texts = config["probes"]["evaluation_texts"]
     if texts["path"] == "held_out":
-        return f"--split {texts['split']}"
+        return ["--split", texts["split"]]
     if texts["split_column"] is None:
-        return f"--text-column {texts['column']}"
-    return (
-        f"--text-column {shlex.quote(texts['column'])}"
-        f" --split-column {shlex.quote(texts['split_column'])} --split {texts['split']}"
-    )
+        return ["--text-column", texts["column"]]
+    return [
+        "--text-column",
+        texts["column"],
+        "--split-column",
+        texts["split_column"],
+        "--split",
+        texts["split"],
+    ]
 
 
 def get_downstream_controls():
@@ -488,9 +565,11 @@ def get_downstream_task_args():
     args = []
     for task in config["downstream"]["tasks"]:
         options = get_task_options(task)
-        pair = f"{task}={json.dumps(options, ensure_ascii=False, sort_keys=True)}"
-        args.append(f"--task-options {shlex.quote(pair)}")
-    return " ".join(args)
+        args += [
+            "--task-options",
+            f"{task}={json.dumps(options, ensure_ascii=False, sort_keys=True)}",
+        ]
+    return args
 
 
 def get_downstream_best(wildcards):
@@ -573,11 +652,12 @@ def get_glance_input(wildcards):
 
 def get_glance_args(wildcards, input):
     optional = [
-        f"--{name} {input[name]}"
+        arg
         for name in ("topk", "downstream", "differences")
         if name in input.keys()
+        for arg in (f"--{name}", input[name])
     ]
-    return " ".join(optional + (["--demo"] if is_demo() else []))
+    return optional + (["--demo"] if is_demo() else [])
 
 
 def get_analysis_outputs():

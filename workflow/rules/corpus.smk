@@ -13,7 +13,7 @@ rule ingest:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        settings=settings("tweetbert.corpus.ingest.IngestSettings"),
+        settings=settings(IngestSettings),
     shell:
         "tweetbert ingest --input {input} --output {output.corpus} --stats {output.stats}"
         " --settings {params.settings} 2> {log}"
@@ -31,7 +31,7 @@ rule normalize:
         "../envs/tweetbert-cpu.yaml"
     threads: PARALLEL_THREADS
     params:
-        settings=settings("tweetbert.corpus.normalize.NormalizeOptions"),
+        settings=settings(NormalizeOptions),
     shell:
         "tweetbert normalize --input {input} --output {output.corpus} --stats {output.stats}"
         " --workers {threads} --settings {params.settings} 2> {log}"
@@ -52,7 +52,7 @@ rule dedup_signatures:
     params:
         shards=config["dedup"]["shards"],
         # What signatures depend on, and nothing else: LSH-only changes never re-run these jobs.
-        settings=settings("tweetbert.corpus.dedup.DedupSignatureSettings"),
+        settings=settings(DedupSignatureSettings),
     shell:
         "tweetbert dedup-signatures --corpus {input} --output {output} --shards {params.shards}"
         " --shard {wildcards.shard} --workers {threads} --settings {params.settings} 2> {log}"
@@ -62,7 +62,7 @@ rule dedup_bands:
     input:
         expand(results("corpus/dedup/signatures/shard-{shard}"), shard=SIGNATURE_SHARDS),
     output:
-        results("corpus/dedup/links/group-{group}.npy"),
+        temp(results("corpus/dedup/links/group-{group}.npy")),
     log:
         logs("dedup_bands/group-{group}.log"),
     benchmark:
@@ -71,7 +71,7 @@ rule dedup_bands:
         "../envs/tweetbert-cpu.yaml"
     params:
         groups=config["dedup"]["band_groups"],
-        settings=settings("tweetbert.corpus.dedup.DedupParams"),
+        settings=settings(DedupParams),
     shell:
         "tweetbert dedup-bands --signatures {input} --output {output} --groups {params.groups}"
         " --group {wildcards.group} --settings {params.settings} 2> {log}"
@@ -94,7 +94,7 @@ rule dedup:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        settings=settings("tweetbert.corpus.dedup.DedupParams"),
+        settings=settings(DedupParams),
     shell:
         "tweetbert dedup --corpus {input.corpus} --signatures {input.signatures} --links {input.links}"
         " --output {output.corpus} --stats {output.stats} --settings {params.settings} 2> {log}"
@@ -125,12 +125,11 @@ rule tune_dedup:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        settings=settings("tweetbert.corpus.tune.TuneDedupSettings"),
+        settings=settings(TuneDedupSettings),
     shell:
         "tweetbert tune-dedup --target {input.target} --control {input.control}"
-        " --settings {params.settings} --table {output.table} --plot {output.plot} 2> {log}"
-        " && tweetbert table-html --table {output.table} --html {output.table_html}"
-        " --title 'Dedup calibration: flag rates by n-gram size and threshold' 2>> {log}"
+        " --settings {params.settings} --table {output.table} --table-html {output.table_html}"
+        " --plot {output.plot} 2> {log}"
 
 
 rule balance:
@@ -144,7 +143,7 @@ rule balance:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        settings=settings("tweetbert.corpus.balance.BalanceSettings"),
+        settings=settings(BalanceSettings),
     shell:
         "tweetbert balance --input {input} --output {output.corpus} --stats {output.stats}"
         " --settings {params.settings} 2> {log}"
@@ -194,16 +193,15 @@ rule corpus_stats:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        settings=settings("tweetbert.corpus.stats.CorpusStatsSettings"),
+        settings=settings(CorpusStatsSettings),
     shell:
         "tweetbert corpus-stats --raw {input.raw} --dedup {input.dedup} --balanced {input.balanced}"
         " --summary {output.summary} --duplicates-by-activity {output.by_activity_table}"
         " --duplicates-by-activity-plot {output.by_activity}"
         " --user-contribution {output.contribution_table} --user-contribution-plot {output.contribution}"
         " --top-user-share {output.top_user_share} --diversity {output.diversity_table}"
-        " --diversity-plot {output.diversity} --settings {params.settings} 2> {log}"
-        " && tweetbert table-html --table {output.summary} --html {output.summary_html}"
-        " --title 'Corpus refinement in numbers' 2>> {log}"
+        " --diversity-plot {output.diversity} --summary-html {output.summary_html}"
+        " --settings {params.settings} 2> {log}"
 
 
 rule contamination:
@@ -240,18 +238,15 @@ rule contamination:
     threads: PARALLEL_THREADS
     params:
         tasks=get_all_task_options,
-        settings=settings("tweetbert.corpus.contamination.ContaminationSettings"),
-        normalize=settings("tweetbert.corpus.normalize.NormalizeOptions"),
-        dedup=settings("tweetbert.corpus.dedup.DedupParams"),
+        settings=settings(ContaminationSettings),
+        normalize=settings(NormalizeOptions),
+        dedup=settings(DedupParams),
     shell:
-        "tweetbert contamination --tasks {params.tasks} --corpus {input.corpus}"
+        "tweetbert contamination --tasks {params.tasks:q} --corpus {input.corpus}"
         " --signatures {input.signatures} --workers {threads} --settings {params.settings}"
         " --normalize-settings {params.normalize} --dedup-settings {params.dedup}"
-        " --matches {output.matches} --matched-examples {output.examples} --rows {output.rows} 2> {log}"
-        " && tweetbert table-html --table {output.matches} --html {output.html}"
-        " --title 'Benchmark texts found in the pre-training corpus' 2>> {log}"
-        " && tweetbert table-html --table {output.examples} --html {output.examples_html}"
-        " --title 'Benchmark texts found in the pre-training corpus: examples' 2>> {log}"
+        " --matches {output.matches} --matched-examples {output.examples} --rows {output.rows}"
+        " --matches-html {output.html} --matched-examples-html {output.examples_html} 2> {log}"
 
 
 rule split:
@@ -278,13 +273,11 @@ rule split:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        settings=settings("tweetbert.corpus.split.SplitSettings"),
-        dedup=settings("tweetbert.corpus.dedup.DedupParams"),
+        settings=settings(SplitSettings),
+        dedup=settings(DedupParams),
         exclude=get_exclude_args,
     shell:
         "tweetbert split --corpus {input.corpus} --annotated {input.annotated}"
         " --signatures {input.signatures} --output {output.corpus} --stats {output.stats}"
         " --table {output.table} --settings {params.settings} --dedup-settings {params.dedup}"
-        " {params.exclude} 2> {log}"
-        " && tweetbert table-html --table {output.table} --html {output.table_html}"
-        " --title 'Split sizes and leakage checks ({wildcards.corpus})' 2>> {log}"
+        " --table-html {output.table_html} --corpus-name {wildcards.corpus} {params.exclude:q} 2> {log}"

@@ -26,7 +26,7 @@ rule demo_data:
         "../envs/tweetbert-cpu.yaml"
     params:
         out_dir=get_output_dir,
-        settings=settings("tweetbert.demo.DemoDataSettings"),
+        settings=settings(DemoDataSettings),
     shell:
         "tweetbert demo-data --out-dir {params.out_dir} --settings {params.settings} 2> {log}"
 
@@ -42,11 +42,13 @@ rule build_base_model:
         results("benchmarks/build_base_model.tsv")
     conda:
         "../envs/tweetbert-cpu.yaml"
-    threads: PARALLEL_THREADS
+    # One torch thread: the model is tiny, and its weights depend on the thread count (the same on every machine).
+    threads: 1
     params:
-        settings=settings("tweetbert.demo.base_model.DemoBaseModelSettings"),
+        settings=settings(DemoBaseModelSettings),
     shell:
-        "tweetbert build-base-model --text {input} --output {output} --settings {params.settings} 2> {log}"
+        "tweetbert build-base-model --text {input} --output {output} --settings {params.settings}"
+        " --threads {threads} 2> {log}"
 
 
 rule demo_annotations:

@@ -23,49 +23,50 @@ rule finetune_sweep:
         task=get_task_args,
         storage=get_study_storage,
         settings=settings(
-            "tweetbert.sweep.workers.SweepSettings",
+            SweepSettings,
             derive=lambda wildcards: {"n_trials": get_n_trials(wildcards.task)},
         ),
         keep=results("finetune/{model}/{task}/kept"),
         job=get_leading_job_args,
         seeds=get_seeds,
     shell:
-        "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage:q}"
+        "tweetbert finetune-sweep {params.model:q} {params.task:q} --storage {params.storage:q}"
         " --study {wildcards.model}/{wildcards.task} --settings {params.settings} --keep-dir {params.keep}"
-        " --threads {threads} {params.job} --name {wildcards.model} --best {output.best}"
+        " --threads {threads} {params.job:q} --name {wildcards.model} --best {output.best}"
         " --trials {output.trials} --predictions {output.predictions} --seeds {params.seeds} > {log} 2>&1"
 
 
-if SWEEP_PEER_JOBS:
-
-    rule finetune_sweep_peer:
-        input:
-            unpack(get_finetune_input),
-        output:
-            results("finetune/{model}/{task}/jobs/{job}.json"),
-        log:
-            logs("finetune_sweep_peer/{model}/{task}/{job}.log"),
-        benchmark:
-            results("benchmarks/finetune_sweep_peer/{model}/{task}/{job}.tsv")
-        conda:
-            "../envs/tweetbert-cuda.yaml"
-        threads: SWEEP_THREADS
-        resources:
-            gpu=config["sweep"]["gpus"],
-        params:
-            model=get_model_args,
-            task=get_task_args,
-            storage=get_study_storage,
-            settings=settings(
-                "tweetbert.sweep.workers.SweepSettings",
-                derive=lambda wildcards: {"n_trials": get_n_trials(wildcards.task)},
-            ),
-            keep=results("finetune/{model}/{task}/kept"),
-            index=lambda wildcards: wildcards.job.removeprefix("j"),
-        shell:
-            "tweetbert finetune-sweep {params.model} {params.task} --storage {params.storage:q}"
-            " --study {wildcards.model}/{wildcards.task} --settings {params.settings} --keep-dir {params.keep}"
-            " --threads {threads} --job-index {params.index} --summary {output} > {log} 2>&1"
+# A study's further jobs (sweep.jobs_per_study > 1): one definition whatever the config, so the profiles'
+# per-rule resources always name a rule; the {job} wildcard admits only the configured jobs (see common.smk),
+# so with one job per study no file matches it and it never runs.
+rule finetune_sweep_peer:
+    input:
+        unpack(get_finetune_input),
+    output:
+        results("finetune/{model}/{task}/jobs/{job}.json"),
+    log:
+        logs("finetune_sweep_peer/{model}/{task}/{job}.log"),
+    benchmark:
+        results("benchmarks/finetune_sweep_peer/{model}/{task}/{job}.tsv")
+    conda:
+        "../envs/tweetbert-cuda.yaml"
+    threads: SWEEP_THREADS
+    resources:
+        gpu=config["sweep"]["gpus"],
+    params:
+        model=get_model_args,
+        task=get_task_args,
+        storage=get_study_storage,
+        settings=settings(
+            SweepSettings,
+            derive=lambda wildcards: {"n_trials": get_n_trials(wildcards.task)},
+        ),
+        keep=results("finetune/{model}/{task}/kept"),
+        index=lambda wildcards: wildcards.job.removeprefix("j"),
+    shell:
+        "tweetbert finetune-sweep {params.model:q} {params.task:q} --storage {params.storage:q}"
+        " --study {wildcards.model}/{wildcards.task} --settings {params.settings} --keep-dir {params.keep}"
+        " --threads {threads} --job-index {params.index} --summary {output} > {log} 2>&1"
 
 
 checkpoint select_best:
@@ -123,16 +124,15 @@ checkpoint select_best:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        settings=settings("tweetbert.analysis.selection.SelectionSettings"),
+        settings=settings(SelectionSettings),
     shell:
         "tweetbert select-best --best {input.best} --predictions {input.predictions} --settings {params.settings}"
         " --aggregate {output.aggregate} --best-model {output.best} --controls {output.controls}"
         " --intervals {output.intervals} --differences {output.differences}"
         " --differences-html {output.differences_html}"
         " --controls-html {output.controls_html} --controls-markdown {output.controls_markdown}"
-        " --candidates-scatter {output.candidates_scatter} --epochs {output.epochs} 2> {log}"
-        " && tweetbert table-html --table {output.aggregate} --html {output.aggregate_html}"
-        " --title 'Every sweep: best development and test scores' 2>> {log}"
+        " --candidates-scatter {output.candidates_scatter} --epochs {output.epochs}"
+        " --aggregate-html {output.aggregate_html} 2> {log}"
 
 
 # Optuna's own views of the sweeps behind the selection: the trials of every target-task study by state, and the

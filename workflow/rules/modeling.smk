@@ -15,7 +15,7 @@ rule migrate_embeddings:
         "../envs/tweetbert-cpu.yaml"
     params:
         base=get_base_model(),
-        settings=settings("tweetbert.modeling.migrate.MigrateSettings"),
+        settings=settings(MigrateSettings),
     shell:
         "tweetbert migrate-embeddings --base {params.base} --tokenizer {input.tokenizer}"
         " --output {output.model} --stats {output.stats} --corpus {input.corpus}"
@@ -39,7 +39,7 @@ rule calibrate_batch_size:
         max_seq_length=get_max_seq_length,
     shell:
         "tweetbert calibrate-batch-size --model {input.model} --max-seq-length {params.max_seq_length}"
-        " --output {output} 2> {log}"
+        " --output {output} --threads {threads} 2> {log}"
 
 
 rule tokenize_corpus:
@@ -65,6 +65,7 @@ rule pretrain_candidate:
     input:
         unpack(get_pretrain_input),
     output:
+        **get_epoch_outputs(),
         model=directory(results("pretrain/runs/{run}/model")),
         metrics=results("pretrain/runs/{run}/metrics.json"),
         curve=results("pretrain/runs/{run}/loss_curve.tsv"),
@@ -77,9 +78,9 @@ rule pretrain_candidate:
     resources:
         gpu=1,
     params:
-        run_dir=get_output_dir,
+        epochs=get_epoch_output_args,
         settings=settings(
-            "tweetbert.modeling.pretrain.PretrainSettings",
+            PretrainSettings,
             derive=get_run_settings,
             skip=DERIVED_PRETRAIN_SETTINGS,
         ),
@@ -89,14 +90,15 @@ rule pretrain_candidate:
         batch_size=get_batch_size,
     shell:
         "tweetbert pretrain-candidate --model {input.model} --tokens {input.tokens}"
-        " --output {params.run_dir} --checkpoint-dir {params.checkpoints}"
+        " --name {wildcards.run} --output-model {output.model:q} --metrics {output.metrics:q}"
+        " --loss-curve {output.curve:q} {params.epochs:q} --checkpoint-dir {params.checkpoints:q}"
         " --tensorboard-dir {params.tensorboard} --max-seq-length {params.max_seq_length}"
         " --batch-size {params.batch_size} --threads {threads} --settings {params.settings} 2> {log}"
 
 
 rule pretrain_exploration:
     input:
-        get_pretrain_metrics(),
+        unpack(get_exploration_input),
     output:
         table=results("pretrain/candidates.tsv"),
         table_html=report(
@@ -130,13 +132,12 @@ rule pretrain_exploration:
     params:
         points=get_exploration_args(),
         learning_rate=PRETRAIN["learning_rate"],
-        runs=get_runs_dir,
+        files=get_exploration_file_args,
     shell:
-        "tweetbert pretrain-exploration {params.points} --learning-rate {params.learning_rate}"
-        " --runs {params.runs} --table {output.table} --heatmap {output.heatmap}"
-        " --weight-decay-plot {output.weight_decay} --epochs-plot {output.epochs} 2> {log}"
-        " && tweetbert table-html --table {output.table} --html {output.table_html}"
-        " --title 'Pre-training runs: every grid point by phase' 2>> {log}"
+        "tweetbert pretrain-exploration {params.points:q} --learning-rate {params.learning_rate}"
+        " {params.files:q} --table {output.table} --heatmap {output.heatmap}"
+        " --weight-decay-plot {output.weight_decay} --epochs-plot {output.epochs}"
+        " --table-html {output.table_html} 2> {log}"
 
 
 rule pretrain_loss_curves:

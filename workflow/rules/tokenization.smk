@@ -20,7 +20,7 @@ rule char_coverage:
     conda:
         "../envs/tweetbert-cpu.yaml"
     params:
-        settings=settings("tweetbert.tokenization.coverage.CharCoverageSettings"),
+        settings=settings(CharCoverageSettings),
     shell:
         "tweetbert char-coverage --corpus {input} --settings {params.settings} --table {output.table}"
         " --chars {output.chars} --plot {output.plot} --stats {output.stats} 2> {log}"
@@ -40,7 +40,7 @@ rule train_tokenizer:
         "../envs/tweetbert-cpu.yaml"
     threads: PARALLEL_THREADS
     params:
-        settings=settings("tweetbert.tokenization.train.TokenizerTrainSettings"),
+        settings=settings(TokenizerTrainSettings),
     shell:
         "tweetbert train-tokenizer --corpus {input.corpus} --chars {input.chars}"
         " --settings {params.settings} --output {output} --workers {threads} 2> {log}"
@@ -66,7 +66,7 @@ rule length_histogram:
         "../envs/tweetbert-cpu.yaml"
     threads: PARALLEL_THREADS
     params:
-        settings=settings("tweetbert.tokenization.lengths.LengthHistogramSettings"),
+        settings=settings(LengthHistogramSettings),
     shell:
         "tweetbert length-histogram --corpus {input.corpus} --tokenizer {input.tokenizer}"
         " --settings {params.settings} --table {output.table} --choice {output.choice}"
@@ -100,11 +100,9 @@ rule task_vocabulary:
     params:
         tasks=get_all_task_options,
         tokenizers=get_tokenizer_stats_args,
-        settings=settings(
-            "tweetbert.tokenization.task_vocabulary.TaskVocabularySettings"
-        ),
+        settings=settings(TaskVocabularySettings),
     shell:
-        "tweetbert task-vocabulary --tasks {params.tasks} {params.tokenizers} --workers {threads}"
+        "tweetbert task-vocabulary --tasks {params.tasks:q} {params.tokenizers:q} --workers {threads}"
         " --settings {params.settings} --table {output.table} --html {output.html} --plot {output.plot} 2> {log}"
 
 
@@ -151,9 +149,8 @@ rule tokenizer_stats:
     params:
         tokenizers=get_tokenizer_stats_args,
     shell:
-        "tweetbert tokenizer-stats --corpus {input.corpus} {params.tokenizers} --base base"
+        "tweetbert tokenizer-stats --corpus {input.corpus} {params.tokenizers:q} --base base"
         " --summary {output.summary} --composition {output.table} --lengths {output.lengths_table}"
         " --composition-plot {output.composition} --overlap-plot {output.overlap}"
-        " --lengths-plot {output.lengths} --workers {threads} 2> {log}"
-        " && tweetbert table-html --table {output.summary} --html {output.summary_html}"
-        " --title 'Base vs new tokenizers on held-out tweets ({wildcards.corpus})' 2>> {log}"
+        " --lengths-plot {output.lengths} --summary-html {output.summary_html}"
+        " --corpus-name {wildcards.corpus} --workers {threads} 2> {log}"

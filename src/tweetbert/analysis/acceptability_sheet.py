@@ -22,21 +22,6 @@ import torch
 
 from tweetbert.analysis.acceptability_report import CLOSE_MARK, LABEL_PREFIX, OPEN_MARK, SHEET_ENCODING
 from tweetbert.analysis.masked_words import MaskedLM, is_word_token, pick, shared_targets
-from tweetbert.settings import mirrors, setting
-
-
-@mirrors("acceptability")
-@dataclass(frozen=True)
-class AcceptabilitySheetSettings:
-    """The kit's examples and annotators (filled_sheets are the report's inputs)."""
-
-    ks: list[int] = setting([1, 3, 5, 10, 100])
-    per_k: int = 30
-    min_tokens: int = 20
-    max_tokens: int = 40
-    annotators: list[str] = setting(["a1", "a2"])
-    seed: int = setting(0, key="seed")
-
 
 ANNOTATION_CRITERIA = (
     "Focus on the highlighted token only: does it fit its place in this sentence?",

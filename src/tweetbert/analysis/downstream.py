@@ -10,7 +10,6 @@ or below the higher of them is marked, so a model that learnt nothing is not rea
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -21,14 +20,11 @@ from tweetbert.analysis.selection import (
     PUBLISHED,
     REFERENCE_RESULTS,
     aggregate,
-    html_of_cells,
-    markdown_of_cells,
     split_notes,
     write_tsv,
 )
-from tweetbert.plots.html_table import table_fragment
+from tweetbert.plots.html_table import html_page, markdown_table, table_fragment
 from tweetbert.reference_results import reference_results
-from tweetbert.settings import mirrors, setting
 
 SELECTED = "selected"
 CONTROL = "control"
@@ -46,15 +42,6 @@ study's WRIME-emotion F1 does not say how it averages; it is shown under macro F
 
 SNS_TASKS = ("jts1k", "jtdd", "jtbr", "wrime_emotion", "wrime_sentiment")
 JGLUE_TASKS = ("marc_ja", "jsts", "jcola", "jnli", "jsquad", "jcommonsenseqa")
-
-
-@mirrors("downstream")
-@dataclass(frozen=True)
-class DownstreamSettings:
-    tasks: list[str] = setting([])
-    controls: list[str] | None = None  # None: the controls that are the base model (the workflow resolves them)
-    bootstrap: int = setting(1000, key="selection.bootstrap")
-    seed: int = setting(0, key="seed")
 
 
 def _task_order(tasks: Sequence[str]) -> list[str]:
@@ -130,33 +117,19 @@ def at_or_below_chance(table: pd.DataFrame) -> pd.DataFrame:
     return flags
 
 
-def _cells(table: pd.DataFrame, digits: int) -> list[list[tuple[str, bool]]]:
-    """Cells as (text, bold): bold is the best shown value among models (not baselines), only where the shown
-    values differ; a score at or below chance carries "(≤ chance)"."""
+def _markings(table: pd.DataFrame, digits: int) -> dict:
+    """Table options shared by the page and its Markdown: bold is the best shown value among models (not
+    baselines), only where the shown values differ; a score at or below chance carries "(≤ chance)"."""
     flags = at_or_below_chance(table)
     scores = [column for column in table.columns if column not in ("role", "model")]
-    models = table[~table["role"].isin(BASELINES)]
-    best = {column: models[column].round(digits).max() if models[column].round(digits).nunique() > 1 else None
-            for column in scores}
-    body = []
-    for index, row in table.iterrows():
-        cells = [(str(row["role"]), False), (str(row["model"]), False)]
-        for column in scores:
-            value = row[column]
-            if pd.isna(value):
-                cells.append(("", False))
-                continue
-            flag = flags.at[index, column]
-            marker = " (≤ chance)" if not pd.isna(flag) and bool(flag) else ""
-            bold = row["role"] not in BASELINES and round(value, digits) == best[column]
-            cells.append((f"{value:.{digits}f}{marker}", bold))
-        body.append(cells)
-    return body
+    marks = {column: [" (≤ chance)" if not pd.isna(flag) and bool(flag) else "" for flag in flags[column]]
+             for column in scores if column in flags.columns}
+    return {"digits": digits, "best_columns": scores, "among": list(~table["role"].isin(BASELINES)), "marks": marks}
 
 
 def downstream_markdown(table: pd.DataFrame, digits: int = 3) -> str:
     """A pipe table: best model score per column bold, scores at or below chance marked."""
-    return markdown_of_cells(list(table.columns), _cells(table, digits))
+    return markdown_table(table, **_markings(table, digits))
 
 
 def downstream_html(table: pd.DataFrame, note: str, digits: int = 3, differences: pd.DataFrame | None = None,
@@ -173,8 +146,9 @@ def downstream_html(table: pd.DataFrame, note: str, digits: int = 3, differences
         after = table_fragment(shown, title="Selected model minus each control, on test", note=(
             f"Paired bootstrap over the same test items ({resamples} resamples); 'within noise' when the "
             "interval contains 0."))
-    return html_of_cells(list(table.columns), _cells(table, digits), title="Downstream benchmarks", note=note,
-                         after=after)
+    title = "Downstream benchmarks"
+    return html_page(title, table_fragment(table, title=title, note=note, **_markings(table, digits))
+                     + (f"\n{after}" if after else ""))
 
 
 DOWNSTREAM_OUTPUTS = {

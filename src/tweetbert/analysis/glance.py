@@ -19,7 +19,7 @@ import pandas as pd
 
 from tweetbert.analysis.bootstrap import difference_text
 from tweetbert.analysis.downstream import FLAG
-from tweetbert.analysis.uncertainty import LOW, SIZE, interval_cell, model_aliases, seeds_cell
+from tweetbert.analysis.uncertainty import LOW, SIZE, alias_key, interval_cell, model_aliases, seeds_cell
 from tweetbert.plots.html_table import html_page, table_fragment
 
 HEADLINE_KS = (1, 10)
@@ -43,12 +43,19 @@ def _test_columns(table: pd.DataFrame) -> list[str]:
             and not column.endswith((f" {LOW}", " 95% high", f" {SIZE}"))]
 
 
+def aliases_of(controls: pd.DataFrame) -> dict[str, str]:
+    """The selection's short model names (its ``alias`` column), so this page names models as the tables do."""
+    if "alias" in controls:
+        return dict(zip(controls["model"], controls["alias"].fillna(controls["model"]), strict=True))
+    return model_aliases(list(controls["model"]))
+
+
 def target_table(controls: pd.DataFrame) -> pd.DataFrame:
     """The selected model, the controls and the published rows, on the target tasks' test scores, each with its
     95 % interval and (with seed runs) the seeds' mean ± sd."""
     columns = _test_columns(controls)
     rows = controls[controls["role"].str.startswith("selected") | controls["role"].isin(["control", "published"])]
-    aliases = model_aliases(list(rows["model"]))
+    aliases = aliases_of(controls)
     shown = pd.DataFrame({"role": rows["role"], "model": [aliases[m] for m in rows["model"]]})
     for column in columns:
         shown[column] = rows[column]
@@ -62,13 +69,13 @@ def target_table(controls: pd.DataFrame) -> pd.DataFrame:
     return shown.reset_index(drop=True)
 
 
-def gains_table(differences: pd.DataFrame, main_metrics: Mapping[str, str]) -> pd.DataFrame:
+def gains_table(differences: pd.DataFrame, main_metrics: Mapping[str, str],
+                aliases: Mapping[str, str]) -> pd.DataFrame:
     """The selected model minus each control on each target task's main test metric, with interval and verdict."""
     rows = differences[[main_metrics.get(task) == metric
-                        for task, metric in zip(differences["task"], differences["metric"])]]
-    aliases = model_aliases(list(rows["versus"]))
+                        for task, metric in zip(differences["task"], differences["metric"], strict=True)]]
     return pd.DataFrame({"task": rows["task"], "metric": rows["metric"],
-                         "versus": [aliases[m] for m in rows["versus"]], "test n": rows["n"],
+                         "versus": [aliases.get(m, m) for m in rows["versus"]], "test n": rows["n"],
                          "selected minus versus [95% CI]": [difference_text(row) for _, row in rows.iterrows()],
                          "verdict": rows["verdict"]}).reset_index(drop=True)
 
@@ -128,17 +135,18 @@ def glance_page(selection: Mapping[str, Any], controls: pd.DataFrame, topk: pd.D
         sections.append(f"<p><b>{html.escape(DEMO_NOTE)}</b></p>")
     if differences is not None and not differences.empty:
         sections.append(table_fragment(
-            gains_table(differences, _main_metrics(controls)), title="Gain of the selected model over each control "
-            "on the target tasks (test)", note="Paired bootstrap over the same test items: 'within noise' when the "
-            "95 % interval contains 0."))
+            gains_table(differences, _main_metrics(controls), aliases_of(controls)),
+            title="Gain of the selected model over each control on the target tasks (test)",
+            note="Paired bootstrap over the same test items: 'within noise' when the 95 % interval contains 0."))
     flags = chance_flags(downstream) if downstream is not None else []
     if flags:
         sections.append(f"<p><b>At or below chance:</b> {html.escape('; '.join(flags))}.</p>")
     scores = [c for c in target.columns if c not in ("role", "model") and " test " in f" {c} "
               and "CI" not in c and "seeds" not in c]
+    published = "Published: the reference study's test scores on these tasks. " if (
+        target["role"] == "published").any() else ""
     sections.append(table_fragment(target, title="Target tasks: test scores (fractions; bold: best per column)",
-                                   best_columns=scores, note="Published: the reference study's test scores on these "
-                                   "tasks." if (target["role"] == "published").any() else ""))
+                                   best_columns=scores, note=f"{published}{alias_key(aliases_of(controls))}".strip()))
     if topk is not None:
         shown = topk_table(topk)
         sections.append(table_fragment(shown, title="Top-K masked-token accuracy on held-out text", digits=1,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,23 +24,10 @@ import torch
 from tweetbert.analysis.masked_words import MaskedLM
 from tweetbert.analysis.probe_words import JOINT_SET
 from tweetbert.errors import ConfigError
-from tweetbert.settings import mirrors, setting
 
 CLS_OUTPUT = "[CLS] output"
 INPUT_EMBEDDING = "input embedding"
 REPRESENTATIONS = (CLS_OUTPUT, INPUT_EMBEDDING)
-
-
-@mirrors("probes")
-@dataclass(frozen=True)
-class ProbeSettings:
-    """The t-SNE probe's word classes and sets (no default here: the schema's lists are the study's choice)."""
-
-    noun_classes: dict[str, list[str]]
-    sets: dict[str, list[str]]
-    n_kanji: int = 50
-    n_emoji: int = 50
-    seed: int = setting(0, key="seed")
 
 
 @torch.inference_mode()

@@ -7,11 +7,9 @@ appear in the tables but never decide anything. Every main metric in the task re
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +21,11 @@ from tweetbert.errors import InputError
 from tweetbert.modeling.candidates import Candidate
 from tweetbert.reference_results import reference_results
 from tweetbert.report_labels import CANDIDATE, CONTROL
-from tweetbert.settings import mirrors, setting
 
 PUBLISHED = "published"
 PARAMETERS = "parameters"
 """Column of the control table: the encoder's parameter count (without the task head), e.g. 110.6M."""
 _REQUIRED_KEYS = ("model", "task", "main_metric", "best_dev")
-
-
-@mirrors("selection")
-@dataclass(frozen=True)
-class SelectionSettings:
-    target_tasks: list[str] = setting([], key="target_tasks")
-    rule: str = "mean_dev"
-    require_beats: list[str] = setting(["base"])
-    bootstrap: int = 1000
-    seed: int = setting(0, key="seed")
 
 
 REFERENCE_RESULTS: dict[str, dict[str, float]] = reference_results()["target_tasks"]
@@ -269,60 +256,6 @@ def control_table(table: pd.DataFrame, target_tasks: Sequence[str], published: M
     columns = ["role", "model", PARAMETERS] + [c for task in tasks for c in (dev_columns[task], test_columns[task])]
     result = pd.DataFrame(rows, columns=columns)
     return result.astype({column: "float64" for column in columns[3:]})
-
-
-def _formatted_with_best(table: pd.DataFrame, digits: int) -> tuple[list[str], list[list[tuple[str, bool]]]]:
-    """Cells as (text, is_best); best is judged on the shown digits so equal-looking values are bold together."""
-    labels = [column for column in ("role", "model", PARAMETERS) if column in table.columns]
-    metrics = [column for column in table.columns if column not in labels]
-    # A column whose shown values all tie (every model at 0.000, or at the majority-class accuracy) has no winner.
-    best = {column: table[column].round(digits).max() if table[column].round(digits).nunique() > 1 else None
-            for column in metrics}
-    body = []
-    for _, row in table.iterrows():
-        cells = [("" if pd.isna(row[column]) else str(row[column]), False) for column in labels]
-        for column in metrics:
-            value = row[column]
-            if pd.isna(value):
-                cells.append(("", False))
-            else:
-                cells.append((f"{value:.{digits}f}", round(value, digits) == best[column]))
-        body.append(cells)
-    return list(table.columns), body
-
-
-Cells = list[list[tuple[str, bool]]]
-"""A table body as rows of (text, bold) cells."""
-
-
-def markdown_of_cells(header: Sequence[str], body: Cells) -> str:
-    """A pipe table of formatted cells, bold ones in **bold**; the first two columns are text, the rest numbers."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
-    for cells in body:
-        lines.append("| " + " | ".join(f"**{text}**" if bold else text.replace("|", "\\|") for text, bold in cells)
-                     + " |")
-    return "\n".join(lines) + "\n"
-
-
-def html_of_cells(header: Sequence[str], body: Cells, *, title: str, note: str, after: str = "") -> str:
-    """A standalone HTML page (Snakemake reports embed ``.html`` as is) of formatted cells, bold ones in bold;
-    ``after``: HTML that follows the table's note."""
-    head = "".join(f"<th>{html.escape(name)}</th>" for name in header)
-    rows = []
-    for cells in body:
-        rows.append("<tr>" + "".join(
-            f"<td>{'<b>' + html.escape(text) + '</b>' if bold else html.escape(text)}</td>" for text, bold in cells)
-            + "</tr>")
-    style = ("body{font-family:sans-serif}table{border-collapse:collapse}"
-             "th,td{border:1px solid #ccc;padding:3px 8px}td:nth-child(n+3){text-align:right}")
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body>\n<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
-            + "\n".join(rows) + f"\n</tbody>\n</table>\n<p>{html.escape(note)}</p>\n{after}</body></html>\n")
-
-
-def markdown_with_bold(table: pd.DataFrame, digits: int = 3) -> str:
-    """A pipe table for READMEs and logs, the best value of each metric column in **bold**."""
-    return markdown_of_cells(*_formatted_with_best(table, digits))
 
 
 def split_notes(best_files: Sequence[Path], tasks: Sequence[str]) -> str:

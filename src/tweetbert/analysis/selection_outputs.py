@@ -19,7 +19,6 @@ from tweetbert.analysis.selection import (
     aggregate,
     control_table,
     main_metric,
-    markdown_with_bold,
     select_best,
     selection_note,
     split_notes,
@@ -27,10 +26,11 @@ from tweetbert.analysis.selection import (
 )
 from tweetbert.analysis.ties import dev_examples
 from tweetbert.analysis.uncertainty import alias_key, model_aliases, seeds_table, shown_controls, with_uncertainty
-from tweetbert.plots.html_table import html_page, table_fragment
+from tweetbert.plots.html_table import html_page, markdown_table, table_fragment, write_tsv_page
 
 SELECTION_OUTPUTS = {
     "aggregate": "TSV of every sweep's best trial",
+    "aggregate_html": "the same table as an HTML page for the report",
     "best_model": "JSON record of the selection: model, gate, ranking, tie and base vs random-init",
     "controls": "TSV of the candidates vs the controls (and the published results), with test sizes, 95 % bounds "
                 "and the seeds' spread",
@@ -79,8 +79,12 @@ def write_selection(best_files: Sequence[Path], target_tasks: Sequence[str], pat
                                               resamples=resamples, seed=seed)
     metric = {task: main_metric(table, task) for task in selection["target_tasks"]}
     controls = with_uncertainty(controls, intervals, seeds_table(table), metric)
-    aliases = model_aliases(list(controls["model"]))
+    # Numbered over every candidate, so an alias names one candidate on every page of the run.
+    everyone = model_aliases(list(table["model"]))
+    aliases = {model: everyone.get(model, model) for model in controls["model"]}
+    controls["alias"] = [aliases[model] for model in controls["model"]]
     write_tsv(table, paths["aggregate"])
+    write_tsv_page(paths["aggregate"], paths["aggregate_html"], title="Every sweep: best development and test scores")
     paths["best_model"].write_text(json.dumps(selection, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_tsv(controls, paths["controls"])
     write_tsv(intervals, paths["intervals"])
@@ -98,8 +102,8 @@ def write_selection(best_files: Sequence[Path], target_tasks: Sequence[str], pat
     paths["controls_html"].write_text(html_page("Selected model vs controls", table_fragment(
         shown, title="Selected model vs controls", note=note, best_columns=scores)), encoding="utf-8")
     plain = controls[[*controls.columns[:3], *scores]]
-    paths["controls_markdown"].write_text(f"{selection_note(selection)}\n\n{markdown_with_bold(plain)}",
-                                          encoding="utf-8")
+    paths["controls_markdown"].write_text(
+        f"{selection_note(selection)}\n\n{markdown_table(plain, best_columns=scores)}", encoding="utf-8")
     plot_candidates(table, selection, paths["candidates_scatter"])
     plot_dev_by_epochs(table, selection["target_tasks"], paths["epochs"])
     return paths

@@ -19,20 +19,10 @@ from tqdm.auto import tqdm
 
 from tweetbert.analysis.masked_words import MaskedLM, Target, gold_ranks, pick, shared_targets
 from tweetbert.reference_results import reference_results
-from tweetbert.settings import mirrors, setting
 
 PUBLISHED_TOPK: dict[str, dict[int, float]] = reference_results()["topk_accuracy"]
 """Masked-token top-K accuracy on WRIME in the reference study, by model and K."""
 PUBLISHED_PREFIX = "published: "
-
-
-@mirrors("probes")
-@dataclass(frozen=True)
-class TopKSettings:
-    top_k: list[int] = setting([1, 3, 5, 10, 100])
-    max_examples: int | None = 2000
-    max_length: int = 128
-    seed: int = setting(0, key="seed")
 
 
 @dataclass(frozen=True)

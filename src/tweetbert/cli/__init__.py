@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from tweetbert.errors import CheckFailed, ConfigError, InputError
+from tweetbert.threads import limit_threads
 
 Handler = Callable[[argparse.Namespace], None]
 _COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = []
@@ -44,6 +45,11 @@ def output_options(parser: argparse.ArgumentParser, outputs: Mapping[str, str]) 
                            help=help_text.replace("%", "%%"))
 
 
+def threads_option(parser: argparse.ArgumentParser) -> None:
+    """``--threads``: the CPU threads of the rule's job, to which :func:`main` holds torch and the other pools."""
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads of the job (default 1)")
+
+
 def output_paths(args: argparse.Namespace, outputs: Mapping[str, str]) -> dict[str, Path]:
     return {name: getattr(args, name) for name in outputs}
 
@@ -55,11 +61,18 @@ def write_json(data: dict, path: str | Path) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+STAGE_MODULES = ("corpus", "tokenization", "modeling", "finetune", "analysis", "cost", "cluster", "demo")
+"""The CLI's stage modules in the DAG's order: corpus -> tokenization -> modeling -> finetune -> analysis, then the
+cost and cluster accounting, and the demo's generators."""
+
+
 def build_parser(stage: str | None = None) -> argparse.ArgumentParser:
     """The full parser, or with ``stage`` only that subcommand's options (their settings classes live in the stage
     modules, so the other stages' modules, some importing torch, stay unimported)."""
-    from tweetbert.cli import analysis, cluster, corpus, cost, demo, finetune, modeling, tokenization  # noqa: F401
+    import importlib
 
+    for module in STAGE_MODULES:  # registers their commands, listed by --help in this order
+        importlib.import_module(f"tweetbert.cli.{module}")
     parser = argparse.ArgumentParser(
         prog="tweetbert", description="Stages of the tweetbert workflow; each Snakemake rule runs one of them.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -76,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     stage = next((word for word in argv if not word.startswith("-")), "")
     args = build_parser(stage).parse_args(argv)
+    limit_threads(getattr(args, "threads", None) or 1)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

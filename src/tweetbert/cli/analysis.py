@@ -1,5 +1,5 @@
 """Analysis stages of the selected model: probe-embeddings, topk-accuracy, acceptability-sheet,
-acceptability-report, downstream, glance (the report's first page) and table-html (a TSV as a report page)."""
+acceptability-report, downstream and glance (the report's first page)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from tweetbert.cli import command, key_value, output_options, output_paths
+from tweetbert.cli import command, key_value, output_options, output_paths, threads_option
 from tweetbert.settings import add_settings_options, settings_from_args
 
 
@@ -32,10 +32,13 @@ def _read_texts(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 
 
 def _probe_args(p: argparse.ArgumentParser) -> None:
-    from tweetbert.analysis.probes import PROBE_OUTPUTS, ProbeSettings
+    from tweetbert.analysis.probes import PROBE_OUTPUTS
+    from tweetbert.analysis.settings import ProbeSettings
 
     _models_arg(p)
     output_options(p, PROBE_OUTPUTS)
+    threads_option(p)
+    p.add_argument("--scores-html", required=True, type=Path, help="the scores as an HTML page for the report")
     p.add_argument("--set-plot", action="append", default=[], type=key_value, metavar="SET=PATH",
                    help="PNG of one probe set's t-SNE maps (repeatable; one for each set of the sets setting)")
     add_settings_options(p, ProbeSettings)
@@ -45,7 +48,9 @@ def _probe_args(p: argparse.ArgumentParser) -> None:
                              "input embeddings, jointly and per probe set.", _probe_args)
 def probe_embeddings(args: argparse.Namespace) -> None:
     from tweetbert.analysis.probe_words import probe_items, resolve_sets
-    from tweetbert.analysis.probes import PROBE_OUTPUTS, ProbeSettings, write_probes
+    from tweetbert.analysis.probes import PROBE_OUTPUTS, write_probes
+    from tweetbert.analysis.settings import ProbeSettings
+    from tweetbert.plots.html_table import write_tsv_page
 
     settings = settings_from_args(args, ProbeSettings)
     sets = resolve_sets(settings.sets, settings.noun_classes)
@@ -54,20 +59,25 @@ def probe_embeddings(args: argparse.Namespace) -> None:
     if len(set_plots) < len(args.set_plot):
         raise ValueError("a probe set has two --set-plot paths")
     write_probes(dict(args.model), items, sets, output_paths(args, PROBE_OUTPUTS), set_plots, seed=settings.seed)
+    write_tsv_page(args.scores, args.scores_html,
+                   title="Class separation: silhouette by probe set, model and representation")
 
 
 def _topk_args(p: argparse.ArgumentParser) -> None:
-    from tweetbert.analysis.topk import TOPK_OUTPUTS, TopKSettings
+    from tweetbert.analysis.settings import TopKSettings
+    from tweetbert.analysis.topk import TOPK_OUTPUTS
 
     _models_arg(p)
     _texts_args(p)
     output_options(p, TOPK_OUTPUTS)
+    threads_option(p)
     add_settings_options(p, TopKSettings)
 
 
 @command("topk-accuracy", "Top-K masked-token accuracy of each model on the same masked words.", _topk_args)
 def topk_accuracy(args: argparse.Namespace) -> None:
-    from tweetbert.analysis.topk import TOPK_OUTPUTS, TopKSettings, write_topk
+    from tweetbert.analysis.settings import TopKSettings
+    from tweetbert.analysis.topk import TOPK_OUTPUTS, write_topk
 
     settings = settings_from_args(args, TopKSettings)
     _, texts = _read_texts(args)
@@ -77,7 +87,8 @@ def topk_accuracy(args: argparse.Namespace) -> None:
 
 
 def _sheet_args(p: argparse.ArgumentParser) -> None:
-    from tweetbert.analysis.acceptability_sheet import KIT_OUTPUTS, AcceptabilitySheetSettings
+    from tweetbert.analysis.acceptability_sheet import KIT_OUTPUTS
+    from tweetbert.analysis.settings import AcceptabilitySheetSettings
 
     p.add_argument("--model", required=True, help="the selected model's directory")
     _texts_args(p)
@@ -88,7 +99,8 @@ def _sheet_args(p: argparse.ArgumentParser) -> None:
 @command("acceptability-sheet", "The annotation kit: rank-K replacements of masked words, a sheet per annotator "
                                 "column and a printable page.", _sheet_args)
 def acceptability_sheet(args: argparse.Namespace) -> None:
-    from tweetbert.analysis.acceptability_sheet import KIT_OUTPUTS, AcceptabilitySheetSettings, write_kit
+    from tweetbert.analysis.acceptability_sheet import KIT_OUTPUTS, write_kit
+    from tweetbert.analysis.settings import AcceptabilitySheetSettings
 
     settings = settings_from_args(args, AcceptabilitySheetSettings)
     ids, texts = _read_texts(args)
@@ -114,7 +126,8 @@ def acceptability_report(args: argparse.Namespace) -> None:
 
 
 def _downstream_args(p: argparse.ArgumentParser) -> None:
-    from tweetbert.analysis.downstream import DOWNSTREAM_OUTPUTS, DownstreamSettings
+    from tweetbert.analysis.downstream import DOWNSTREAM_OUTPUTS
+    from tweetbert.analysis.settings import DownstreamSettings
 
     p.add_argument("--best", required=True, type=Path, nargs="+", help="best.json of every model x task")
     p.add_argument("--selection", required=True, type=Path, help="best_model.json of select-best")
@@ -130,7 +143,8 @@ def _downstream_args(p: argparse.ArgumentParser) -> None:
 @command("downstream", "Benchmark table of the selected model vs controls, with the published results.",
          _downstream_args)
 def downstream(args: argparse.Namespace) -> None:
-    from tweetbert.analysis.downstream import DOWNSTREAM_OUTPUTS, DownstreamSettings, write_downstream
+    from tweetbert.analysis.downstream import DOWNSTREAM_OUTPUTS, write_downstream
+    from tweetbert.analysis.settings import DownstreamSettings
     from tweetbert.demo import task_specs  # noqa: F401  (registers the demo's tasks and their metrics)
 
     settings = settings_from_args(args, DownstreamSettings)
@@ -143,25 +157,6 @@ def downstream(args: argparse.Namespace) -> None:
     write_downstream(args.best, selected, settings.controls or [], settings.tasks,
                      output_paths(args, DOWNSTREAM_OUTPUTS), baselines, predictions=args.predictions,
                      resamples=settings.bootstrap, seed=settings.seed)
-
-
-def _table_html_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--table", required=True, type=Path, help="a TSV a stage wrote")
-    p.add_argument("--html", required=True, type=Path, help="the HTML page the report shows")
-    p.add_argument("--title", required=True, help="the page's title")
-    p.add_argument("--best", nargs="*", default=[], metavar="COLUMN",
-                   help="columns whose highest value is bold where it wins")
-
-
-@command("table-html", "A stage's TSV as an HTML page the report shows in place (sortable when long).",
-         _table_html_args)
-def table_html(args: argparse.Namespace) -> None:
-    import pandas as pd
-
-    from tweetbert.plots.html_table import write_html_table
-
-    table = pd.read_csv(args.table, sep="\t")  # a stage's own output, written by pandas
-    write_html_table(table, args.html, title=args.title, best_columns=args.best)
 
 
 def _glance_args(p: argparse.ArgumentParser) -> None:

@@ -13,7 +13,7 @@ CALIBRATION_SIZE = 3000
 
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
-    from tweetbert.demo import DemoDataSettings
+    from tweetbert.demo.settings import DemoDataSettings
 
     p.add_argument("--out-dir", required=True, type=Path, help="directory for the demo files (e.g. results/demo/demo)")
     add_settings_options(p, DemoDataSettings)
@@ -22,8 +22,9 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
 @command("demo-data", "Generate the demo: raw tweets with planted duplicates, task files, general-domain text.",
          _demo_args)
 def demo_data(args: argparse.Namespace) -> None:
-    from tweetbert.demo import DemoDataSettings, write_demo_data
+    from tweetbert.demo import write_demo_data
     from tweetbert.demo.calibration import write_calibration_sets
+    from tweetbert.demo.settings import DemoDataSettings
 
     settings = settings_from_args(args, DemoDataSettings)
     paths = write_demo_data(args.out_dir, seed=settings.seed, n_tweets=settings.n_tweets,
@@ -47,7 +48,7 @@ def demo_annotate(args: argparse.Namespace) -> None:
 
 
 def _base_args(p: argparse.ArgumentParser) -> None:
-    from tweetbert.demo.base_model import DemoBaseModelSettings
+    from tweetbert.demo.settings import DemoBaseModelSettings
 
     p.add_argument("--text", required=True, type=Path, help="general-domain text, one sentence per line")
     p.add_argument("--output", required=True, type=Path, help="model directory (safetensors + tokenizer)")
@@ -61,7 +62,8 @@ def _base_args(p: argparse.ArgumentParser) -> None:
 def build_base_model(args: argparse.Namespace) -> None:
     from dataclasses import asdict
 
-    from tweetbert.demo.base_model import DemoBaseModelSettings, build_demo_base_model
+    from tweetbert.demo.base_model import build_demo_base_model
+    from tweetbert.demo.settings import DemoBaseModelSettings
 
     settings = settings_from_args(args, DemoBaseModelSettings)
     build_demo_base_model(args.text, args.output, **asdict(settings), threads=args.threads)

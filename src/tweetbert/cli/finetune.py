@@ -32,7 +32,7 @@ def _load(args: argparse.Namespace):
 
 
 def _sweep_args(p: argparse.ArgumentParser) -> None:
-    from tweetbert.sweep.workers import SweepSettings
+    from tweetbert.sweep.settings import SweepSettings
 
     _task_args(p)
     p.add_argument("--keep-dir", required=True, type=Path,
@@ -62,8 +62,8 @@ def finetune_sweep(args: argparse.Namespace) -> None:
 
     from tweetbert.errors import CheckFailed
     from tweetbert.sweep.job import job_gpus, narrow_to_first_gpu
+    from tweetbert.sweep.settings import SweepSettings
     from tweetbert.sweep.storage import surfacing_storage_errors
-    from tweetbert.sweep.workers import SweepSettings
 
     settings = settings_from_args(args, SweepSettings)
     leads = args.best is not None
@@ -86,12 +86,15 @@ def _run_sweep_job(args: argparse.Namespace, settings, devices: list[str], leads
     from tweetbert.sweep.best import score_best_trial
     from tweetbert.sweep.job import StudyJob, run_study_job, worker_ids
     from tweetbert.sweep.storage import open_storage
+    from tweetbert.threads import limit_threads
 
     spec, task = _load(args)
     prepared = prepare_task(args.model, task, spec, max_length=settings.max_length)
     job = StudyJob(args.study, str(args.storage), args.model, args.random_init, prepared, settings, args.keep_dir,
                    threads=max(1, args.threads // settings.workers))
+    limit_threads(job.threads)  # the worker processes inherit their share, not the job's every thread
     run_study_job(job, worker_ids(settings.workers, args.job_index), devices, leader=leads)
+    limit_threads(args.threads)  # the leader scores the best trial alone
     storage = open_storage(args.storage, retry_seconds=settings.storage_retry_seconds,
                            connect_timeout=settings.storage_connect_timeout)
     study = optuna.load_study(study_name=args.study, storage=storage)
@@ -107,8 +110,8 @@ def _run_sweep_job(args: argparse.Namespace, settings, devices: list[str], leads
 
 
 def _select_args(p: argparse.ArgumentParser) -> None:
-    from tweetbert.analysis.selection import SelectionSettings
     from tweetbert.analysis.selection_outputs import SELECTION_OUTPUTS
+    from tweetbert.analysis.settings import SelectionSettings
 
     p.add_argument("--best", required=True, type=Path, nargs="+", help="every model x task best.json")
     p.add_argument("--predictions", type=Path, nargs="*", default=[],
@@ -120,8 +123,8 @@ def _select_args(p: argparse.ArgumentParser) -> None:
 @command("select-best", "Aggregate every sweep, compare candidates with controls and select the best candidate.",
          _select_args)
 def select_best(args: argparse.Namespace) -> None:
-    from tweetbert.analysis.selection import SelectionSettings
     from tweetbert.analysis.selection_outputs import SELECTION_OUTPUTS, write_selection
+    from tweetbert.analysis.settings import SelectionSettings
 
     settings = settings_from_args(args, SelectionSettings)
     write_selection(args.best, settings.target_tasks, output_paths(args, SELECTION_OUTPUTS),

@@ -7,12 +7,13 @@ import argparse
 import json
 from pathlib import Path
 
-from tweetbert.cli import command, key_value, write_json
+from tweetbert.cli import command, key_value, threads_option, write_json
+from tweetbert.modeling.settings import DERIVED_PRETRAIN_SETTINGS
 from tweetbert.settings import add_settings_options, settings_from_args
 
 
 def _migrate_args(p: argparse.ArgumentParser) -> None:
-    from tweetbert.modeling.migrate import MigrateSettings
+    from tweetbert.modeling.settings import MigrateSettings
 
     p.add_argument("--base", required=True, help="base model: hub id or local directory")
     p.add_argument("--tokenizer", required=True, type=Path, help="the new tokenizer directory")
@@ -26,8 +27,8 @@ def _migrate_args(p: argparse.ArgumentParser) -> None:
 @command("migrate-embeddings", "Move a base model onto the new vocabulary: shared tokens keep their rows.",
          _migrate_args)
 def migrate_embeddings(args: argparse.Namespace) -> None:
-    from tweetbert.modeling.migrate import MigrateSettings
     from tweetbert.modeling.migrate import migrate_embeddings as migrate
+    from tweetbert.modeling.settings import MigrateSettings
 
     settings = settings_from_args(args, MigrateSettings)
     texts = None
@@ -73,6 +74,7 @@ def _calibrate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-seq-length", required=True, help="a number, or max_seq_length.json")
     p.add_argument("--margin", type=float, default=0.1, help="safety margin below the largest fitting batch")
     p.add_argument("--output", required=True, type=Path, help="JSON with the calibrated batch size")
+    threads_option(p)
 
 
 @command("calibrate-batch-size", "GPU: the largest batch of max-length sequences that fits, with a margin.",
@@ -99,19 +101,20 @@ def tokenize_corpus(args: argparse.Namespace) -> None:
     tokenize(args.corpus, args.tokenizer, _max_seq_length(args.max_seq_length), args.output, workers=args.workers)
 
 
-# Settings whose value the job reads from an upstream file (or takes as a number): --batch-size, --max-seq-length.
-DERIVED_PRETRAIN_SETTINGS = ("batch_size", "max_seq_length")
-
-
 def _pretrain_args(p: argparse.ArgumentParser) -> None:
-    from tweetbert.modeling.pretrain import PretrainSettings
+    from tweetbert.modeling.settings import PretrainSettings
 
     p.add_argument("--model", required=True, type=Path, help="migrated model directory to continue from")
     p.add_argument("--tokens", required=True, type=Path,
                    help="token data of the corpus for the model's vocabulary (tweetbert tokenize-corpus)")
-    p.add_argument("--output", required=True, type=Path, help="run directory: model/, metrics.json, loss_curve.tsv")
+    p.add_argument("--name", required=True, help="the run's name (its slug), for the model cards")
+    p.add_argument("--output-model", required=True, type=Path, help="directory of the final model")
+    p.add_argument("--metrics", required=True, type=Path, help="JSON of the run's metrics")
+    p.add_argument("--loss-curve", required=True, type=Path, help="TSV of training and validation loss by step")
+    p.add_argument("--epoch-models", type=Path, default=None,
+                   help="with epoch_checkpoints (and only then): directory of the epoch-k/ model directories")
     p.add_argument("--checkpoint-dir", required=True, type=Path,
-                   help="resumable checkpoints, outside --output (removed after success)")
+                   help="resumable checkpoints, outside every output (removed after success)")
     p.add_argument("--tensorboard-dir", type=Path, default=None)
     p.add_argument("--max-seq-length", required=True, help="a number, or max_seq_length.json")
     p.add_argument("--batch-size", required=True,
@@ -131,12 +134,15 @@ def _batch_size(value: str, fallback: int) -> int:
 @command("pretrain-candidate", "Continued MLM pre-training of one candidate; resumes from its last checkpoint.",
          _pretrain_args)
 def pretrain_candidate(args: argparse.Namespace) -> None:
-    from tweetbert.modeling.pretrain import PretrainSettings, pretrain
+    from tweetbert.modeling.pretrain import pretrain
+    from tweetbert.modeling.pretrain_record import RunOutputs
+    from tweetbert.modeling.settings import PretrainSettings
 
     settings = settings_from_args(args, PretrainSettings,
                                   batch_size=_batch_size(args.batch_size, args.fallback_batch_size),
                                   max_seq_length=_max_seq_length(args.max_seq_length))
-    pretrain(args.model, args.tokens, args.output, args.checkpoint_dir, settings,
+    outputs = RunOutputs(args.name, args.output_model, args.metrics, args.loss_curve, args.epoch_models)
+    pretrain(args.model, args.tokens, outputs, args.checkpoint_dir, settings,
              tensorboard_dir=args.tensorboard_dir, threads=args.threads)
 
 
@@ -148,8 +154,12 @@ def _exploration_args(p: argparse.ArgumentParser) -> None:
                    help="an exploration point, pre-trained but never fine-tuned, as --candidate (repeatable)")
     p.add_argument("--learning-rate", required=True, type=float,
                    help="the fixed learning rate (pretrain.fixed.learning_rate) the weight-decay plot is drawn at")
-    p.add_argument("--runs", required=True, type=Path, help="directory holding one folder per training run")
+    p.add_argument("--metrics", required=True, action="append", type=key_value, metavar="RUN=PATH",
+                   help="a training run's metrics.json (repeatable: every run the points name)")
+    p.add_argument("--epoch-models", action="append", default=[], type=key_value, metavar="RUN=PATH",
+                   help="a training run's folder of epoch models, for points that are an earlier epoch (repeatable)")
     p.add_argument("--table", required=True, type=Path, help="TSV of every point's phase and validation loss")
+    p.add_argument("--table-html", required=True, type=Path, help="the same table as an HTML page for the report")
     p.add_argument("--heatmap", required=True, type=Path, help="learning rate x weight decay heatmap")
     p.add_argument("--weight-decay-plot", required=True, type=Path,
                    help="validation loss by weight decay at --learning-rate")
@@ -172,14 +182,17 @@ def _produced_by(pairs: list[tuple[str, str]]) -> dict:
 def pretrain_exploration(args: argparse.Namespace) -> None:
     from tweetbert.errors import ConfigError
     from tweetbert.modeling.exploration import candidate_table
+    from tweetbert.plots.html_table import write_tsv_page
     from tweetbert.plots.pretrain import plot_loss_by_epochs, plot_loss_by_weight_decay, plot_lr_wd_heatmap
 
     if not args.candidate and not args.explored:
         raise ConfigError("pretrain.grids", "no grid point to tabulate (give --candidate or --explored)")
     table = candidate_table({"exploration": _produced_by(args.explored), "candidates": _produced_by(args.candidate)},
-                            args.runs)
+                            {run: Path(path) for run, path in args.metrics},
+                            {run: Path(path) for run, path in args.epoch_models})
     args.table.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.table, sep="\t", index=False, float_format="%.6g")
+    write_tsv_page(args.table, args.table_html, title="Pre-training runs: every grid point by phase")
     plot_lr_wd_heatmap(table, args.heatmap)
     plot_loss_by_weight_decay(table, args.learning_rate, args.weight_decay_plot)
     plot_loss_by_epochs(table, args.epochs_plot)

@@ -7,7 +7,6 @@ written by streaming the dedup-annotated corpus through a row mask, so memory is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +17,8 @@ import pyarrow.compute as pc
 from tweetbert.corpus.dedup import text_hashes
 from tweetbert.corpus.io import CorpusWriter, corpus_batches, corpus_column
 from tweetbert.errors import InputError
-from tweetbert.settings import mirrors, setting
 
 BALANCED_COLUMNS = ("id", "user_id", "created_at", "text", "cluster_id", "is_duplicate")
-
-
-@mirrors("balance")
-@dataclass(frozen=True)
-class BalanceSettings:
-    max_per_user: int = 100
-    seed: int = setting(0, key="seed")
 
 
 def tweet_priority(ids: Sequence[str], seed: int) -> np.ndarray:

@@ -21,23 +21,15 @@ import pyarrow.parquet as pq
 from tweetbert.corpus.dedup import DedupParams, compute_signatures
 from tweetbert.corpus.minhash import band_keys
 from tweetbert.corpus.normalize import NormalizeOptions, normalize_texts
+from tweetbert.corpus.settings import ContaminationSettings
 from tweetbert.corpus.signatures import SignatureShard, load_shards
 from tweetbert.errors import InputError
-from tweetbert.settings import mirrors
 
 TEXT_FIELDS = ("text", "text_pair", "question", "context")
 """What a model reads of an example. Answer choices are left out: single words would 'match' one-word tweets."""
 BLOCK_ROWS = 65_536  # corpus rows per read of the signature shards: 32 MB of 128-value signatures
 MATCH_COLUMNS = ("task", "split", "items", "exact", "near", "any", "share_%", "tweets")
 EXAMPLE_COLUMNS = ("task", "split", "example", "match", "jaccard", "task_text", "tweet_row", "tweet_id", "tweet_text")
-
-
-@mirrors("contamination")
-@dataclass(frozen=True)
-class ContaminationSettings:
-    """How many matched examples per task and split the report lists (``remove`` acts in the split stage)."""
-
-    examples: int = 5
 
 
 @dataclass

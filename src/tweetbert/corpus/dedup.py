@@ -34,61 +34,14 @@ from tweetbert.corpus.minhash import (
     band_keys,
     bucket_edges,
     estimated_jaccard,
-    optimal_lsh_params,
     signatures,
     sorted_unique,
 )
-from tweetbert.corpus.shingles import MAX_NGRAM, MecabWords, shingle_texts
+from tweetbert.corpus.settings import DedupParams
+from tweetbert.corpus.shingles import MecabWords, shingle_texts
 from tweetbert.corpus.signatures import SignatureShard, load_shards
-from tweetbert.errors import ConfigError
-from tweetbert.settings import mirrors, setting
 
 _BATCH = 4096
-
-
-@mirrors("dedup")
-@dataclass(frozen=True)
-class DedupParams:
-    """Near-duplicate settings (the config's ``dedup`` section); bands and rows default to the optimum for the threshold."""
-
-    ngram: int = 5
-    threshold: float = 0.2
-    num_perm: int = 128
-    bands: int | None = None
-    rows: int | None = None
-    verify: bool = True
-    seed: int = setting(0, key="seed")
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.ngram <= MAX_NGRAM:
-            raise ConfigError("dedup.ngram", f"must be between 1 and {MAX_NGRAM}, not {self.ngram}")
-        if not 0.0 < self.threshold < 1.0:
-            raise ConfigError("dedup.threshold", f"must be in (0, 1), not {self.threshold}")
-        if (self.bands is None) != (self.rows is None):
-            raise ConfigError("dedup.bands" if self.bands is None else "dedup.rows",
-                              "set both dedup.bands and dedup.rows, or neither")
-        if self.bands is not None and self.bands * self.rows > self.num_perm:
-            raise ConfigError("dedup.bands", f"bands x rows = {self.bands * self.rows} exceeds num_perm {self.num_perm}")
-
-    @property
-    def lsh(self) -> LshParams:
-        if self.bands is not None and self.rows is not None:
-            return LshParams(self.bands, self.rows)
-        return optimal_lsh_params(self.threshold, self.num_perm)
-
-
-@mirrors("dedup")
-@dataclass(frozen=True)
-class DedupSignatureSettings:
-    """What a MinHash signature depends on, and nothing else: LSH-only changes never recompute signatures."""
-
-    ngram: int = 5
-    num_perm: int = 128
-    seed: int = setting(0, key="seed")
-
-    @property
-    def params(self) -> DedupParams:
-        return DedupParams(ngram=self.ngram, num_perm=self.num_perm, seed=self.seed)
 
 
 def text_hashes(texts: Sequence[str]) -> np.ndarray:

@@ -25,26 +25,15 @@ from tqdm import tqdm
 
 from tweetbert.corpus import io
 from tweetbert.corpus.io import CORPUS_COLUMNS, REQUIRED_COLUMNS, CorpusWriter
+from tweetbert.corpus.settings import IngestSettings
 from tweetbert.errors import InputError
-from tweetbert.settings import mirrors, setting
 from tweetbert.tables import SUFFIX_FORMATS, delimited_records
 
 FORMATS = ("jsonl", "csv", "tsv", "parquet")
 _SURROGATES = re.compile("[\udc80-\udcff]")
-MAX_CHARS = 25_000  # the longest post X allows (premium); anything longer is not one tweet
+MAX_CHARS: int = IngestSettings.max_chars  # the schema's raw.max_chars
 # Two independent 64-bit keyed hashes of an id: a false "duplicate" needs both to collide (odds ~1e-23 at 60M).
 _HASH_KEYS = ("tweetbert-ids-01", "tweetbert-ids-02")
-
-
-@mirrors("raw")
-@dataclass(frozen=True)
-class IngestSettings:
-    """How ingest reads the raw table (``raw.path`` itself is the rule's input)."""
-
-    format: str = "auto"
-    columns: dict[str, str] = setting({})
-    on_bad_row: str = "error"
-    max_chars: int = MAX_CHARS
 
 
 @dataclass

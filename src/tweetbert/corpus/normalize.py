@@ -9,16 +9,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import pyarrow as pa
 from tqdm import tqdm
 
 from tweetbert.corpus.io import CORPUS_COLUMNS, CorpusWriter, corpus_batches, corpus_rows
+from tweetbert.corpus.settings import NormalizeOptions
 from tweetbert.errors import InputError
 from tweetbert.parallel import ordered_map
-from tweetbert.settings import mirrors
 
 URL_TOKEN = "[URL]"
 USER_TOKEN = "[USER]"
@@ -28,17 +28,6 @@ URL_PATTERN = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+
 MENTION_PATTERN = re.compile(r"(?<![A-Za-z0-9_@])@[A-Za-z0-9_]{1,15}\b")
 _SPACES = re.compile(r"[^\S\n]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
-
-
-@mirrors("normalize")
-@dataclass(frozen=True)
-class NormalizeOptions:
-    """Each switch of the normalisation, as in the config's ``normalize`` section."""
-
-    nfkc: bool = True
-    replace_urls: bool = True
-    replace_mentions: bool = True
-    keep_newlines: bool = True
 
 
 def normalize_text(text: str, options: NormalizeOptions = NormalizeOptions()) -> str:

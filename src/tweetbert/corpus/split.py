@@ -26,22 +26,13 @@ from tweetbert.corpus.dedup import (
 )
 from tweetbert.corpus.io import CorpusWriter, corpus_batches, corpus_column
 from tweetbert.corpus.minhash import LshParams, estimated_jaccard, sorted_unique
+from tweetbert.corpus.settings import SplitSettings
 from tweetbert.corpus.signatures import SignatureReader, load_shards
 from tweetbert.errors import ConfigError, InputError
-from tweetbert.settings import mirrors, setting
 
-DEFAULT_RATIOS = {"train": 0.75, "validation": 0.05, "dev": 0.10, "test": 0.10}
+DEFAULT_RATIOS: dict[str, float] = SplitSettings().ratios  # the schema's split.ratios
 BAND_PASSES = 4  # band groups read per pass over the signatures: 2 x 4 bytes x bands / 4 per tweet in memory
 SPLIT_COLUMNS = ("id", "user_id", "created_at", "text", "cluster_id", "is_duplicate")
-
-
-@mirrors("split")
-@dataclass(frozen=True)
-class SplitSettings:
-    """Shares of the splits (in the order they are filled) and the seed of the group order."""
-
-    ratios: dict[str, float] = setting(DEFAULT_RATIOS)
-    seed: int = setting(0, key="seed")
 
 
 def check_ratios(ratios: Mapping[str, float], key: str = "split.ratios") -> dict[str, float]:

@@ -30,7 +30,6 @@ from tweetbert.corpus.io import BATCH_ROWS, corpus_batches, corpus_column
 from tweetbert.errors import InputError
 from tweetbert.mecab import mecab_tagger
 from tweetbert.plots.corpus import plot_diversity, plot_duplicates_by_activity, plot_user_contribution
-from tweetbert.settings import mirrors, setting
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +43,6 @@ _HASHTAG = re.compile(r"(?<![\w&])[#＃](\w*[^\W\d]\w*)")
 # Screen names are ASCII only, so `@abcさん` is the mention `abc`; `a@b.com` is an e-mail, not a mention.
 _MENTION = re.compile(r"(?<![A-Za-z0-9_!#$%&*@＠])[@＠]([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_])")
 _FLOAT_FORMAT = "%.6f"
-
-
-@mirrors("stats")
-@dataclass(frozen=True)
-class CorpusStatsSettings:
-    sample_size: int | None = 20_000  # tweets per corpus; None: the smallest corpus's size
-    ngram_sizes: list[int] = setting([1, 2, 3])
-    seed: int = setting(0, key="seed")
 
 
 def activity_segment_labels(edges: Sequence[int] = ACTIVITY_EDGES) -> list[str]:

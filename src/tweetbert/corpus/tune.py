@@ -7,26 +7,11 @@ A good setting flags nearly all of the target and almost none of the control.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from tweetbert.corpus.dedup import DedupParams, DedupResult, cluster_shard, compute_signatures
-from tweetbert.settings import mirrors, setting
-
-
-@mirrors("tune_dedup")
-@dataclass(frozen=True)
-class TuneDedupSettings:
-    """The grid tried, and the configured dedup setting marked in its plot (target/control are the rule's inputs)."""
-
-    ngram_sizes: list[int] = setting([2, 3, 4, 5, 6])
-    thresholds: list[float] = setting([0.1, 0.2, 0.3, 0.5, 0.7])
-    num_perm: int = setting(128, key="dedup.num_perm")
-    ngram: int = setting(5, key="dedup.ngram")
-    threshold: float = setting(0.2, key="dedup.threshold")
-    seed: int = setting(0, key="seed")
 
 
 def flag_rate(result: DedupResult) -> float:

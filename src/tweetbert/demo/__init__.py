@@ -7,7 +7,6 @@ streams the corpus in batches; ``tweet_files`` makes them data frames (small cor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from tweetbert.demo import task_specs  # noqa: F401  (registers the demo's tasks)
@@ -15,18 +14,9 @@ from tweetbert.demo.general_text import generate_general_text, write_general_tex
 from tweetbert.demo.planted import planted_task_texts as _planted
 from tweetbert.demo.tasks import write_tasks
 from tweetbert.demo.tweet_files import generate_tweets, write_tweets
-from tweetbert.settings import mirrors, setting
 
 __all__ = ["generate_general_text", "generate_tweets", "write_demo_data", "write_general_text", "write_tasks",
            "write_tweets"]
-
-
-@mirrors("demo")
-@dataclass(frozen=True)
-class DemoDataSettings:
-    n_tweets: int = 20_000
-    planted_task_texts: int = 40
-    seed: int = setting(0, key="seed")
 
 
 def write_demo_data(out_dir: Path, seed: int = 0, n_tweets: int = 20_000, planted_task_texts: int = 0

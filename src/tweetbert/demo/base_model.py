@@ -11,13 +11,11 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
-from tweetbert.settings import mirrors, setting
 from tweetbert.tokenization.fast import FastTokenizer
 from tweetbert.tokenization.train import count_words, joyo_kanji, save_japanese_tokenizer, train_wordpiece
 
@@ -26,23 +24,6 @@ HELD_OUT_FRACTION = 0.05
 MASK_PROBABILITY = 0.15
 WARMUP_FRACTION = 0.1
 EVAL_BATCH_SIZE = 128
-
-
-@mirrors("demo_base_model")
-@dataclass(frozen=True)
-class DemoBaseModelSettings:
-    """Size and training of the tiny demo base model (the keyword arguments of :func:`build_demo_base_model`)."""
-
-    vocab_size: int = 6000
-    hidden_size: int = 64
-    num_layers: int = 2
-    num_heads: int = 2
-    intermediate_size: int = 256
-    max_position: int = 128
-    steps: int = 300
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    seed: int = setting(0, key="seed")
 
 
 def coverage_alphabet(counts: Counter, coverage: float = CHAR_COVERAGE) -> set[str]:

@@ -47,7 +47,6 @@ from tweetbert.finetune.features import (
     qa_features,
 )
 from tweetbert.finetune.model import load_model
-from tweetbert.settings import mirrors, setting
 from tweetbert.tasks.metrics import compute_metrics
 from tweetbert.tasks.registry import TaskSpec
 from tweetbert.tasks.types import SPLITS, ProblemType, TaskData
@@ -56,15 +55,6 @@ PARAMS = ("learning_rate", "batch_size", "epochs", "warmup_ratio", "weight_decay
 """The hyperparameters of one configuration; :func:`finetune` needs exactly these."""
 
 EVAL_BATCH_SIZE = 64
-
-
-@mirrors("sweep")
-@dataclass(frozen=True)
-class FinetuneSettings:
-    """What scoring the kept best model depends on (the rest of the sweep's settings made it)."""
-
-    max_length: int = 128
-    seed: int = setting(0, key="seed")
 
 
 def _check_params(params: Mapping[str, Any]) -> None:

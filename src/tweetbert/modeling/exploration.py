@@ -14,22 +14,33 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tweetbert.errors import ConfigError
 from tweetbert.modeling.candidates import PHASES, Candidate
 
 
-def candidate_table(runs_by_phase: Mapping[str, Mapping[str, tuple[Candidate, int]]], run_dir: Path) -> pd.DataFrame:
-    """Phase, parameters, validation loss and perplexity of every point, by phase (exploration first) and slug."""
+def candidate_table(runs_by_phase: Mapping[str, Mapping[str, tuple[Candidate, int]]], metrics: Mapping[str, Path],
+                    epoch_models: Mapping[str, Path]) -> pd.DataFrame:
+    """Phase, parameters, validation loss and perplexity of every point, by phase (exploration first) and slug.
+
+    ``metrics``: each training run's ``metrics.json`` by run slug; ``epoch_models``: each run's folder of epoch
+    models (with epoch checkpoints), whose ``epoch-k/metrics.json`` gives a shorter point's loss.
+    """
     rows = []
     for phase in PHASES:
         for slug, (run, epoch) in sorted(runs_by_phase.get(phase, {}).items()):
-            metrics = json.loads((run_dir / run.slug / "metrics.json").read_text())
+            if run.slug not in metrics:
+                raise ConfigError("--metrics", f"no metrics.json given for training run {run.slug} (of {slug})")
+            run_metrics = json.loads(metrics[run.slug].read_text())
             if epoch == run.epochs:
-                loss = float(metrics["final_validation_loss"])
-            else:
-                epoch_metrics = run_dir / run.slug / "epochs" / f"epoch-{epoch}" / "metrics.json"
+                loss = float(run_metrics["final_validation_loss"])
+            elif run.slug in epoch_models:
+                epoch_metrics = epoch_models[run.slug] / f"epoch-{epoch}" / "metrics.json"
                 loss = float(json.loads(epoch_metrics.read_text())["validation_loss"])
+            else:
+                raise ConfigError("--epoch-models", f"no epoch models given for training run {run.slug}, "
+                                  f"whose epoch {epoch} is {slug}")
             rows.append({"candidate": slug, "phase": phase, "corpus": run.corpus,
                          "learning_rate": run.learning_rate, "weight_decay": run.weight_decay, "epochs": epoch,
                          "beta1": run.beta1, "beta2": run.beta2, "epsilon": run.epsilon, "validation_loss": loss,
-                         "perplexity": float(np.exp(loss)), "tokens_per_second": metrics.get("tokens_per_second")})
+                         "perplexity": float(np.exp(loss)), "tokens_per_second": run_metrics.get("tokens_per_second")})
     return pd.DataFrame(rows)

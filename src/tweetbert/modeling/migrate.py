@@ -23,23 +23,15 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from tweetbert.modeling.card import migrated_card, write_card
-from tweetbert.settings import mirrors, setting
 
 METHODS = ("random", "subword_mean", "focus")
 
 
-@mirrors("migrate")
-@dataclass(frozen=True)
-class MigrateSettings:
-    method: str = "random"  # initialisation of tokens the base vocabulary lacks
-    initializer_range: float | None = None  # None: the base config's
-    seed: int = setting(0, key="seed")
 # deepfocus' fastText settings, except 200k n-gram hash buckets instead of 2M (800 MB): Japanese WordPiece tokens are
 # short, a 32k vocabulary has about 100k distinct character 3- to 6-grams.
 FASTTEXT_SETTINGS = {"model": "cbow", "dim": 100, "neg": 10, "epoch": 3, "minCount": 10, "bucket": 200_000}

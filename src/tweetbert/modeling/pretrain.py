@@ -57,68 +57,12 @@ from tweetbert.modeling.pretrain_model import (
     make_optimizer,
     resolve_warmup,
 )
-from tweetbert.modeling.pretrain_record import PhaseClock, Recorder, write_outputs
+from tweetbert.modeling.pretrain_record import PhaseClock, Recorder, RunOutputs, write_outputs
 from tweetbert.modeling.pretrain_resume import Checkpoints, TermFlag
+from tweetbert.modeling.settings import PretrainSettings
 from tweetbert.modeling.tokens import load_tokens
-from tweetbert.settings import mirrors, setting
 
 EVAL_BATCH_FACTOR = 4  # evaluation batch per training batch when eval_batch_size is None: no gradients to hold
-
-
-@mirrors("pretrain.fixed")
-@dataclass(frozen=True)
-class PretrainSettings:
-    """Hyper-parameters of one candidate; all of them identify the run (a checkpoint resumes only the same ones)."""
-
-    learning_rate: float = 1e-4
-    weight_decay: float = 0.03
-    epochs: int = 3
-    beta1: float = 0.9
-    beta2: float = 0.999
-    epsilon: float = 1e-8
-    batch_size: int = 32  # per process
-    max_seq_length: int = 128
-    warmup_steps: float = 10000  # >= 1: steps; in [0, 1): fraction of the total steps
-    mlm_probability: float = 0.15
-    whole_word_mask: bool = True
-    seed: int = setting(0, key="seed")
-    eval_every: int = 500
-    eval_examples: int | None = 10000  # validation texts scored per evaluation, a seeded sample; None: all
-    eval_batch_size: int | None = None  # None: 4 x batch_size
-    save_every: int | None = None  # steps between checkpoints; None: by the clock only
-    save_every_minutes: float | None = 30.0  # None: by steps only
-    early_stopping_patience: int | None = None  # evaluations without improvement; None: off
-    epoch_checkpoints: bool = False  # also a model directory at the end of every epoch reached
-    compile: bool = False  # torch.compile the encoder, batches padded to multiples of COMPILE_PAD_MULTIPLE
-
-    def __post_init__(self) -> None:
-        problems = []
-        if not self.learning_rate > 0:
-            problems.append(f"learning_rate must be positive, got {self.learning_rate}")
-        if self.weight_decay < 0:
-            problems.append(f"weight_decay must be >= 0, got {self.weight_decay}")
-        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1 and self.epsilon > 0):
-            problems.append(f"need 0 <= beta1, beta2 < 1 and epsilon > 0, got {self.beta1}, {self.beta2}, "
-                            f"{self.epsilon}")
-        for name in ("epochs", "batch_size", "eval_every"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("eval_examples", "eval_batch_size", "save_every"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                problems.append(f"{name} must be None or at least 1, got {getattr(self, name)}")
-        if self.save_every_minutes is not None and not self.save_every_minutes > 0:
-            problems.append(f"save_every_minutes must be None or positive, got {self.save_every_minutes}")
-        if self.max_seq_length < 3:
-            problems.append(f"max_seq_length must leave room for [CLS], a token and [SEP], got {self.max_seq_length}")
-        if self.warmup_steps < 0 or (self.warmup_steps >= 1 and self.warmup_steps != int(self.warmup_steps)):
-            problems.append(f"warmup_steps must be a whole number of steps or a fraction in [0, 1), got "
-                            f"{self.warmup_steps}")
-        if not 0 < self.mlm_probability < 1:
-            problems.append(f"mlm_probability must be in (0, 1), got {self.mlm_probability}")
-        if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
-            problems.append(f"early_stopping_patience must be None or at least 1, got {self.early_stopping_patience}")
-        if problems:
-            raise ValueError("; ".join(problems))
 
 
 class TrainingInterrupted(SystemExit):
@@ -298,23 +242,30 @@ def _torch_settings(threads: int, cuda: bool) -> Iterator[None]:
         torch.set_float32_matmul_precision(previous_precision)
 
 
-def pretrain(model_dir: Path, tokens_dir: Path, out_dir: Path, checkpoint_dir: Path, settings: PretrainSettings, *,
-             tensorboard_dir: Path | None = None, progress: bool = True, threads: int = 1) -> dict:
+def pretrain(model_dir: Path, tokens_dir: Path, outputs: Path | RunOutputs, checkpoint_dir: Path,
+             settings: PretrainSettings, *, tensorboard_dir: Path | None = None, progress: bool = True,
+             threads: int = 1) -> dict:
     """Continues MLM pre-training of ``model_dir`` on the token data ``tokens_dir`` (``tokenize_corpus``'s output
-    for the model's vocabulary); writes ``out_dir``, returns the metrics.
+    for the model's vocabulary); writes ``outputs`` (a :class:`RunOutputs`, or a folder in its one-folder layout),
+    returns the metrics.
 
-    ``checkpoint_dir`` must lie outside ``out_dir`` (Snakemake deletes a failed job's outputs): a checkpoint there
-    is resumed, and the directory is removed once ``out_dir`` is complete. ``threads``: torch's intra-op threads;
+    ``checkpoint_dir`` must lie outside every output (Snakemake deletes a failed job's outputs): a checkpoint there
+    is resumed, and the directory is removed once the outputs are complete. ``threads``: torch's intra-op threads;
     CPU results are reproducible for a fixed value.
     """
     from accelerate import Accelerator
     from transformers import AutoTokenizer
 
     started = time.perf_counter()
-    model_dir, tokens_dir, out_dir, checkpoint_dir = map(Path, (model_dir, tokens_dir, out_dir, checkpoint_dir))
-    if checkpoint_dir.resolve().is_relative_to(out_dir.resolve()):
-        raise ValueError(f"checkpoint directory {checkpoint_dir} lies inside the output {out_dir}, which Snakemake "
-                         "deletes when the job fails")
+    model_dir, tokens_dir, checkpoint_dir = map(Path, (model_dir, tokens_dir, checkpoint_dir))
+    out = outputs if isinstance(outputs, RunOutputs) else RunOutputs.in_dir(outputs, epochs=settings.epoch_checkpoints)
+    if (out.epochs is not None) != settings.epoch_checkpoints:
+        raise ValueError(f"epoch_checkpoints is {settings.epoch_checkpoints}, so an epochs output must be "
+                         f"{'given' if settings.epoch_checkpoints else 'left out'}")
+    for path in out.paths():
+        if checkpoint_dir.resolve().is_relative_to(path.resolve()):
+            raise ValueError(f"checkpoint directory {checkpoint_dir} lies inside the output {path}, which Snakemake "
+                             "deletes when the job fails")
     cuda = torch.cuda.is_available()
     mixed_precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "no"
     accelerator = Accelerator(cpu=not cuda, mixed_precision=mixed_precision)  # cpu=True: gloo DDP under torchrun
@@ -349,7 +300,7 @@ def pretrain(model_dir: Path, tokens_dir: Path, out_dir: Path, checkpoint_dir: P
                                      checkpoint_write_seconds=run.checkpoints.writer.write_seconds)
         if accelerator.is_main_process:
             epochs_dir = checkpoint_dir / "epochs" if settings.epoch_checkpoints else None
-            write_outputs(out_dir, run.model, run.tokenizer, epochs_dir, run.state.loss_curve, metrics,
+            write_outputs(out, run.model, run.tokenizer, epochs_dir, run.state.loss_curve, metrics,
                           base=base_model_of(model_dir) or str(model_dir), corpus=tokens["corpus"])
         accelerator.wait_for_everyone()
         if accelerator.is_main_process:

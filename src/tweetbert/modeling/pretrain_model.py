@@ -16,7 +16,7 @@ import torch
 from tweetbert.errors import ConfigError
 
 if TYPE_CHECKING:
-    from tweetbert.modeling.pretrain import PretrainSettings
+    from tweetbert.modeling.settings import PretrainSettings
 
 MAX_GRAD_NORM = 1.0
 COMPILE_PAD_MULTIPLE = 16  # compiled encoder: batch widths rounded up to this, so a handful of shapes

@@ -1,5 +1,5 @@
 """The recording side of pre-training: the loss curve, TensorBoard scalars, the progress bar and log lines, and the
-outputs (the final model, ``metrics.json`` and ``loss_curve.tsv``).
+outputs (the final model, ``metrics.json``, ``loss_curve.tsv`` and the epoch models, each at its own path).
 
 The loss curve has a row every ``eval_every / 10`` steps with the mean train loss since the previous row, and one
 at every validation. With early stopping the final model is the last one, not the best: the best validation loss
@@ -16,7 +16,7 @@ import math
 import shutil
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -31,6 +31,29 @@ PHASES = ("loading", "training", "validation", "checkpointing")  # and "other": 
 TIMING_METRICS = ("tokens_per_second", "train_seconds", "wall_seconds", "time_seconds", "time_shares",
                   "device_seconds", "checkpoint_write_seconds")
 RESUME_METRIC = "resume"  # how the last session started: which step it resumed from, what it found damaged
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """Where a training run writes each of its files: every one is a declared output of its Snakemake job, so a job
+    that reads one of them (fine-tuning an epoch model) depends on exactly that path."""
+
+    name: str  # the run's name, for the model cards
+    model: Path  # the final model's directory
+    metrics: Path
+    loss_curve: Path
+    epochs: Path | None = None  # with epoch checkpoints: the folder of epoch-k/ model directories
+
+    @classmethod
+    def in_dir(cls, out_dir: Path, *, epochs: bool) -> RunOutputs:
+        """One folder per run, named after it: model/, metrics.json, loss_curve.tsv and, with ``epochs``, epochs/
+        (the workflow's layout)."""
+        out_dir = Path(out_dir)
+        return cls(out_dir.name, out_dir / "model", out_dir / "metrics.json", out_dir / "loss_curve.tsv",
+                   out_dir / "epochs" if epochs else None)
+
+    def paths(self) -> list[Path]:
+        return [path for path in (self.model, self.metrics, self.loss_curve, self.epochs) if path is not None]
 
 
 def log_on_main(accelerator, level: int, message: str, *args) -> None:
@@ -255,21 +278,26 @@ def _validation_loss_after(loss_curve: Sequence[dict], epoch: int) -> float | No
     return losses[-1] if losses else None
 
 
-def write_outputs(out_dir: Path, model, tokenizer, epochs_dir: Path | None, loss_curve: Sequence[dict],
+def write_outputs(out: RunOutputs, model, tokenizer, epochs_dir: Path | None, loss_curve: Sequence[dict],
                   metrics: dict, *, base: str, corpus: str) -> None:
-    """The final model (with the epoch models from ``epochs_dir``, if any), ``loss_curve.tsv``, ``metrics.json``;
-    every model folder with its model card (``base``: the model the run started from, ``corpus``: its name)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("model", "epochs"):
-        shutil.rmtree(out_dir / name, ignore_errors=True)
-    model.save_pretrained(out_dir / "model")
-    tokenizer.save_pretrained(out_dir / "model")
-    if epochs_dir is not None and epochs_dir.exists():
-        shutil.copytree(epochs_dir, out_dir / "epochs")
-    write_card(out_dir / "model", candidate_card(out_dir.name, base, corpus, metrics))
-    for epoch_dir in sorted((out_dir / "epochs").glob("epoch-*")):
-        epoch = int(epoch_dir.name.removeprefix("epoch-"))
-        write_card(epoch_dir, candidate_card(out_dir.name, base, corpus, metrics, epoch=epoch,
-                                             validation_loss=_validation_loss_after(loss_curve, epoch)))
-    write_loss_curve(loss_curve, out_dir / "loss_curve.tsv")
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    """The final model (with the epoch models from ``epochs_dir`` when ``out.epochs`` is set: an empty folder if no
+    epoch ended), ``loss_curve.tsv``, ``metrics.json``; every model folder with its model card (``base``: the model
+    the run started from, ``corpus``: its name)."""
+    for directory in (out.model, out.epochs):
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+    for path in (out.model, out.metrics, out.loss_curve):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out.model)
+    tokenizer.save_pretrained(out.model)
+    write_card(out.model, candidate_card(out.name, base, corpus, metrics))
+    if out.epochs is not None:
+        if epochs_dir is not None and epochs_dir.exists():
+            shutil.copytree(epochs_dir, out.epochs)
+        out.epochs.mkdir(parents=True, exist_ok=True)  # declared even when early stopping ended every epoch early
+        for epoch_dir in sorted(out.epochs.glob("epoch-*")):
+            epoch = int(epoch_dir.name.removeprefix("epoch-"))
+            write_card(epoch_dir, candidate_card(out.name, base, corpus, metrics, epoch=epoch,
+                                                 validation_loss=_validation_loss_after(loss_curve, epoch)))
+    write_loss_curve(loss_curve, out.loss_curve)
+    out.metrics.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")

@@ -76,8 +76,9 @@ def model_colours(names: Iterable[str], published: AbstractSet[str] = frozenset(
 
 def corpus_colours(names: Iterable[str]) -> dict[str, str]:
     """Each corpus's own colour (raw, dedup, balanced are fixed; any other is fixed by its name)."""
-    colours = {name: CORPORA[name] for name in dict.fromkeys(names) if name in CORPORA}
-    for name in dict.fromkeys(names):
+    names = list(dict.fromkeys(names))  # read twice below: a generator would be empty the second time
+    colours = {name: CORPORA[name] for name in names if name in CORPORA}
+    for name in names:
         if name not in colours:
             colours[name] = _by_name(name, OTHER_CORPORA, set(colours.values()) | set(CORPORA.values()))
     return colours

@@ -17,8 +17,8 @@ trials and scores the study; the others end as soon as no slot is left.
 from __future__ import annotations
 
 import contextlib
-import gc
 import functools
+import gc
 import logging
 import multiprocessing
 import os
@@ -34,8 +34,9 @@ import optuna
 
 from tweetbert.errors import CheckFailed, ConfigError, InputError
 from tweetbert.finetune.train import PreparedTask
+from tweetbert.sweep.settings import SweepSettings
 from tweetbert.sweep.storage import surfacing_storage_errors
-from tweetbert.sweep.workers import FINISHED, SweepSettings
+from tweetbert.sweep.workers import FINISHED
 
 log = logging.getLogger(__name__)
 

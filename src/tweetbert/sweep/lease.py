@@ -33,6 +33,7 @@ import time
 import uuid
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
@@ -64,7 +65,7 @@ class Lease:
     def name(self) -> str:
         return self.path.name
 
-    def __enter__(self) -> Lease:
+    def __enter__(self) -> Self:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._write()
         self._thread.start()

@@ -46,6 +46,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
 from tweetbert.errors import ConfigError
+from tweetbert.sweep.settings import SWEEP_DEFAULTS as _D
 
 log = logging.getLogger(__name__)
 
@@ -331,9 +332,10 @@ def _schema_lock(url: str, connect_args: dict[str, Any]) -> Iterator[None]:
         engine.dispose()
 
 
-def open_storage(url_or_path: str | Path, *, heartbeat_interval: int = 60, grace_period: int | None = None,
-                 max_retries: int = MAX_RETRIES, retry_seconds: float = 120.0,
-                 connect_timeout: int = 10) -> BaseStorage:
+def open_storage(url_or_path: str | Path, *, heartbeat_interval: int = _D.heartbeat_interval,
+                 grace_period: int | None = _D.grace_period, max_retries: int = MAX_RETRIES,
+                 retry_seconds: float = _D.storage_retry_seconds,
+                 connect_timeout: int = _D.storage_connect_timeout) -> BaseStorage:
     """A path (or ``journal:<path>``) opens a journal file, creating its directory; a database URL an RDB storage.
 
     The journal suits the workers of one node (file locks across NFS clients can lose lines under load); an RDB URL

@@ -29,9 +29,7 @@ import re
 import warnings
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import optuna
 from optuna.exceptions import ExperimentalWarning
@@ -39,8 +37,8 @@ from optuna.pruners import BasePruner
 from optuna.trial import FrozenTrial, TrialState
 
 from tweetbert.errors import ConfigError
-from tweetbert.settings import mirrors, setting
 from tweetbert.sweep.lease import LEASE_ATTR, Lease, lease_dir, recover_dead_trials
+from tweetbert.sweep.settings import SWEEP_DEFAULTS as _D
 from tweetbert.sweep.storage import MAX_RETRIES, journal_path, open_storage
 
 log = logging.getLogger(__name__)
@@ -52,29 +50,6 @@ LIVE = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE, TrialState.
 PRUNERS = ("median", "successive_halving", "hyperband", "none")
 DIRECTIONS = ("maximize", "minimize")
 _WORKER_ID = re.compile(r"[A-Za-z0-9_-]+")
-
-
-@mirrors("sweep")
-@dataclass(frozen=True)
-class SweepSettings:
-    """One study's sweep job: its trials, pruner, recovery and worker processes (the storage is the workflow's: it
-    names the study's place)."""
-
-    n_trials: int = 100
-    workers: int = 1
-    gpus: int = 1
-    pruner: str = "median"
-    pruner_startup_trials: int = 5
-    pruner_warmup_epochs: int = 0
-    evaluations_per_epoch: int = 1
-    lease_timeout: float = 600.0
-    heartbeat_interval: int = 60
-    grace_period: int | None = None  # None: twice heartbeat_interval
-    storage_retry_seconds: float = 120.0
-    storage_connect_timeout: int = 10
-    max_length: int = 128
-    space: dict[str, Any] = setting({})
-    seed: int = setting(0, key="seed")
 
 
 class _Surplus(Exception):
@@ -101,8 +76,8 @@ def _count(key: str, value: object) -> int:
     return value
 
 
-def make_pruner(name: str, startup_trials: int = 5, warmup_epochs: int = 0,
-                evaluations_per_epoch: int = 1) -> BasePruner:
+def make_pruner(name: str, startup_trials: int = _D.pruner_startup_trials, warmup_epochs: int = _D.pruner_warmup_epochs,
+                evaluations_per_epoch: int = _D.evaluations_per_epoch) -> BasePruner:
     """The study's pruner. Trials report ``evaluations_per_epoch`` validation scores per epoch, the k-th at step k
     (:mod:`tweetbert.sweep.callback`), so a pruner that judges a trial at its first step can stop it after
     ``1/evaluations_per_epoch`` of an epoch; every trial runs ``warmup_epochs`` whole epochs first (the first step
@@ -172,10 +147,12 @@ def study_is_complete(study: optuna.Study, n_trials: int) -> bool:
 
 
 def run_worker(study_name: str, storage: str | Path, objective: Callable[[optuna.Trial], float], n_trials: int, *,
-               seed: int, worker_id: str, pruner: str = "median", pruner_startup_trials: int = 5,
-               pruner_warmup_epochs: int = 0, evaluations_per_epoch: int = 1, direction: str = "maximize",
-               lease_timeout: float = 600.0, heartbeat_interval: int = 60, grace_period: int | None = None,
-               storage_retry_seconds: float = 120.0, storage_connect_timeout: int = 10,
+               seed: int, worker_id: str, pruner: str = _D.pruner, pruner_startup_trials: int = _D.pruner_startup_trials,
+               pruner_warmup_epochs: int = _D.pruner_warmup_epochs,
+               evaluations_per_epoch: int = _D.evaluations_per_epoch, direction: str = "maximize",
+               lease_timeout: float = _D.lease_timeout, heartbeat_interval: int = _D.heartbeat_interval,
+               grace_period: int | None = _D.grace_period, storage_retry_seconds: float = _D.storage_retry_seconds,
+               storage_connect_timeout: int = _D.storage_connect_timeout,
                max_retries: int = MAX_RETRIES) -> optuna.Study:
     """Joins (or creates) the study and runs trials while a slot is open; returns the study.
 

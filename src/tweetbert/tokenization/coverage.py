@@ -23,7 +23,6 @@ from tqdm import tqdm
 
 from tweetbert.corpus.io import BATCH_ROWS, split_text_batches
 from tweetbert.corpus.normalize import PLACEHOLDERS
-from tweetbert.settings import mirrors
 
 FAMILIES = ("hiragana", "katakana", "kanji", "romaji", "digit", "pictograph", "other script",
             "punctuation/symbol")
@@ -31,10 +30,6 @@ SPECIAL_FAMILY = "special"
 _PLACEHOLDER = re.compile("|".join(re.escape(token) for token in PLACEHOLDERS))
 
 
-@mirrors("tokenizer")
-@dataclass(frozen=True)
-class CharCoverageSettings:
-    char_coverage: float = 0.99  # share of character occurrences the alphabet covers
 # Bracketed ASCII names are the special tokens of BERT vocabularies ([UNK], [CLS], [URL], [unused0]…):
 # MeCab always splits a bracket from the word after it, so no ordinary vocabulary entry looks like this.
 SPECIAL_TOKEN = re.compile(r"\[[A-Za-z][A-Za-z0-9_]*\]")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,19 +18,12 @@ from tqdm import tqdm
 
 from tweetbert.corpus.io import split_text_batches
 from tweetbert.plots.tokenizer import plot_length_histogram
-from tweetbert.settings import mirrors
 from tweetbert.tokenization.fast import FastTokenizer, chunks, wordpiece_model
 from tweetbert.tokenization.mecab import CORE_SPECIAL_TOKENS, SPECIAL_WORDS
 
 _FLOAT_FORMAT = "%.6f"
 _BATCH = 1024  # texts per call of a tokenizer loaded by AutoTokenizer
 _CORPUS_BATCH = 4096  # tweets per streamed batch: a few dozen in flight stay well under 100 MB
-
-
-@mirrors("tokenizer")
-@dataclass(frozen=True)
-class LengthHistogramSettings:
-    length_coverage: float = 0.999  # share of tweets max_seq_length must fit
 
 
 class CorpusEncoder:

@@ -10,25 +10,17 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from tweetbert.settings import mirrors, setting
 from tweetbert.tasks.types import SPLITS, Example, TaskData
 from tweetbert.tokenization.lengths import CorpusEncoder
 from tweetbert.tokenization.mecab import JapaneseWords
+from tweetbert.tokenization.settings import TaskVocabularySettings
 
 _TEXT_FIELDS = ("text", "text_pair", "question", "context")
-
-
-@mirrors("tokenizer")
-@dataclass(frozen=True)
-class TaskVocabularySettings:
-    task_texts: int | None = 10000  # texts per task, sampled over its splits; None: all
-    seed: int = setting(0, key="seed")
 
 
 TASK_VOCABULARY_OUTPUTS = {

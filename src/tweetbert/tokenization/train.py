@@ -9,26 +9,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
 from tweetbert.corpus.io import split_text_batches
 from tweetbert.parallel import ordered_map
-from tweetbert.settings import mirrors
 from tweetbert.tokenization.mecab import CORE_SPECIAL_TOKENS, NEWLINE_TOKEN, SPECIAL_WORDS, JapaneseWords
 
 VOCAB_SPECIAL_TOKENS = CORE_SPECIAL_TOKENS + tuple(t for t in SPECIAL_WORDS if t != NEWLINE_TOKEN)
 MODEL_MAX_LENGTH = 512
 _BATCH = 4096  # tweets per counting task: small enough that a few dozen in flight stay a few hundred MB
-
-
-@mirrors("tokenizer")
-@dataclass(frozen=True)
-class TokenizerTrainSettings:
-    vocab_size: int = 32000
-    min_frequency: int = 2  # fewest occurrences of a merged piece
 
 
 def joyo_kanji() -> set[str]:
