@@ -272,6 +272,7 @@ def test_cluster_usage_counts_each_rules_jobs_and_hours_as_sacct_records_them(cl
 LOCAL_RULE_OUTPUTS = {"results_at_a_glance": "glance.html", "select_best": "selection/best_model.json",
                       "downstream": "analysis/downstream/downstream.html",
                       "pretrain_exploration": "pretrain/candidates.tsv",
+                      "pretrain_loss_curves": "pretrain/loss_curves.png",
                       "pretrain_cost": "pretrain/cost/cost.tsv",
                       "study_plots": "finetune/studies/base/sentiment3/history.png",
                       "trial_counts": "finetune/studies/trial_counts.tsv",
