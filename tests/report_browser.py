@@ -86,6 +86,34 @@ class ReportRender:
         parser.feed(self.dom)
         return " ".join(parser.text)
 
+    @property
+    def visible_text(self) -> str:
+        """The page's text outside scripts and styles: what the landing page shows, not the JSON it is built from."""
+        parser = _VisibleText()
+        parser.feed(self.dom)
+        return " ".join(parser.text)
+
+
+class _VisibleText(HTMLParser):
+    """Collects text outside <script> and <style> elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = 0
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in ("script", "style"):
+            self.hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self.hidden:
+            self.hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden and data.strip():
+            self.text.append(data.strip())
+
 
 class _NavText(HTMLParser):
     """Collects the text inside <nav> elements (the report's navigation nests a breadcrumb <nav> in the navbar)."""

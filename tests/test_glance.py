@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from tweetbert.analysis.glance import glance_page, topk_table
+
+REPO = Path(__file__).resolve().parents[1]
 
 SELECTION = {"model": "dedup-lr1e-04", "gate": {"selected_passes": False, "note": "Gate: no candidate beat base."}}
 CONTROLS = pd.DataFrame({"role": ["selected", "best dedup", "control", "published"],
@@ -75,3 +79,11 @@ def test_the_first_page_states_each_gain_with_its_interval_test_size_and_chance_
     assert "At or below chance:</b> dedup-lr1e-04: jsts pearson 0.031." in page
     assert "generated stand-ins" in page and '<a href="selection/controls.html">' in page
     assert page.index("Gain of the selected model") < page.index("Target tasks: test scores")
+
+
+def test_the_report_landing_page_copies_the_page_up_to_its_marker_which_the_page_holds_once():
+    from tweetbert.analysis.glance import DETAILS_MARKER
+
+    page = glance_page(SELECTION, CONTROLS, TOPK, None)
+    assert page.count(DETAILS_MARKER) == 1 and page.index("Selected candidate") < page.index(DETAILS_MARKER)
+    assert DETAILS_MARKER in (REPO / "workflow" / "report" / "workflow.rst").read_text(encoding="utf-8")

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -138,6 +139,10 @@ def test_the_report_renders_in_chromium_with_every_category_and_image(report, tm
         assert category in render.nav_text
     assert len(render.images) >= 20
     assert render.failed == [], f"images that did not load: {render.failed}"
+    # The landing page states the verdict itself: the selection, each gain over a control with its interval.
+    landing = render.visible_text
+    assert "Selected candidate:" in landing and "Gain of the selected model over each control" in landing
+    assert re.search(r"[-+]\d\.\d{3} \[[-+]\d\.\d{3}, [-+]\d\.\d{3}\]", landing), landing[:3000]
 
 
 # Files a job writes on purpose outside its declared outputs, each with its reason (paths under results/<run_name>/).

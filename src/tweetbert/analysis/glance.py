@@ -33,6 +33,9 @@ NEXT_STEPS = (("1. Corpus", ("how much deduplication and balancing removed, benc
               ("5. Analysis", "t-SNE probes, top-K accuracy, acceptability, the downstream benchmark",
                "analysis/downstream/downstream.html"))
 """Report category, what it holds, and a page of it relative to this page (the run's results folder)."""
+DETAILS_MARKER = "<!-- where the details are -->"
+"""Where the report's landing page stops copying this page (workflow/report/workflow.rst): the links after it lead to
+files beside this page, which the report does not hold."""
 DEMO_NOTE = ("Demo run: its corpus, base model and tasks are generated stand-ins, so these numbers say the workflow "
              "ran end to end; they are not comparable with the published ones.")
 
@@ -158,8 +161,8 @@ def glance_page(selection: Mapping[str, Any], controls: pd.DataFrame, topk: pd.D
             best_columns=[c for c in shown.columns if c not in ("role", "model")]))
     steps = "".join(f'<li><a href="{html.escape(page)}">{html.escape(category)}</a>: {html.escape(what)}</li>'
                     for category, what, page in NEXT_STEPS)
-    sections.append("<p>Where the details are, by category of this report (the links open the pages beside this "
-                    f"one in the run's results folder):</p><ul>{steps}</ul>")
+    sections.append(f"{DETAILS_MARKER}<p>Where the details are, by category of this report (the links open the pages "
+                    f"beside this one in the run's results folder):</p><ul>{steps}</ul>")
     return html_page("Results at a glance", "\n".join(sections))
 
 
