@@ -8,7 +8,7 @@ fresh interpreter importing the fine-tuning stage: PyTorch, transformers' model 
 prints that start-up times the number of fine-tuning jobs: a floor no trial setting can lower. A benchmark, not a
 test: run it by hand on a quiet machine.
 
-    .venv/bin/python benchmarks/demo_budget.py                 # ~16 min on 2 cores
+    .venv/bin/python benchmarks/demo_budget.py                 # ~8.5 min on 2 cores
     .venv/bin/python benchmarks/demo_budget.py --keep /tmp/demo --cores 2
     .venv/bin/python benchmarks/demo_budget.py --from-run /tmp/demo   # the tables of a finished run, no new run
 """
