@@ -10,8 +10,7 @@ from tweetbert.config import validate_config
 from tweetbert.errors import ConfigError, InputError
 from tweetbert.tasks import load_task
 from tweetbert.tasks.annotators import agreement
-from tweetbert.tasks.loaders import check_options
-from tweetbert.tasks.registry import get_task
+from tweetbert.tasks.registry import check_options, get_task
 
 SPLITS = ["train"] * 8 + ["validation", "dev", "test", "test"]
 PANELS = [["0", "1", "1"], ["1", "1", "1"], ["0", "0", "1"], ["0", "0", "0"], ["1", "0", None], ["0", None, "1"],

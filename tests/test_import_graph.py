@@ -9,8 +9,6 @@ import ast
 import itertools
 from pathlib import Path
 
-import pytest
-
 import tweetbert
 
 SOURCE = Path(tweetbert.__file__).parent
@@ -151,18 +149,7 @@ def test_the_module_graph_resolves_names_to_modules():
     assert "tweetbert.demo.task_specs" in graph["tweetbert.demo"]  # from tweetbert.demo import task_specs
 
 
-# Packages whose modules still import each other in a cycle, to be untangled (issue 25): hub, loaders, squad and
-# registry reach each other through function-level imports.
-CYCLIC_PACKAGES = {"tasks"}
-
-
 def test_no_import_cycle_between_the_modules_of_a_package():
-    graph = {module: edges for module, edges in module_graph().items() if _unit(module) not in CYCLIC_PACKAGES}
+    graph = module_graph()
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle between modules:\n" + _describe(graph, cycle)
-
-
-@pytest.mark.parametrize("package", sorted(CYCLIC_PACKAGES))
-def test_each_package_excused_from_the_module_check_still_has_a_cycle(package):
-    graph = {module: edges for module, edges in module_graph().items() if _unit(module) == package}
-    assert find_cycle(graph) is not None, f"{package} has no module cycle left: drop it from CYCLIC_PACKAGES"

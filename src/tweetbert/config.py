@@ -68,8 +68,7 @@ def _check_values(config: dict) -> None:
     from tweetbert.sweep.space import parse_space
     from tweetbert.sweep.storage import journal_path
     from tweetbert.sweep.workers import check_heartbeat, check_storage_spans_jobs, make_pruner
-    from tweetbert.tasks.loaders import check_options
-    from tweetbert.tasks.registry import TASKS
+    from tweetbert.tasks.registry import TASKS, check_options
 
     dedup = config["dedup"]
     DedupParams(ngram=dedup["ngram"], threshold=dedup["threshold"], num_perm=dedup["num_perm"], bands=dedup["bands"],

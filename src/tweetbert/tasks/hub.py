@@ -101,19 +101,14 @@ def _columns(name: str, options: Mapping[str, Any]) -> dict[str, str]:
     return dict(columns)
 
 
-def _kind(name: str) -> str | None:
-    from tweetbert.tasks.registry import get_task
-
-    return _KINDS.get(get_task(name).loader)
-
-
-def check_hub_options(name: str, options: Mapping[str, Any]) -> None:
-    """``hub`` and ``columns``, and the file-only options a `datasets` dataset cannot take."""
+def check_hub_options(name: str, options: Mapping[str, Any], loader: Callable) -> None:
+    """``hub`` and ``columns``, and the file-only options a `datasets` dataset cannot take (``loader``: the task's
+    file loader, which says what kind of dataset it reads)."""
     hub = _hub(name, options)
     if hub is not None and options.get("path") is not None:
         raise ConfigError(_key(name, "path"), "give either `path` or `hub`, not both")
     through_datasets = reads_datasets(options)
-    kind = _kind(name)
+    kind = _KINDS.get(loader)
     if through_datasets and kind not in ("table", "wrime", "jglue"):
         what = "extractive QA (JSQuAD)" if kind == "squad" else "this task's loader"
         raise ConfigError(_key(name, "hub" if hub else "path"),
@@ -243,7 +238,7 @@ def _wrime_needed(loader: Callable, name: str, options: Mapping[str, Any]) -> li
 
 def load(loader: Callable[..., TaskData], name: str, options: Mapping[str, Any]) -> TaskData:
     """The task's data: through `datasets` where ``hub`` or a save_to_disk ``path`` says so, else ``loader``'s files."""
-    check_hub_options(name, options)
+    check_hub_options(name, options, loader)
     if not reads_datasets(options):
         return loader(name, options)
     kind = _KINDS[loader]

@@ -375,14 +375,9 @@ def load_table(name: str, options: Mapping[str, Any], tables: Sequence[Table] | 
     return TaskData(name, ProblemType.SINGLE_LABEL, splits, sources, label_names, metadata)
 
 
-def check_options(name: str, options: Mapping[str, Any]) -> None:
-    """The option values the loaders check, checked without reading a file (the workflow does so at start).
-
-    ``options`` are resolved (defaults filled in); each check is the one its loader runs.
-    """
-    from tweetbert.tasks.hub import check_hub_options, reads_datasets
-
-    check_hub_options(name, options)
+def check_file_options(name: str, options: Mapping[str, Any], *, through_datasets: bool) -> None:
+    """The option values the file loaders check, checked without reading a file (``through_datasets``: the task is
+    read with `datasets`, so file-only options are not checked here; :mod:`.hub` checks them)."""
     if "annotator" in options:
         _wrime_group(name, options)
     if "threshold" in options:
@@ -391,5 +386,5 @@ def check_options(name: str, options: Mapping[str, Any]) -> None:
         annotators.parse_option(_config_key(name, annotators.OPTION), options[annotators.OPTION])
     if "file_pattern" in options:
         _jglue_pattern(name, options["file_pattern"])
-    if "format" in options and not reads_datasets(options):
+    if "format" in options and not through_datasets:
         _table_format(name, Path(str(options["path"])), options["format"])

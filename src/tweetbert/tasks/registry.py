@@ -22,6 +22,7 @@ from tweetbert.tasks import hub
 from tweetbert.tasks.loaders import (
     CONFIG_PREFIX,
     DEFAULT_SPLIT_COLUMN,
+    check_file_options,
     load_jglue,
     load_table,
     load_wrime_emotion,
@@ -136,6 +137,15 @@ def get_task(name: str) -> TaskSpec:
     if name not in TASKS:
         raise ConfigError(CONFIG_PREFIX, f"unknown task {name!r} (known: {sorted(TASKS)})")
     return TASKS[name]
+
+
+def check_options(name: str, options: Mapping[str, Any]) -> None:
+    """The option values the loaders check, checked without reading a file (the workflow does so at start).
+
+    ``options`` are resolved (defaults filled in); each check is the one its loader runs.
+    """
+    hub.check_hub_options(name, options, get_task(name).loader)
+    check_file_options(name, options, through_datasets=hub.reads_datasets(options))
 
 
 def load_task(name: str, options: Mapping[str, Any]) -> TaskData:
