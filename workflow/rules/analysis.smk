@@ -46,9 +46,9 @@ rule probe_embeddings:
         set_plots=get_probe_set_plot_args(),
         settings=settings(ProbeSettings),
     shell:
-        "tweetbert probe-embeddings {params.models:q} --settings {params.settings}"
-        " --coordinates {output.coordinates} --scores {output.scores} --summary {output.summary}"
-        " --plot {output.plot} --scores-html {output.scores_html} {params.set_plots:q}"
+        "tweetbert probe-embeddings {params.models:q} --settings {params.settings:q}"
+        " --coordinates {output.coordinates:q} --scores {output.scores:q} --summary {output.summary:q}"
+        " --plot {output.plot:q} --scores-html {output.scores_html:q} {params.set_plots:q}"
         " --threads {threads} 2> {log}"
 
 
@@ -81,8 +81,8 @@ rule topk_accuracy:
         settings=settings(TopKSettings),
     shell:
         "tweetbert topk-accuracy {params.models:q} --texts {input.texts:q} {params.texts:q}"
-        " --settings {params.settings} --table {output.table} --examples {output.examples}"
-        " --stats {output.stats} --plot {output.plot} --threads {threads} 2> {log}"
+        " --settings {params.settings:q} --table {output.table:q} --examples {output.examples:q}"
+        " --stats {output.stats:q} --plot {output.plot:q} --threads {threads} 2> {log}"
 
 
 rule acceptability_sheet:
@@ -112,8 +112,8 @@ rule acceptability_sheet:
         settings=settings(AcceptabilitySheetSettings),
     shell:
         "tweetbert acceptability-sheet --model {params.model:q} --texts {input.texts:q} {params.texts:q}"
-        " --settings {params.settings} --key {output.key} --sheet {output.sheet} --html {output.page}"
-        " --stats {output.stats} 2> {log}"
+        " --settings {params.settings:q} --key {output.key:q} --sheet {output.sheet:q} --html {output.page:q}"
+        " --stats {output.stats:q} 2> {log}"
 
 
 rule acceptability_report:
@@ -142,9 +142,9 @@ rule acceptability_report:
     conda:
         "../envs/tweetbert-cpu.yaml"
     shell:
-        "tweetbert acceptability-report --key {input.key} --sheet {input.sheets}"
-        " --by-k {output.table} --summary {output.summary}"
-        " --acceptability-by-k {output.plot} --annotators {output.annotators} 2> {log}"
+        "tweetbert acceptability-report --key {input.key:q} --sheet {input.sheets:q}"
+        " --by-k {output.table:q} --summary {output.summary:q}"
+        " --acceptability-by-k {output.plot:q} --annotators {output.annotators:q} 2> {log}"
 
 
 rule downstream:
@@ -184,10 +184,10 @@ rule downstream:
         ),
         tasks=get_downstream_task_args(),
     shell:
-        "tweetbert downstream --best {input.controls} {input.best} --selection {input.selection} {params.tasks:q}"
-        " --predictions {input.predictions} --differences {output.differences}"
-        " --settings {params.settings} --table {output.tsv} --markdown {output.markdown}"
-        " --html {output.table} --plot {output.plot} 2> {log}"
+        "tweetbert downstream --best {input.controls:q} {input.best:q} --selection {input.selection:q} {params.tasks:q}"
+        " --predictions {input.predictions:q} --differences {output.differences:q}"
+        " --settings {params.settings:q} --table {output.tsv:q} --markdown {output.markdown:q}"
+        " --html {output.table:q} --plot {output.plot:q} 2> {log}"
 
 
 rule results_at_a_glance:
@@ -207,5 +207,5 @@ rule results_at_a_glance:
     params:
         optional=get_glance_args,
     shell:
-        "tweetbert glance --selection {input.selection} --controls {input.controls}"
-        " {params.optional:q} --output {output} 2> {log}"
+        "tweetbert glance --selection {input.selection:q} --controls {input.controls:q}"
+        " {params.optional:q} --output {output:q} 2> {log}"

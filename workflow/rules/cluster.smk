@@ -27,4 +27,4 @@ rule cluster_usage:
     conda:
         "../envs/tweetbert-cpu.yaml"
     shell:
-        "tweetbert cluster-usage --table {output.table} --html {output.html} --plot {output.plot} 2> {log}"
+        "tweetbert cluster-usage --table {output.table:q} --html {output.html:q} --plot {output.plot:q} 2> {log}"

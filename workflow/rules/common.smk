@@ -2,7 +2,6 @@
 import json
 import os
 import re
-import shlex
 
 from snakemake.exceptions import WorkflowError
 
@@ -112,16 +111,16 @@ wildcard_constraints:
 
 
 def settings(dataclass, derive=None, skip=(), **given):
-    """params.settings of a rule: the shell-quoted JSON of exactly the fields (less `skip`) of the stage's settings
-    dataclass, from the config unless given, or derived from the wildcards by `derive`. A function, so that derived
-    values are computed per job.
+    """params.settings of a rule: the JSON of exactly the fields (less `skip`) of the stage's settings dataclass,
+    from the config unless given, or derived from the wildcards by `derive` (shell commands quote it with `:q`). A
+    function, so that derived values are computed per job.
     """
 
-    def quoted(wildcards):
+    def as_json(wildcards):
         values = {**given, **(derive(wildcards) if derive else {})}
-        return shlex.quote(config_settings(dataclass, config, skip=skip, **values))
+        return config_settings(dataclass, config, skip=skip, **values)
 
-    return quoted
+    return as_json
 
 
 def is_demo():

@@ -15,8 +15,8 @@ rule ingest:
     params:
         settings=settings(IngestSettings),
     shell:
-        "tweetbert ingest --input {input} --output {output.corpus} --stats {output.stats}"
-        " --settings {params.settings} 2> {log}"
+        "tweetbert ingest --input {input:q} --output {output.corpus:q} --stats {output.stats:q}"
+        " --settings {params.settings:q} 2> {log}"
 
 
 rule normalize:
@@ -33,8 +33,8 @@ rule normalize:
     params:
         settings=settings(NormalizeOptions),
     shell:
-        "tweetbert normalize --input {input} --output {output.corpus} --stats {output.stats}"
-        " --workers {threads} --settings {params.settings} 2> {log}"
+        "tweetbert normalize --input {input:q} --output {output.corpus:q} --stats {output.stats:q}"
+        " --workers {threads} --settings {params.settings:q} 2> {log}"
 
 
 rule dedup_signatures:
@@ -54,8 +54,8 @@ rule dedup_signatures:
         # What signatures depend on, and nothing else: LSH-only changes never re-run these jobs.
         settings=settings(DedupSignatureSettings),
     shell:
-        "tweetbert dedup-signatures --corpus {input} --output {output} --shards {params.shards}"
-        " --shard {wildcards.shard} --workers {threads} --settings {params.settings} 2> {log}"
+        "tweetbert dedup-signatures --corpus {input:q} --output {output:q} --shards {params.shards}"
+        " --shard {wildcards.shard} --workers {threads} --settings {params.settings:q} 2> {log}"
 
 
 rule dedup_bands:
@@ -73,8 +73,8 @@ rule dedup_bands:
         groups=config["dedup"]["band_groups"],
         settings=settings(DedupParams),
     shell:
-        "tweetbert dedup-bands --signatures {input} --output {output} --groups {params.groups}"
-        " --group {wildcards.group} --settings {params.settings} 2> {log}"
+        "tweetbert dedup-bands --signatures {input:q} --output {output:q} --groups {params.groups}"
+        " --group {wildcards.group} --settings {params.settings:q} 2> {log}"
 
 
 rule dedup:
@@ -96,8 +96,8 @@ rule dedup:
     params:
         settings=settings(DedupParams),
     shell:
-        "tweetbert dedup --corpus {input.corpus} --signatures {input.signatures} --links {input.links}"
-        " --output {output.corpus} --stats {output.stats} --settings {params.settings} 2> {log}"
+        "tweetbert dedup --corpus {input.corpus:q} --signatures {input.signatures:q} --links {input.links:q}"
+        " --output {output.corpus:q} --stats {output.stats:q} --settings {params.settings:q} 2> {log}"
 
 
 rule tune_dedup:
@@ -127,9 +127,9 @@ rule tune_dedup:
     params:
         settings=settings(TuneDedupSettings),
     shell:
-        "tweetbert tune-dedup --target {input.target} --control {input.control}"
-        " --settings {params.settings} --table {output.table} --table-html {output.table_html}"
-        " --plot {output.plot} 2> {log}"
+        "tweetbert tune-dedup --target {input.target:q} --control {input.control:q}"
+        " --settings {params.settings:q} --table {output.table:q} --table-html {output.table_html:q}"
+        " --plot {output.plot:q} 2> {log}"
 
 
 rule balance:
@@ -145,8 +145,8 @@ rule balance:
     params:
         settings=settings(BalanceSettings),
     shell:
-        "tweetbert balance --input {input} --output {output.corpus} --stats {output.stats}"
-        " --settings {params.settings} 2> {log}"
+        "tweetbert balance --input {input:q} --output {output.corpus:q} --stats {output.stats:q}"
+        " --settings {params.settings:q} 2> {log}"
 
 
 rule corpus_stats:
@@ -195,13 +195,13 @@ rule corpus_stats:
     params:
         settings=settings(CorpusStatsSettings),
     shell:
-        "tweetbert corpus-stats --raw {input.raw} --dedup {input.dedup} --balanced {input.balanced}"
-        " --summary {output.summary} --duplicates-by-activity {output.by_activity_table}"
-        " --duplicates-by-activity-plot {output.by_activity}"
-        " --user-contribution {output.contribution_table} --user-contribution-plot {output.contribution}"
-        " --top-user-share {output.top_user_share} --diversity {output.diversity_table}"
-        " --diversity-plot {output.diversity} --summary-html {output.summary_html}"
-        " --settings {params.settings} 2> {log}"
+        "tweetbert corpus-stats --raw {input.raw:q} --dedup {input.dedup:q} --balanced {input.balanced:q}"
+        " --summary {output.summary:q} --duplicates-by-activity {output.by_activity_table:q}"
+        " --duplicates-by-activity-plot {output.by_activity:q}"
+        " --user-contribution {output.contribution_table:q} --user-contribution-plot {output.contribution:q}"
+        " --top-user-share {output.top_user_share:q} --diversity {output.diversity_table:q}"
+        " --diversity-plot {output.diversity:q} --summary-html {output.summary_html:q}"
+        " --settings {params.settings:q} 2> {log}"
 
 
 rule contamination:
@@ -242,11 +242,11 @@ rule contamination:
         normalize=settings(NormalizeOptions),
         dedup=settings(DedupParams),
     shell:
-        "tweetbert contamination --tasks {params.tasks:q} --corpus {input.corpus}"
-        " --signatures {input.signatures} --workers {threads} --settings {params.settings}"
-        " --normalize-settings {params.normalize} --dedup-settings {params.dedup}"
-        " --matches {output.matches} --matched-examples {output.examples} --rows {output.rows}"
-        " --matches-html {output.html} --matched-examples-html {output.examples_html} 2> {log}"
+        "tweetbert contamination --tasks {params.tasks:q} --corpus {input.corpus:q}"
+        " --signatures {input.signatures:q} --workers {threads} --settings {params.settings:q}"
+        " --normalize-settings {params.normalize:q} --dedup-settings {params.dedup:q}"
+        " --matches {output.matches:q} --matched-examples {output.examples:q} --rows {output.rows:q}"
+        " --matches-html {output.html:q} --matched-examples-html {output.examples_html:q} 2> {log}"
 
 
 rule split:
@@ -277,7 +277,7 @@ rule split:
         dedup=settings(DedupParams),
         exclude=get_exclude_args,
     shell:
-        "tweetbert split --corpus {input.corpus} --annotated {input.annotated}"
-        " --signatures {input.signatures} --output {output.corpus} --stats {output.stats}"
-        " --table {output.table} --settings {params.settings} --dedup-settings {params.dedup}"
-        " --table-html {output.table_html} --corpus-name {wildcards.corpus} {params.exclude:q} 2> {log}"
+        "tweetbert split --corpus {input.corpus:q} --annotated {input.annotated:q}"
+        " --signatures {input.signatures:q} --output {output.corpus:q} --stats {output.stats:q}"
+        " --table {output.table:q} --settings {params.settings:q} --dedup-settings {params.dedup:q}"
+        " --table-html {output.table_html:q} --corpus-name {wildcards.corpus} {params.exclude:q} 2> {log}"

@@ -29,6 +29,6 @@ rule pretrain_cost:
         runs=results("pretrain/runs"),
         benchmarks=results("benchmarks"),
     shell:
-        "tweetbert pretrain-cost {params.points} --runs {params.runs} --benchmarks {params.benchmarks}"
-        " --selection {input.selection} --table {output.table} --table-html {output.table_html}"
-        " --candidates {output.candidates} --plot {output.plot} 2> {log}"
+        "tweetbert pretrain-cost {params.points} --runs {params.runs:q} --benchmarks {params.benchmarks:q}"
+        " --selection {input.selection:q} --table {output.table:q} --table-html {output.table_html:q}"
+        " --candidates {output.candidates:q} --plot {output.plot:q} 2> {log}"

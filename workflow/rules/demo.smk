@@ -28,7 +28,7 @@ rule demo_data:
         out_dir=get_output_dir,
         settings=settings(DemoDataSettings),
     shell:
-        "tweetbert demo-data --out-dir {params.out_dir} --settings {params.settings} 2> {log}"
+        "tweetbert demo-data --out-dir {params.out_dir:q} --settings {params.settings:q} 2> {log}"
 
 
 rule build_base_model:
@@ -47,7 +47,7 @@ rule build_base_model:
     params:
         settings=settings(DemoBaseModelSettings),
     shell:
-        "tweetbert build-base-model --text {input} --output {output} --settings {params.settings}"
+        "tweetbert build-base-model --text {input:q} --output {output:q} --settings {params.settings:q}"
         " --threads {threads} 2> {log}"
 
 
@@ -62,4 +62,4 @@ rule demo_annotations:
     conda:
         "../envs/tweetbert-cpu.yaml"
     shell:
-        "tweetbert demo-annotate --key {input.key} --sheet {input.sheet} --output {output} 2> {log}"
+        "tweetbert demo-annotate --key {input.key:q} --sheet {input.sheet:q} --output {output:q} 2> {log}"

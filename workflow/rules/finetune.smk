@@ -31,9 +31,9 @@ rule finetune_sweep:
         seeds=get_seeds,
     shell:
         "tweetbert finetune-sweep {params.model:q} {params.task:q} --storage {params.storage:q}"
-        " --study {wildcards.model}/{wildcards.task} --settings {params.settings} --keep-dir {params.keep}"
-        " --threads {threads} {params.job:q} --name {wildcards.model} --best {output.best}"
-        " --trials {output.trials} --predictions {output.predictions} --seeds {params.seeds} > {log} 2>&1"
+        " --study {wildcards.model}/{wildcards.task} --settings {params.settings:q} --keep-dir {params.keep:q}"
+        " --threads {threads} {params.job:q} --name {wildcards.model} --best {output.best:q}"
+        " --trials {output.trials:q} --predictions {output.predictions:q} --seeds {params.seeds} > {log} 2>&1"
 
 
 # A study's further jobs (sweep.jobs_per_study > 1): one definition whatever the config, so the profiles'
@@ -65,8 +65,8 @@ rule finetune_sweep_peer:
         index=lambda wildcards: wildcards.job.removeprefix("j"),
     shell:
         "tweetbert finetune-sweep {params.model:q} {params.task:q} --storage {params.storage:q}"
-        " --study {wildcards.model}/{wildcards.task} --settings {params.settings} --keep-dir {params.keep}"
-        " --threads {threads} --job-index {params.index} --summary {output} > {log} 2>&1"
+        " --study {wildcards.model}/{wildcards.task} --settings {params.settings:q} --keep-dir {params.keep:q}"
+        " --threads {threads} --job-index {params.index} --summary {output:q} > {log} 2>&1"
 
 
 checkpoint select_best:
@@ -126,13 +126,13 @@ checkpoint select_best:
     params:
         settings=settings(SelectionSettings),
     shell:
-        "tweetbert select-best --best {input.best} --predictions {input.predictions} --settings {params.settings}"
-        " --aggregate {output.aggregate} --best-model {output.best} --controls {output.controls}"
-        " --intervals {output.intervals} --differences {output.differences}"
-        " --differences-html {output.differences_html}"
-        " --controls-html {output.controls_html} --controls-markdown {output.controls_markdown}"
-        " --candidates-scatter {output.candidates_scatter} --epochs {output.epochs}"
-        " --aggregate-html {output.aggregate_html} 2> {log}"
+        "tweetbert select-best --best {input.best:q} --predictions {input.predictions:q} --settings {params.settings:q}"
+        " --aggregate {output.aggregate:q} --best-model {output.best:q} --controls {output.controls:q}"
+        " --intervals {output.intervals:q} --differences {output.differences:q}"
+        " --differences-html {output.differences_html:q}"
+        " --controls-html {output.controls_html:q} --controls-markdown {output.controls_markdown:q}"
+        " --candidates-scatter {output.candidates_scatter:q} --epochs {output.epochs:q}"
+        " --aggregate-html {output.aggregate_html:q} 2> {log}"
 
 
 # Optuna's own views of the sweeps behind the selection: the trials of every target-task study by state, and the
@@ -168,8 +168,8 @@ rule study_plots:
         storage=get_study_storage,
     shell:
         "tweetbert study-plots --storage {params.storage:q} --study {wildcards.model}/{wildcards.task}"
-        " --best {input.best} --history {output.history} --importance {output.importance}"
-        " --intermediate {output.intermediate} 2> {log}"
+        " --best {input.best:q} --history {output.history:q} --importance {output.importance:q}"
+        " --intermediate {output.intermediate:q} 2> {log}"
 
 
 rule trial_counts:
@@ -192,4 +192,4 @@ rule trial_counts:
     conda:
         "../envs/tweetbert-cpu.yaml"
     shell:
-        "tweetbert trial-counts --trials {input} --table {output.table} --html {output.html} 2> {log}"
+        "tweetbert trial-counts --trials {input:q} --table {output.table:q} --html {output.html:q} 2> {log}"

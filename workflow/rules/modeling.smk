@@ -17,9 +17,9 @@ rule migrate_embeddings:
         base=get_base_model(),
         settings=settings(MigrateSettings),
     shell:
-        "tweetbert migrate-embeddings --base {params.base} --tokenizer {input.tokenizer}"
-        " --output {output.model} --stats {output.stats} --corpus {input.corpus}"
-        " --settings {params.settings} 2> {log}"
+        "tweetbert migrate-embeddings --base {params.base:q} --tokenizer {input.tokenizer:q}"
+        " --output {output.model:q} --stats {output.stats:q} --corpus {input.corpus:q}"
+        " --settings {params.settings:q} 2> {log}"
 
 
 rule calibrate_batch_size:
@@ -38,8 +38,8 @@ rule calibrate_batch_size:
     params:
         max_seq_length=get_max_seq_length,
     shell:
-        "tweetbert calibrate-batch-size --model {input.model} --max-seq-length {params.max_seq_length}"
-        " --output {output} --threads {threads} 2> {log}"
+        "tweetbert calibrate-batch-size --model {input.model:q} --max-seq-length {params.max_seq_length}"
+        " --output {output:q} --threads {threads} 2> {log}"
 
 
 rule tokenize_corpus:
@@ -57,8 +57,8 @@ rule tokenize_corpus:
     params:
         max_seq_length=get_max_seq_length,
     shell:
-        "tweetbert tokenize-corpus --corpus {input.corpus} --tokenizer {input.tokenizer}"
-        " --max-seq-length {params.max_seq_length} --output {output} --workers {threads} 2> {log}"
+        "tweetbert tokenize-corpus --corpus {input.corpus:q} --tokenizer {input.tokenizer:q}"
+        " --max-seq-length {params.max_seq_length} --output {output:q} --workers {threads} 2> {log}"
 
 
 rule pretrain_candidate:
@@ -89,11 +89,11 @@ rule pretrain_candidate:
         max_seq_length=get_max_seq_length,
         batch_size=get_batch_size,
     shell:
-        "tweetbert pretrain-candidate --model {input.model} --tokens {input.tokens}"
+        "tweetbert pretrain-candidate --model {input.model:q} --tokens {input.tokens:q}"
         " --name {wildcards.run} --output-model {output.model:q} --metrics {output.metrics:q}"
         " --loss-curve {output.curve:q} {params.epochs:q} --checkpoint-dir {params.checkpoints:q}"
-        " --tensorboard-dir {params.tensorboard} --max-seq-length {params.max_seq_length}"
-        " --batch-size {params.batch_size} --threads {threads} --settings {params.settings} 2> {log}"
+        " --tensorboard-dir {params.tensorboard:q} --max-seq-length {params.max_seq_length}"
+        " --batch-size {params.batch_size} --threads {threads} --settings {params.settings:q} 2> {log}"
 
 
 rule pretrain_exploration:
@@ -135,9 +135,9 @@ rule pretrain_exploration:
         files=get_exploration_file_args,
     shell:
         "tweetbert pretrain-exploration {params.points:q} --learning-rate {params.learning_rate}"
-        " {params.files:q} --table {output.table} --heatmap {output.heatmap}"
-        " --weight-decay-plot {output.weight_decay} --epochs-plot {output.epochs}"
-        " --table-html {output.table_html} 2> {log}"
+        " {params.files:q} --table {output.table:q} --heatmap {output.heatmap:q}"
+        " --weight-decay-plot {output.weight_decay:q} --epochs-plot {output.epochs:q}"
+        " --table-html {output.table_html:q} 2> {log}"
 
 
 rule pretrain_loss_curves:
@@ -159,4 +159,4 @@ rule pretrain_loss_curves:
             f"--corpus {slug}={run.corpus}" for slug, run in RUN_BY_SLUG.items()
         ),
     shell:
-        "tweetbert pretrain-loss-curves --curves {input} {params.corpora} --plot {output} 2> {log}"
+        "tweetbert pretrain-loss-curves --curves {input:q} {params.corpora} --plot {output:q} 2> {log}"

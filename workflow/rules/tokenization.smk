@@ -22,8 +22,8 @@ rule char_coverage:
     params:
         settings=settings(CharCoverageSettings),
     shell:
-        "tweetbert char-coverage --corpus {input} --settings {params.settings} --table {output.table}"
-        " --chars {output.chars} --plot {output.plot} --stats {output.stats} 2> {log}"
+        "tweetbert char-coverage --corpus {input:q} --settings {params.settings:q} --table {output.table:q}"
+        " --chars {output.chars:q} --plot {output.plot:q} --stats {output.stats:q} 2> {log}"
 
 
 rule train_tokenizer:
@@ -42,8 +42,8 @@ rule train_tokenizer:
     params:
         settings=settings(TokenizerTrainSettings),
     shell:
-        "tweetbert train-tokenizer --corpus {input.corpus} --chars {input.chars}"
-        " --settings {params.settings} --output {output} --workers {threads} 2> {log}"
+        "tweetbert train-tokenizer --corpus {input.corpus:q} --chars {input.chars:q}"
+        " --settings {params.settings:q} --output {output:q} --workers {threads} 2> {log}"
 
 
 rule length_histogram:
@@ -68,9 +68,9 @@ rule length_histogram:
     params:
         settings=settings(LengthHistogramSettings),
     shell:
-        "tweetbert length-histogram --corpus {input.corpus} --tokenizer {input.tokenizer}"
-        " --settings {params.settings} --table {output.table} --choice {output.choice}"
-        " --plot {output.plot} --workers {threads} 2> {log}"
+        "tweetbert length-histogram --corpus {input.corpus:q} --tokenizer {input.tokenizer:q}"
+        " --settings {params.settings:q} --table {output.table:q} --choice {output.choice:q}"
+        " --plot {output.plot:q} --workers {threads} 2> {log}"
 
 
 rule task_vocabulary:
@@ -103,7 +103,7 @@ rule task_vocabulary:
         settings=settings(TaskVocabularySettings),
     shell:
         "tweetbert task-vocabulary --tasks {params.tasks:q} {params.tokenizers:q} --workers {threads}"
-        " --settings {params.settings} --table {output.table} --html {output.html} --plot {output.plot} 2> {log}"
+        " --settings {params.settings:q} --table {output.table:q} --html {output.html:q} --plot {output.plot:q} 2> {log}"
 
 
 rule tokenizer_stats:
@@ -149,8 +149,8 @@ rule tokenizer_stats:
     params:
         tokenizers=get_tokenizer_stats_args,
     shell:
-        "tweetbert tokenizer-stats --corpus {input.corpus} {params.tokenizers:q} --base base"
-        " --summary {output.summary} --composition {output.table} --lengths {output.lengths_table}"
-        " --composition-plot {output.composition} --overlap-plot {output.overlap}"
-        " --lengths-plot {output.lengths} --summary-html {output.summary_html}"
+        "tweetbert tokenizer-stats --corpus {input.corpus:q} {params.tokenizers:q} --base base"
+        " --summary {output.summary:q} --composition {output.table:q} --lengths {output.lengths_table:q}"
+        " --composition-plot {output.composition:q} --overlap-plot {output.overlap:q}"
+        " --lengths-plot {output.lengths:q} --summary-html {output.summary_html:q}"
         " --corpus-name {wildcards.corpus} --workers {threads} 2> {log}"
