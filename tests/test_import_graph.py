@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import tweetbert
@@ -27,22 +28,30 @@ def _unit(module: str) -> str:
     return parts[1] if len(parts) > 1 else PACKAGE
 
 
-def _imported_modules(path: Path) -> set[str]:
-    """Absolute names of the tweetbert modules (or names in them) that ``path`` imports, relative imports resolved."""
+def _imports(path: Path) -> Iterator[tuple[str, list[str]]]:
+    """Each import statement of ``path`` as (absolute module, names imported from it; none for ``import x``),
+    relative imports resolved."""
     module = _module_name(path)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
+            for alias in node.names:
+                yield alias.name, []
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
                 base = ".".join(anchor + ([base] if base else []))
-            found.add(base)
-            if base == PACKAGE:  # from tweetbert import config: the named module is the target
-                found.update(f"{base}.{alias.name}" for alias in node.names)
+            yield base, [alias.name for alias in node.names]
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Absolute names of the tweetbert modules (or names in them) that ``path`` imports, relative imports resolved."""
+    found = set()
+    for base, names in _imports(path):
+        found.add(base)
+        if base == PACKAGE:  # from tweetbert import config: the named module is the target
+            found.update(f"{base}.{name}" for name in names)
     return {name for name in found if name == PACKAGE or name.startswith(PACKAGE + ".")}
 
 
@@ -128,18 +137,9 @@ def module_graph() -> dict[str, dict[str, list[str]]]:
 
 def _imported_module_files(path: Path, modules: set[str]) -> set[str]:
     """The tweetbert modules ``path`` imports, ``from x import y`` resolved to module ``x.y`` where there is one."""
-    module = _module_name(path)
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
-                base = ".".join(anchor + ([base] if base else []))
-            found.update(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names)
+    for base, names in _imports(path):
+        found.update(f"{base}.{name}" if f"{base}.{name}" in modules else base for name in names or [""])
     return found & modules
 
 
