@@ -35,13 +35,14 @@ def resample_rows(n: int, resamples: int, seed: int, task: str) -> np.ndarray:
 def metric_samples(predictions: Predictions, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Each metric of ``predictions`` on every resample (one row of ``rows`` each)."""
     samples: dict[str, np.ndarray] = {}
+    means = [metric for metric in predictions.metrics if metric in MEAN_METRICS]
     slow = [metric for metric in predictions.metrics if metric not in MEAN_METRICS]
-    for metric in predictions.metrics:
-        if metric in MEAN_METRICS:
-            items = np.array([predictions.scores(np.array([i]))[metric] for i in range(len(predictions))])
-            samples[metric] = items[rows].mean(axis=1)
+    if means:  # each item scored once, for these metrics only
+        per_item = [predictions.scores(np.array([i]), means) for i in range(len(predictions))]
+        for metric in means:
+            samples[metric] = np.array([scores[metric] for scores in per_item])[rows].mean(axis=1)
     if slow:
-        per_resample = [predictions.scores(resample) for resample in rows]
+        per_resample = [predictions.scores(resample, slow) for resample in rows]
         for metric in slow:
             samples[metric] = np.array([scores[metric] for scores in per_resample])
     return samples

@@ -37,13 +37,15 @@ class Predictions:
     def __len__(self) -> int:
         return len(self.gold)
 
-    def scores(self, rows: np.ndarray | None = None) -> dict[str, float]:
-        """Every metric on the examples at ``rows`` (all of them by default; repeats allowed)."""
+    def scores(self, rows: np.ndarray | None = None, metrics: list[str] | None = None) -> dict[str, float]:
+        """``metrics`` (every metric by default) on the examples at ``rows`` (all of them by default; repeats
+        allowed)."""
+        names = self.metrics if metrics is None else metrics
         if rows is None:
-            return compute_metrics(self.metrics, self.outputs, self.gold)
+            return compute_metrics(names, self.outputs, self.gold)
         outputs = ([self.outputs[i] for i in rows] if isinstance(self.outputs, list)
                    else np.asarray(self.outputs)[rows])
-        return compute_metrics(self.metrics, outputs, [self.gold[i] for i in rows])
+        return compute_metrics(names, outputs, [self.gold[i] for i in rows])
 
 
 def _plain(outputs: Any) -> Any:
